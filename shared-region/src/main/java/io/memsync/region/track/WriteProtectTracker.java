@@ -1,0 +1,98 @@
+package io.memsync.region.track;
+
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.ChunkSet;
+import io.memsync.region.linux.KernelFeatures;
+import io.memsync.region.linux.LibC;
+import io.memsync.region.linux.PageMapScan;
+import io.memsync.region.linux.Userfaultfd;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Exact write tracking with no handler thread: the mapping is registered with a userfaultfd in write-protect
+ * mode with {@code WP_ASYNC}, so the kernel itself resolves the first write to each protected page (clearing its
+ * protection, ~1 us) and no fault ever reaches user space. A scan is one {@code PAGEMAP_SCAN} walk that reports
+ * the pages whose protection was cleared ({@code PAGE_IS_WRITTEN}) and, with {@code PM_SCAN_WP_MATCHING},
+ * protects them again in the same call: a write racing the scan is reported now or by the next scan.
+ * <p>
+ * Works on any mapping, shmem or regular file ({@code WP_ASYNC} with WP as the only mode is allowed on every
+ * memory type). It sees writes made through this mapping only, not through another mapping of the same file.
+ */
+public final class WriteProtectTracker extends AbstractTracker implements PageMapScan.RangeConsumer {
+    /** Page ranges per PAGEMAP_SCAN call: written pages that are adjacent come back merged as one range. */
+    private static final int SCAN_VECTOR = 4096;
+
+    private final int uffd;
+    private final PageMapScan pagemap;
+    private final long base;
+    private final int chunkShift;
+    private ChunkSet target;
+
+    /** Starts tracking {@code mapping} (page-aligned, the size of {@code layout}); every page starts clean. */
+    public WriteProtectTracker(MemorySegment mapping, ChunkLayout layout) {
+        super(mapping, layout);
+        KernelFeatures kernel = KernelFeatures.get();
+        if (!kernel.writeProtectTrackingAvailable()) {
+            throw new UnsupportedOperationException("the 'wp' tracker is not available here: "
+                    + kernel.writeProtectTrackingProblem() + ". Use the 'hash' or 'explicit' tracker.");
+        }
+        this.base = mapping.address();
+        if (base % LibC.pageSize() != 0) {
+            throw new IllegalArgumentException("mapping at 0x" + Long.toHexString(base) + " is not page-aligned");
+        }
+        this.chunkShift = layout.chunkShift();
+        int fd = Userfaultfd.userfaultfd(LibC.O_CLOEXEC | LibC.O_NONBLOCK);
+        PageMapScan scan = null;
+        try {
+            Userfaultfd.api(fd, Userfaultfd.FEATURE_WP_ASYNC | Userfaultfd.FEATURE_WP_UNPOPULATED);
+            Userfaultfd.register(fd, base, layout.regionSize(), Userfaultfd.REGISTER_MODE_WP);
+            Userfaultfd.writeprotect(fd, base, layout.regionSize(), Userfaultfd.WRITEPROTECT_MODE_WP);
+            scan = new PageMapScan(SCAN_VECTOR);
+        } catch (RuntimeException e) {
+            LibC.close(fd);
+            throw e;
+        }
+        this.uffd = fd;
+        this.pagemap = scan;
+    }
+
+    @Override
+    public TrackerKind kind() {
+        return TrackerKind.WP;
+    }
+
+    @Override
+    protected void collectWrites(ChunkSet dirty) {
+        target = dirty;
+        try {
+            pagemap.scan(base, base + layout.regionSize(),
+                    PageMapScan.PM_SCAN_WP_MATCHING | PageMapScan.PM_SCAN_CHECK_WPASYNC,
+                    PageMapScan.PAGE_IS_WRITTEN, PageMapScan.PAGE_IS_WRITTEN, this);
+        } finally {
+            target = null;
+        }
+    }
+
+    /** One range of written pages from the scan: marks every chunk it touches. */
+    @Override
+    public void accept(long start, long end, long categories) {
+        int first = (int) ((start - base) >>> chunkShift);
+        int last = (int) ((end - 1 - base) >>> chunkShift);
+        target.addRange(first, last + 1);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (isClosed()) {
+            return;
+        }
+        super.close();
+        try {
+            pagemap.close();
+        } finally {
+            // Closing the userfaultfd unregisters the range and drops the protection.
+            LibC.close(uffd);
+        }
+    }
+}
