@@ -118,7 +118,7 @@ public final class Region implements AutoCloseable {
         return segment;
     }
 
-    /** The same memory through a view that refuses writes ({@link UnsupportedOperationException}). */
+    /** The same memory through a view that refuses writes (the JDK throws {@link IllegalArgumentException}). */
     public MemorySegment readOnlyView() {
         return readOnly;
     }
