@@ -160,11 +160,12 @@ public final class RegionTour {
 
             section("The syncer pushes what changed to a directory store");
             try (DirectoryChunkStore dir = DirectoryChunkStore.open(work.resolve("chunks"), region.layout())) {
+                // Track first, then copy: a write racing the full copy is then sent again, never lost.
+                DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
                 long s = System.nanoTime();
                 RegionImages.save(region, dir);
                 System.out.printf("  full copy: %d chunks in %.1f ms (%s)%n", region.layout().chunkCount(),
                         ms(System.nanoTime() - s), dir.directory());
-                DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
                 try (Syncer syncer = new Syncer("tour", tracker, dir, Duration.ofMillis(5)).start()) {
                     for (long offset : offsets) {
                         region.segment().set(JAVA_LONG, offset, -offset);

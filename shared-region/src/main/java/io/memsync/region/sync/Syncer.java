@@ -80,6 +80,12 @@ public final class Syncer implements AutoCloseable {
             if (!running) {
                 break;
             }
+            if (!tracker.isOpen()) {
+                LOG.log(System.Logger.Level.WARNING, "syncer " + name + ": its tracker or region was closed before "
+                        + "the syncer; the background thread stops (close the syncer first to flush what is left)");
+                running = false;
+                break;
+            }
             try {
                 cycle();
             } catch (Exception e) {

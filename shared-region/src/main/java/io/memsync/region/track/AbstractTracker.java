@@ -38,8 +38,9 @@ abstract class AbstractTracker implements DirtyTracker {
         }
     }
 
+    // Synchronized with close(): a scan hands the kernel addresses of buffers that close() frees.
     @Override
-    public final void collect(ChunkSet dirty) {
+    public final synchronized void collect(ChunkSet dirty) {
         checkOpen();
         if (dirty.capacity() != layout.chunkCount()) {
             throw new IllegalArgumentException("dirty set holds " + dirty.capacity() + " chunks, the region has "
@@ -86,8 +87,13 @@ abstract class AbstractTracker implements DirtyTracker {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
+    }
+
+    @Override
+    public final boolean isOpen() {
+        return !closed && mapping.scope().isAlive();
     }
 
     protected final boolean isClosed() {

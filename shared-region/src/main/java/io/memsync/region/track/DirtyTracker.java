@@ -40,6 +40,9 @@ public interface DirtyTracker extends AutoCloseable {
      */
     long preparePayload(int index);
 
+    /** False once the tracker or the memory it tracks is closed. */
+    boolean isOpen();
+
     /** Scans done so far. */
     long scans();
 

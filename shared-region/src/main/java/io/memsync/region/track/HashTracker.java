@@ -71,7 +71,7 @@ public final class HashTracker extends AbstractTracker {
     }
 
     @Override
-    public long preparePayload(int index) {
+    public synchronized long preparePayload(int index) {
         checkOpen();
         layout.checkChunk(index);
         MemorySegment.copy(mapping, layout.offsetOf(index), staging, 0, layout.chunkSize());

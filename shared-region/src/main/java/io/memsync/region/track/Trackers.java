@@ -5,15 +5,33 @@ import io.memsync.region.linux.KernelFeatures;
 
 import java.lang.foreign.MemorySegment;
 
-/** Opens the tracker a {@link TrackerKind} names, resolving {@link TrackerKind#AUTO} by what the kernel offers. */
+/**
+ * Opens the tracker a {@link TrackerKind} names. {@link TrackerKind#AUTO} means the system property
+ * {@value #PROPERTY} when it is set (an operator's override), else the best the kernel offers.
+ */
 public final class Trackers {
+    /** System property that overrides what {@link TrackerKind#AUTO} picks: auto, wp, hash or explicit. */
+    public static final String PROPERTY = "memsync.tracker";
+
     private Trackers() {
     }
 
-    /** What {@link TrackerKind#AUTO} means on this machine. */
+    /** What {@link TrackerKind#AUTO} means here; a named kind means itself. */
     public static TrackerKind resolve(TrackerKind kind) {
         if (kind != TrackerKind.AUTO) {
             return kind;
+        }
+        String override = System.getProperty(PROPERTY);
+        if (override != null) {
+            TrackerKind chosen;
+            try {
+                chosen = TrackerKind.parse(override);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("-D" + PROPERTY + "=" + override + ": " + e.getMessage(), e);
+            }
+            if (chosen != TrackerKind.AUTO) {
+                return chosen;
+            }
         }
         return KernelFeatures.get().writeProtectTrackingAvailable() ? TrackerKind.WP : TrackerKind.HASH;
     }

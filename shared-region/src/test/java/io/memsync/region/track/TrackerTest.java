@@ -205,6 +205,26 @@ class TrackerTest {
     }
 
     @Test
+    void systemPropertyOverridesAuto() {
+        String before = System.getProperty(Trackers.PROPERTY);
+        try {
+            System.setProperty(Trackers.PROPERTY, "explicit");
+            assertEquals(TrackerKind.EXPLICIT, Trackers.resolve(TrackerKind.AUTO));
+            assertEquals(TrackerKind.HASH, Trackers.resolve(TrackerKind.HASH), "a named kind is not overridden");
+            System.setProperty(Trackers.PROPERTY, "bogus");
+            String m = assertThrows(IllegalArgumentException.class, () -> Trackers.resolve(TrackerKind.AUTO))
+                    .getMessage();
+            assertTrue(m.contains("-Dmemsync.tracker=bogus"), m);
+        } finally {
+            if (before == null) {
+                System.clearProperty(Trackers.PROPERTY);
+            } else {
+                System.setProperty(Trackers.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void closedTrackerAndClosedRegionAreReportedNotScanned() {
         Region region = Region.builder("closing").size(4 * CHUNK).chunkSize(CHUNK).create();
         DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
