@@ -1,5 +1,6 @@
 # Sourced by ./mvnw and ./demo: points JAVA_HOME at a JDK 25 or newer, or stops with what to install.
-# Order: $MEMSYNC_JAVA_HOME, then $JAVA_HOME, then every JDK under /usr/lib/jvm, then `java` on the PATH.
+# Order: $MEMSYNC_JAVA_HOME, then $JAVA_HOME, then every JDK under $MEMSYNC_JDK_ROOT (default /usr/lib/jvm),
+# then `java` on the PATH.
 
 memsync_jdk_major() {
   # Prints the feature release of the JDK at $1 (reads its `release` file; no JVM is started).
@@ -11,7 +12,8 @@ memsync_select_jdk() {
   memsync_tried=""
   # mvnw runs with `set -f`; the /usr/lib/jvm globs below need globbing.
   case "$-" in *f*) memsync_noglob=1; set +f ;; *) memsync_noglob=0 ;; esac
-  for memsync_candidate in "${MEMSYNC_JAVA_HOME-}" "${JAVA_HOME-}" /usr/lib/jvm/*25* /usr/lib/jvm/* \
+  memsync_root="${MEMSYNC_JDK_ROOT:-/usr/lib/jvm}"
+  for memsync_candidate in "${MEMSYNC_JAVA_HOME-}" "${JAVA_HOME-}" "$memsync_root"/*25* "$memsync_root"/* \
       "$(dirname "$(dirname "$(readlink -f "$(command -v java 2>/dev/null || echo /nonexistent)")")")"; do
     [ -n "$memsync_candidate" ] && [ -d "$memsync_candidate" ] || continue
     memsync_major="$(memsync_jdk_major "$memsync_candidate" || true)"
