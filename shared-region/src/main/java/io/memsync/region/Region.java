@@ -135,7 +135,7 @@ public final class Region implements AutoCloseable {
      */
     public synchronized DirtyTracker startTracking(TrackerKind kind) {
         checkOpen();
-        DirtyTracker tracker = Trackers.open(kind, segment, layout);
+        DirtyTracker tracker = Trackers.open(kind, segment, layout, fd);
         owned.add(tracker);
         return tracker;
     }

@@ -27,6 +27,7 @@ public final class Errno {
     public static final int ENAMETOOLONG = 36;
     public static final int EOPNOTSUPP = 95;
     public static final int ESRCH = 3;
+    public static final int ENXIO = 6;
 
     private Errno() {
     }
@@ -37,6 +38,7 @@ public final class Errno {
             case EPERM -> "EPERM";
             case ENOENT -> "ENOENT";
             case ESRCH -> "ESRCH";
+            case ENXIO -> "ENXIO";
             case EINTR -> "EINTR";
             case EIO -> "EIO";
             case EBADF -> "EBADF";
@@ -69,6 +71,7 @@ public final class Errno {
             case EPERM -> "operation not permitted";
             case ENOENT -> "no such file or directory";
             case ESRCH -> "no such process";
+            case ENXIO -> "no such device or address";
             case EINTR -> "interrupted system call";
             case EIO -> "input/output error";
             case EBADF -> "bad file descriptor";

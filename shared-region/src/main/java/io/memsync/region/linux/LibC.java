@@ -45,6 +45,8 @@ public final class LibC {
     public static final int FALLOC_FL_KEEP_SIZE = 0x01;
     public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     public static final int SEEK_END = 2;
+    public static final int SEEK_DATA = 3;
+    public static final int SEEK_HOLE = 4;
     // <sys/eventfd.h>, <poll.h>
     public static final int EFD_NONBLOCK = 04000;
     public static final int EFD_CLOEXEC = 02000000;
@@ -201,11 +203,17 @@ public final class LibC {
         }
     }
 
-    /** lseek(2); {@code lseek(fd, 0, SEEK_END)} is the file's size. */
+    /**
+     * lseek(2); {@code lseek(fd, 0, SEEK_END)} is the file's size. With {@code SEEK_DATA} past the last data it
+     * returns {@code -ENXIO} rather than throwing.
+     */
     public static long lseek(int fd, long offset, int whence) {
         try {
             MemorySegment c = capture();
             long r = (long) LSEEK.invokeExact(c, fd, offset, whence);
+            if (r < 0 && whence == SEEK_DATA && errno(c) == Errno.ENXIO) {
+                return -Errno.ENXIO;
+            }
             if (r < 0) {
                 throw new LinuxException("lseek", errno(c), "fd " + fd);
             }

@@ -2,6 +2,7 @@ package io.memsync.region.track;
 
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSet;
+import io.memsync.region.linux.LibC;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,6 +17,10 @@ import java.util.zip.CRC32C;
  * <p>
  * CRC32C detects every change of up to 32 bits within a chunk; a larger change goes unseen with probability
  * 2^-32. Choose {@code wp} or {@code explicit} where that matters.
+ * <p>
+ * Given the descriptor of the shmem behind the mapping, a scan asks the file for its holes (lseek SEEK_DATA /
+ * SEEK_HOLE) and counts chunks inside a hole as zeros without reading them: reading a hole would allocate the
+ * memory, so a sparse region would otherwise grow to its full size on the first scan.
  */
 public final class HashTracker extends AbstractTracker {
     /** CRC32C reads the region through direct buffers; one buffer spans at most this many bytes. */
@@ -28,10 +33,21 @@ public final class HashTracker extends AbstractTracker {
     private final MemorySegment staging;
     private final ByteBuffer stagingBuffer;
     private final CRC32C crc = new CRC32C();
+    private final int shmemFd;
+    private final long zeroChunkHash;
 
     /** Starts tracking {@code mapping}: its current contents count as synced. */
     public HashTracker(MemorySegment mapping, ChunkLayout layout) {
+        this(mapping, layout, -1);
+    }
+
+    /**
+     * Starts tracking {@code mapping} of the file {@code shmemFd} (from offset 0; -1 if unknown), skipping the
+     * file's holes. The descriptor stays the caller's.
+     */
+    public HashTracker(MemorySegment mapping, ChunkLayout layout, int shmemFd) {
         super(mapping, layout);
+        this.shmemFd = shmemFd;
         int chunkSize = layout.chunkSize();
         long windowBytes = Math.max(chunkSize, WINDOW);
         this.chunksPerWindow = (int) (windowBytes / chunkSize);
@@ -44,9 +60,10 @@ public final class HashTracker extends AbstractTracker {
         this.staging = arena.allocate(chunkSize, 4096);
         this.stagingBuffer = staging.asByteBuffer();
         this.sent = new long[layout.chunkCount()];
-        for (int i = 0; i < sent.length; i++) {
-            sent[i] = hashOfChunk(i);
-        }
+        staging.fill((byte) 0);
+        crc.update(stagingBuffer);
+        this.zeroChunkHash = crc.getValue();
+        hashAll(null);
     }
 
     @Override
@@ -56,12 +73,49 @@ public final class HashTracker extends AbstractTracker {
 
     @Override
     protected void collectWrites(ChunkSet dirty) {
-        for (int i = 0; i < sent.length; i++) {
-            long h = hashOfChunk(i);
-            if (h != sent[i]) {
-                sent[i] = h;
-                dirty.add(i);
+        hashAll(dirty);
+    }
+
+    /** Hashes every chunk, records it, and adds to {@code dirty} (when given) the chunks whose hash changed. */
+    private void hashAll(ChunkSet dirty) {
+        if (shmemFd < 0) {
+            hashChunks(0, sent.length, dirty);
+            return;
+        }
+        long size = layout.regionSize();
+        long position = 0;
+        while (position < size) {
+            long data = LibC.lseek(shmemFd, position, LibC.SEEK_DATA);
+            long dataStart = data < 0 ? size : Math.min(data, size);
+            // Chunks wholly inside the hole [position, dataStart) are zeros.
+            int firstWhole = (int) ((position + layout.chunkSize() - 1) >>> layout.chunkShift());
+            int endWhole = (int) (dataStart >>> layout.chunkShift());
+            for (int i = firstWhole; i < endWhole; i++) {
+                record(i, zeroChunkHash, dirty);
             }
+            if (dataStart >= size) {
+                break;
+            }
+            long holeStart = Math.min(LibC.lseek(shmemFd, dataStart, LibC.SEEK_HOLE), size);
+            int first = (int) (dataStart >>> layout.chunkShift());
+            int end = (int) ((holeStart + layout.chunkSize() - 1) >>> layout.chunkShift());
+            hashChunks(first, end, dirty);
+            position = (long) end << layout.chunkShift();
+        }
+    }
+
+    private void hashChunks(int from, int to, ChunkSet dirty) {
+        for (int i = from; i < to; i++) {
+            record(i, hashOfChunk(i), dirty);
+        }
+    }
+
+    private void record(int index, long hash, ChunkSet dirty) {
+        if (dirty == null) {
+            sent[index] = hash;
+        } else if (hash != sent[index]) {
+            sent[index] = hash;
+            dirty.add(index);
         }
     }
 

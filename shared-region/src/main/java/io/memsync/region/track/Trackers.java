@@ -38,9 +38,17 @@ public final class Trackers {
 
     /** Starts tracking writes to {@code mapping}, which {@code layout} splits into chunks. */
     public static DirtyTracker open(TrackerKind kind, MemorySegment mapping, ChunkLayout layout) {
+        return open(kind, mapping, layout, -1);
+    }
+
+    /**
+     * Starts tracking writes to {@code mapping} of the file {@code fd} (mapped from offset 0; -1 if unknown),
+     * which lets the hash tracker skip the file's holes instead of reading (and so allocating) them.
+     */
+    public static DirtyTracker open(TrackerKind kind, MemorySegment mapping, ChunkLayout layout, int fd) {
         return switch (resolve(kind)) {
             case WP -> new WriteProtectTracker(mapping, layout);
-            case HASH -> new HashTracker(mapping, layout);
+            case HASH -> new HashTracker(mapping, layout, fd);
             case EXPLICIT -> new ExplicitTracker(mapping, layout);
             case AUTO -> throw new AssertionError("AUTO was resolved");
         };

@@ -168,6 +168,45 @@ class TrackerTest {
     }
 
     @Test
+    void hashTrackerLeavesHolesUnallocatedAndStillSeesWritesIntoThem() {
+        try (Region region = Region.builder("sparse").size(1024L * CHUNK).chunkSize(CHUNK).create()) {
+            int fd = region.fileDescriptor();
+            DirtyTracker tracker = region.startTracking(TrackerKind.HASH);
+            region.segment().set(JAVA_LONG, 700L * CHUNK + 8, 1L);
+            ChunkSet dirty = new ChunkSet(1024);
+            tracker.collect(dirty);
+            assertEquals("ChunkSet[700]", indexes(dirty));
+            assertEquals(700L * CHUNK, io.memsync.region.linux.LibC.lseek(fd, 0, io.memsync.region.linux.LibC.SEEK_DATA),
+                    "the scans read no hole: the first data is the page written");
+            // Hashing the written chunk may allocate the rest of that chunk, and no more.
+            long hole = io.memsync.region.linux.LibC.lseek(fd, 700L * CHUNK, io.memsync.region.linux.LibC.SEEK_HOLE);
+            assertTrue(hole > 700L * CHUNK && hole <= 701L * CHUNK, "data ends at " + hole);
+            // Writes into what were holes, including the very last page, are found.
+            region.segment().set(JAVA_LONG, 0, 5L);
+            region.segment().set(JAVA_LONG, 1024L * CHUNK - 8, 6L);
+            dirty.clear();
+            tracker.collect(dirty);
+            assertEquals("ChunkSet[0,1023]", indexes(dirty));
+            // Punching a hole where data was is a change too: the chunk now reads as zeros.
+            region.punchHole(700, 701);
+            dirty.clear();
+            tracker.collect(dirty);
+            assertEquals("ChunkSet[700]", indexes(dirty));
+        }
+    }
+
+    @Test
+    void hashTrackerWorksWithoutADescriptor() {
+        try (Region region = Region.builder("no-fd").size(16L * CHUNK).chunkSize(CHUNK).create();
+             DirtyTracker tracker = Trackers.open(TrackerKind.HASH, region.segment(), region.layout())) {
+            region.segment().set(JAVA_LONG, 9L * CHUNK, 1L);
+            ChunkSet dirty = new ChunkSet(16);
+            tracker.collect(dirty);
+            assertEquals("ChunkSet[9]", indexes(dirty));
+        }
+    }
+
+    @Test
     void wpTracksWritesToAMappedRegularFile(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
         assumeAvailable(TrackerKind.WP);
         Path file = dir.resolve("mapped.bin");
