@@ -39,7 +39,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Threads(1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms512m", "-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        "-Xms512m", "-Xmx2g"})
 public class WriterCostBenchmark {
     /** Writes per benchmark invocation: amortises JMH's per-call overhead. */
     static final int BATCH = 1024;
