@@ -102,6 +102,8 @@ public final class Userfaultfd {
     /** /dev/userfaultfd's USERFAULTFD_IOC_NEW = _IO(0xAA, 0x00). */
     public static final long USERFAULTFD_IOC_NEW = 0xAA00;
 
+    private static final int MAX_COPY_ATTEMPTS = 1000;
+
     private static final ThreadLocal<MemorySegment> SCRATCH =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64, 8));
 
@@ -190,7 +192,12 @@ public final class Userfaultfd {
      */
     public static long copy(int uffd, long dst, long src, long len, long mode) {
         long done = 0;
-        while (done < len) {
+        // EAGAIN means the address space changed under the copy (mremap, fork): retry, but not forever.
+        for (int attempt = 0; done < len; attempt++) {
+            if (attempt == MAX_COPY_ATTEMPTS) {
+                throw new LinuxException("ioctl(UFFDIO_COPY)", Errno.EAGAIN, "still busy after "
+                        + MAX_COPY_ATTEMPTS + " attempts, " + done + " of " + len + " bytes copied");
+            }
             MemorySegment a = scratch();
             a.set(JAVA_LONG, 0, dst + done);
             a.set(JAVA_LONG, 8, src + done);
@@ -219,18 +226,7 @@ public final class Userfaultfd {
 
     /** UFFDIO_ZEROPAGE: maps zero pages at [start, start+len); returns the bytes mapped or {@code -EEXIST}. */
     public static long zeropage(int uffd, long start, long len, long mode) {
-        MemorySegment a = scratch();
-        a.set(JAVA_LONG, 0, start);
-        a.set(JAVA_LONG, 8, len);
-        a.set(JAVA_LONG, 16, mode);
-        int r = LibC.ioctlOrErrno(uffd, UFFDIO_ZEROPAGE, a);
-        if (r < 0) {
-            if (-r == Errno.EEXIST) {
-                return -Errno.EEXIST;
-            }
-            throw new LinuxException("ioctl(UFFDIO_ZEROPAGE)", -r, len + " bytes at 0x" + Long.toHexString(start));
-        }
-        return a.get(JAVA_LONG, 24);
+        return installRange(uffd, UFFDIO_ZEROPAGE, "UFFDIO_ZEROPAGE", start, len, mode);
     }
 
     /** UFFDIO_WRITEPROTECT: protects ({@code MODE_WP}) or unprotects (0) [start, start+len). */
@@ -244,16 +240,21 @@ public final class Userfaultfd {
 
     /** UFFDIO_CONTINUE (MINOR mode): maps the page-cache pages already in the shmem at [start, start+len). */
     public static long continue_(int uffd, long start, long len, long mode) {
+        return installRange(uffd, UFFDIO_CONTINUE, "UFFDIO_CONTINUE", start, len, mode);
+    }
+
+    /** ZEROPAGE and CONTINUE share a layout: range, mode, then the bytes mapped (or -errno) at offset 24. */
+    private static long installRange(int uffd, long request, String what, long start, long len, long mode) {
         MemorySegment a = scratch();
         a.set(JAVA_LONG, 0, start);
         a.set(JAVA_LONG, 8, len);
         a.set(JAVA_LONG, 16, mode);
-        int r = LibC.ioctlOrErrno(uffd, UFFDIO_CONTINUE, a);
+        int r = LibC.ioctlOrErrno(uffd, request, a);
         if (r < 0) {
             if (-r == Errno.EEXIST) {
                 return -Errno.EEXIST;
             }
-            throw new LinuxException("ioctl(UFFDIO_CONTINUE)", -r, len + " bytes at 0x" + Long.toHexString(start));
+            throw new LinuxException("ioctl(" + what + ")", -r, len + " bytes at 0x" + Long.toHexString(start));
         }
         return a.get(JAVA_LONG, 24);
     }
