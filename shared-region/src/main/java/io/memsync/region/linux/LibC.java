@@ -89,6 +89,10 @@ public final class LibC {
     private static final MethodHandle SYSCONF = fn("sysconf", JAVA_LONG, JAVA_INT);
     private static final MethodHandle IOCTL = variadic("ioctl", 2, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS);
     private static final MethodHandle SYSCALL1 = variadic("syscall", 1, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle SYSCALL3 =
+            variadic("syscall", 1, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle SETSID = fn("setsid", JAVA_INT);
+    private static final MethodHandle GETPID = fn("getpid", JAVA_INT);
 
     private LibC() {
     }
@@ -462,6 +466,40 @@ public final class LibC {
             MemorySegment c = capture();
             long r = (long) SYSCALL1.invokeExact(c, number, arg);
             return r < 0 ? -errno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** syscall(2) with three arguments; returns the result or the negated errno. */
+    public static long syscall(long number, long arg1, long arg2, long arg3) {
+        try {
+            MemorySegment c = capture();
+            long r = (long) SYSCALL3.invokeExact(c, number, arg1, arg2, arg3);
+            return r < 0 ? -errno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** setsid(2): leaves the caller's session and process group, so the group's signals no longer reach it. */
+    public static int setsid() {
+        try {
+            MemorySegment c = capture();
+            int r = (int) SETSID.invokeExact(c);
+            if (r < 0) {
+                throw new LinuxException("setsid", errno(c), null);
+            }
+            return r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** getpid(2). */
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact(capture());
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -99,6 +99,10 @@ public final class Userfaultfd {
     public static final long UFFDIO_ZEROPAGE = ioc(3, 0x04, UFFDIO_ZEROPAGE_LAYOUT.byteSize());
     public static final long UFFDIO_WRITEPROTECT = ioc(3, 0x06, UFFDIO_WRITEPROTECT_LAYOUT.byteSize());
     public static final long UFFDIO_CONTINUE = ioc(3, 0x07, UFFDIO_CONTINUE_LAYOUT.byteSize());
+    /** struct uffdio_poison { struct uffdio_range range; __u64 mode; __s64 updated; } */
+    public static final StructLayout UFFDIO_POISON_LAYOUT = MemoryLayout.structLayout(
+            UFFDIO_RANGE.withName("range"), JAVA_LONG.withName("mode"), JAVA_LONG.withName("updated"));
+    public static final long UFFDIO_POISON = ioc(3, 0x08, UFFDIO_POISON_LAYOUT.byteSize());
     /** /dev/userfaultfd's USERFAULTFD_IOC_NEW = _IO(0xAA, 0x00). */
     public static final long USERFAULTFD_IOC_NEW = 0xAA00;
 
@@ -224,6 +228,44 @@ public final class Userfaultfd {
         return done;
     }
 
+    /**
+     * UFFDIO_COPY of [src, src+len) to every page of [dst, dst+len) that is still missing, skipping present pages
+     * (EEXIST) one by one: after it returns, every page of the range is present, whoever installed it. Returns the
+     * bytes this call installed.
+     */
+    public static long copyMissing(int uffd, long dst, long src, long len, long mode) {
+        long page = LibC.pageSize();
+        long done = 0;
+        long installed = 0;
+        for (int attempt = 0; done < len; attempt++) {
+            if (attempt == MAX_COPY_ATTEMPTS + len / page) {
+                throw new LinuxException("ioctl(UFFDIO_COPY)", Errno.EAGAIN, "still busy after " + attempt
+                        + " attempts, " + done + " of " + len + " bytes done");
+            }
+            MemorySegment a = scratch();
+            a.set(JAVA_LONG, 0, dst + done);
+            a.set(JAVA_LONG, 8, src + done);
+            a.set(JAVA_LONG, 16, len - done);
+            a.set(JAVA_LONG, 24, mode);
+            int r = LibC.ioctlOrErrno(uffd, UFFDIO_COPY, a);
+            long copied = a.get(JAVA_LONG, 32);
+            if (copied > 0) {
+                done += copied;
+                installed += copied;
+            }
+            if (r >= 0) {
+                continue;
+            }
+            if (-r == Errno.EEXIST) {
+                done += page;
+            } else if (-r != Errno.EAGAIN) {
+                throw new LinuxException("ioctl(UFFDIO_COPY)", -r,
+                        (len - done) + " bytes to 0x" + Long.toHexString(dst + done));
+            }
+        }
+        return installed;
+    }
+
     /** UFFDIO_ZEROPAGE: maps zero pages at [start, start+len); returns the bytes mapped or {@code -EEXIST}. */
     public static long zeropage(int uffd, long start, long len, long mode) {
         return installRange(uffd, UFFDIO_ZEROPAGE, "UFFDIO_ZEROPAGE", start, len, mode);
@@ -243,7 +285,16 @@ public final class Userfaultfd {
         return installRange(uffd, UFFDIO_CONTINUE, "UFFDIO_CONTINUE", start, len, mode);
     }
 
-    /** ZEROPAGE and CONTINUE share a layout: range, mode, then the bytes mapped (or -errno) at offset 24. */
+    /**
+     * UFFDIO_POISON: marks [start, start+len) so that any access raises SIGBUS (which the JVM turns into an
+     * {@code InternalError} in the accessing thread) and wakes the threads waiting there; returns the bytes marked
+     * or {@code -EEXIST} when a page there is present.
+     */
+    public static long poison(int uffd, long start, long len, long mode) {
+        return installRange(uffd, UFFDIO_POISON, "UFFDIO_POISON", start, len, mode);
+    }
+
+    /** ZEROPAGE, CONTINUE and POISON share a layout: range, mode, then the bytes done (or -errno) at offset 24. */
     private static long installRange(int uffd, long request, String what, long start, long len, long mode) {
         MemorySegment a = scratch();
         a.set(JAVA_LONG, 0, start);

@@ -1,0 +1,357 @@
+package io.memsync.region.page;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The pager's per-chunk state and work order, behind one lock: faulted chunks first, then read-ahead after
+ * faults, then every other missing chunk in address order. Allocation-free: rings and arrays sized once.
+ * <p>
+ * A chunk moves MISSING -> QUEUED -> FETCHING -> INSTALLING -> PRESENT; a generation number, bumped by
+ * {@link #beginInvalidate}, makes a fetch that started before an invalidation drop its (stale) bytes.
+ */
+final class FetchScheduler {
+    static final byte MISSING = 0;
+    static final byte QUEUED = 1;
+    static final byte FETCHING = 2;
+    static final byte INSTALLING = 3;
+    static final byte PRESENT = 4;
+    /** Given up on while threads waited: its pages are poisoned (SIGBUS) until invalidated. */
+    static final byte FAILED = 5;
+    /** A background fetch failed: left until a fault asks again, so a broken source is not hammered. */
+    static final byte BACKOFF = 6;
+    static final byte INVALIDATING = 7;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final Condition installed = lock.newCondition();
+    private final int chunks;
+    private final byte[] state;
+    private final int[] generation;
+    private final long[] faultStart;
+    private final IntRing urgent;
+    private final IntRing ahead;
+    private final boolean[] inUrgent;
+    private final boolean[] inAhead;
+    private final int readAhead;
+    private int cursor;
+    private boolean background = true;
+    private boolean stopped;
+
+    FetchScheduler(int chunks, int readAhead) {
+        this.chunks = chunks;
+        this.state = new byte[chunks];
+        this.generation = new int[chunks];
+        this.faultStart = new long[chunks];
+        this.urgent = new IntRing(chunks);
+        this.ahead = new IntRing(chunks);
+        this.inUrgent = new boolean[chunks];
+        this.inAhead = new boolean[chunks];
+        this.readAhead = readAhead;
+    }
+
+    /** Takes over what the shared bitmap says is present (a new or taking-over pager). */
+    void adoptPresent(PagerStatus status) {
+        lock.lock();
+        try {
+            for (int c = 0; c < chunks; c++) {
+                state[c] = status.isPresent(c) ? PRESENT : MISSING;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A thread faulted in {@code chunk}. Returns true when the chunk is already present (a stale event: the
+     * caller wakes the range), false when it is queued or on its way.
+     */
+    boolean fault(int chunk, long now, boolean withReadAhead) {
+        lock.lock();
+        try {
+            if (faultStart[chunk] == 0) {
+                faultStart[chunk] = now;
+            }
+            switch (state[chunk]) {
+                case PRESENT -> {
+                    faultStart[chunk] = 0;
+                    return true;
+                }
+                case MISSING, BACKOFF, QUEUED -> {
+                    state[chunk] = QUEUED;
+                    if (!inUrgent[chunk]) {
+                        inUrgent[chunk] = true;
+                        urgent.add(chunk);
+                        work.signal();
+                    }
+                }
+                default -> {
+                    // FETCHING or INSTALLING: the install wakes it. INVALIDATING: requeued when it ends.
+                }
+            }
+            if (withReadAhead) {
+                int end = Math.min(chunks, chunk + 1 + readAhead);
+                for (int c = chunk + 1; c < end; c++) {
+                    queueAhead(c);
+                }
+                if (chunk > 0) {
+                    queueAhead(chunk - 1);
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void queueAhead(int c) {
+        if (state[c] == MISSING && !inAhead[c]) {
+            state[c] = QUEUED;
+            inAhead[c] = true;
+            ahead.add(c);
+            work.signal();
+        }
+    }
+
+    /**
+     * The next chunk to fetch, marked FETCHING, or -1 once stopped. Fault fetchers take only faulted chunks;
+     * pullers also take read-ahead and background work. Waits at most {@code maxWaitNanos} when there is none.
+     */
+    int take(boolean puller, long maxWaitNanos) throws InterruptedException {
+        lock.lock();
+        try {
+            long wait = maxWaitNanos;
+            while (!stopped) {
+                int c = next(puller);
+                if (c >= 0) {
+                    state[c] = FETCHING;
+                    return c;
+                }
+                if (wait <= 0) {
+                    return -2;
+                }
+                wait = work.awaitNanos(wait);
+            }
+            return -1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int next(boolean puller) {
+        while (!urgent.isEmpty()) {
+            int c = urgent.poll();
+            inUrgent[c] = false;
+            if (state[c] == QUEUED) {
+                return c;
+            }
+        }
+        if (!puller) {
+            return -1;
+        }
+        while (!ahead.isEmpty()) {
+            int c = ahead.poll();
+            inAhead[c] = false;
+            if (state[c] == QUEUED) {
+                return c;
+            }
+        }
+        if (!background) {
+            return -1;
+        }
+        for (int scanned = 0; scanned < chunks; scanned++) {
+            int c = cursor;
+            cursor = cursor + 1 == chunks ? 0 : cursor + 1;
+            if (state[c] == MISSING) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
+    int generation(int chunk) {
+        lock.lock();
+        try {
+            return generation[chunk];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether a thread waits on {@code chunk}. */
+    boolean hasWaiters(int chunk) {
+        lock.lock();
+        try {
+            return faultStart[chunk] != 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Fetched bytes of generation {@code gen} may be installed: false if the chunk was invalidated since. */
+    boolean beginInstall(int chunk, int gen) {
+        lock.lock();
+        try {
+            if (generation[chunk] != gen || state[chunk] != FETCHING) {
+                return false;
+            }
+            state[chunk] = INSTALLING;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The chunk is in place; returns when its first fault happened (0 if none waited). */
+    long endInstall(int chunk, PagerStatus status) {
+        lock.lock();
+        try {
+            state[chunk] = PRESENT;
+            status.setPresent(chunk);
+            long start = faultStart[chunk];
+            faultStart[chunk] = 0;
+            installed.signalAll();
+            return start;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A fetch of generation {@code gen} failed for good; returns true if threads wait (the caller poisons). */
+    boolean fetchFailed(int chunk, int gen) {
+        lock.lock();
+        try {
+            if (generation[chunk] != gen || state[chunk] != FETCHING) {
+                return false;
+            }
+            boolean waiters = faultStart[chunk] != 0;
+            state[chunk] = waiters ? INSTALLING : BACKOFF;
+            return waiters;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** After poisoning: the chunk stays FAILED until invalidated. */
+    void markFailed(int chunk) {
+        lock.lock();
+        try {
+            state[chunk] = FAILED;
+            faultStart[chunk] = 0;
+            installed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Chunks threads wait on that are not on their way, for closing: the caller poisons them. */
+    int waitingChunks(int[] out) {
+        lock.lock();
+        try {
+            int n = 0;
+            for (int c = 0; c < chunks && n < out.length; c++) {
+                if (faultStart[c] != 0 && (state[c] == QUEUED || state[c] == FETCHING || state[c] == MISSING)) {
+                    state[c] = INSTALLING;
+                    out[n++] = c;
+                }
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Starts invalidating [from, to): waits out installs in progress, bumps generations (so fetches in flight are
+     * dropped) and marks the chunks INVALIDATING, clearing their present bits. The caller then punches the hole
+     * and calls {@link #endInvalidate}.
+     */
+    void beginInvalidate(int from, int to, PagerStatus status) throws InterruptedException {
+        lock.lock();
+        try {
+            for (int c = from; c < to; c++) {
+                while (state[c] == INSTALLING) {
+                    installed.await(10, TimeUnit.MILLISECONDS);
+                }
+                generation[c]++;
+                state[c] = INVALIDATING;
+                status.clearPresent(c);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The hole is punched: the chunks are missing again; those faulted meanwhile are queued. */
+    void endInvalidate(int from, int to) {
+        lock.lock();
+        try {
+            for (int c = from; c < to; c++) {
+                state[c] = MISSING;
+                if (faultStart[c] != 0) {
+                    state[c] = QUEUED;
+                    if (!inUrgent[c]) {
+                        inUrgent[c] = true;
+                        urgent.add(c);
+                    }
+                }
+            }
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops or resumes background pulling (closing stops it; faults are still served). */
+    void background(boolean on) {
+        lock.lock();
+        try {
+            background = on;
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void stop() {
+        lock.lock();
+        try {
+            stopped = true;
+            work.signalAll();
+            installed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A fixed-capacity FIFO of chunk indexes. */
+    private static final class IntRing {
+        private final int[] items;
+        private int head;
+        private int size;
+
+        IntRing(int capacity) {
+            items = new int[Math.max(1, capacity)];
+        }
+
+        void add(int v) {
+            if (size == items.length) {
+                throw new IllegalStateException("ring full: a chunk was queued twice");
+            }
+            items[(head + size) % items.length] = v;
+            size++;
+        }
+
+        int poll() {
+            int v = items[head];
+            head = (head + 1) % items.length;
+            size--;
+            return v;
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package io.memsync.region.page;
+
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.Region;
+import io.memsync.region.linux.KernelFeatures;
+import io.memsync.region.linux.LibC;
+import io.memsync.region.linux.Userfaultfd;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A region that is usable at once and filled on demand: each first touch of a missing chunk faults, and a pager
+ * process fetches the chunk from a {@link io.memsync.region.ChunkSource} and installs it; background pullers fetch
+ * the rest, so most pages never fault.
+ * <p>
+ * <b>Why a separate process.</b> A thread blocked on a userfault is, for the JVM, running Java code; a safepoint
+ * (any GC) waits for it. If the thread serving that fault were a thread of the same JVM, it would be stopped for
+ * the safepoint and never serve it: the JVM deadlocks (reproduced on JDK 25). So faults are served by a pager JVM
+ * of our own, started here, which takes the region's userfaultfd and memfd with pidfd_getfd: no thread of this
+ * JVM is ever on the path that resolves a fault. The measured alternative, native code on a thread the JVM does
+ * not know, would need a C library built and shipped per platform for the same result; a pager JVM is plain Java,
+ * and its startup (~0.3 s) is paid once per mount.
+ * <p>
+ * <b>Failure.</b> A standby pager watches the active one through a pidfd and takes over within milliseconds if it
+ * dies, waking the faults it had read but not served so they fault again; this JVM then starts a new standby. A
+ * chunk the source cannot deliver (after retries) while threads wait on it is poisoned: those threads get an
+ * {@code InternalError} ("a fault occurred in an unsafe memory access operation") at the access, never zeros;
+ * {@link #invalidate} makes it missing again. {@link #close()} waits for outstanding faults up to the configured
+ * close timeout, then fails them the same way, so no thread stays blocked.
+ */
+public final class LazyRegion implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(LazyRegion.class.getName());
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Region region;
+    private final PagerConfig config;
+    private final int uffd;
+    private final int statusFd;
+    private final long statusAddress;
+    private final long statusBytes;
+    private final PagerStatus status;
+    private final List<String> pagerArguments;
+    private volatile PagerProcess active;
+    private volatile PagerProcess standby;
+    private final Thread supervisor;
+    private volatile boolean closing;
+    private boolean closed;
+
+    private LazyRegion(Region region, PagerConfig config, int uffd, int statusFd, long statusAddress,
+                       long statusBytes, PagerStatus status, List<String> pagerArguments) {
+        this.region = region;
+        this.config = config;
+        this.uffd = uffd;
+        this.statusFd = statusFd;
+        this.statusAddress = statusAddress;
+        this.statusBytes = statusBytes;
+        this.status = status;
+        this.pagerArguments = pagerArguments;
+        this.supervisor = Thread.ofPlatform().name("memsync-pager-supervisor-" + region.name()).daemon(true)
+                .unstarted(this::supervise);
+    }
+
+    /**
+     * Maps a region called {@code name} of {@code layout} whose contents come from {@code config.source()}, and
+     * starts its pagers. Returns once the active pager (and the standby, if configured) serve faults.
+     */
+    public static LazyRegion mount(String name, ChunkLayout layout, PagerConfig config) throws IOException {
+        KernelFeatures kernel = KernelFeatures.get();
+        if (!kernel.lazyShmemAvailable()) {
+            throw new UnsupportedOperationException("lazy regions need userfaultfd with MISSING faults on shmem: "
+                    + (kernel.userfaultfdAvailable() ? "this kernel lacks MISSING_SHMEM" : kernel.userfaultfdProblem()));
+        }
+        Region region = Region.builder(name).size(layout.regionSize()).chunkSize(layout.chunkSize()).create();
+        int uffd = -1;
+        int statusFd = -1;
+        long statusAddress = 0;
+        long statusBytes = PagerStatus.bytesFor(layout.chunkCount());
+        LazyRegion lazy = null;
+        try {
+            uffd = Userfaultfd.userfaultfd(LibC.O_CLOEXEC | LibC.O_NONBLOCK);
+            long wanted = Userfaultfd.FEATURE_MISSING_SHMEM
+                    | (kernel.hasUserfaultfdFeatures(Userfaultfd.FEATURE_POISON) ? Userfaultfd.FEATURE_POISON : 0);
+            Userfaultfd.api(uffd, wanted);
+            Userfaultfd.register(uffd, region.segment().address(), layout.regionSize(),
+                    Userfaultfd.REGISTER_MODE_MISSING);
+            statusFd = LibC.memfd_create("memsync-status:" + name, LibC.MFD_CLOEXEC);
+            LibC.ftruncate(statusFd, statusBytes);
+            statusAddress = LibC.mmap(0, statusBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, statusFd, 0);
+            PagerStatus status = PagerStatus.format(MemorySegment.ofAddress(statusAddress).reinterpret(statusBytes),
+                    layout.chunkCount());
+            List<String> args = new ArrayList<>(config.toArguments(layout));
+            args.add("--app-pid=" + ProcessHandle.current().pid());
+            args.add("--uffd=" + uffd);
+            args.add("--memfd=" + region.fileDescriptor());
+            args.add("--status-fd=" + statusFd);
+            args.add("--base=" + region.segment().address());
+            lazy = new LazyRegion(region, config, uffd, statusFd, statusAddress, statusBytes, status, args);
+            lazy.active = PagerProcess.start("active", args, START_TIMEOUT);
+            if (config.standby()) {
+                lazy.standby = PagerProcess.start("standby", args, START_TIMEOUT);
+            }
+            lazy.supervisor.start();
+            return lazy;
+        } catch (IOException | RuntimeException e) {
+            if (lazy != null) {
+                lazy.stopPagers();
+            }
+            region.close();
+            if (statusAddress != 0) {
+                LibC.munmap(statusAddress, statusBytes);
+            }
+            if (statusFd >= 0) {
+                LibC.close(statusFd);
+            }
+            if (uffd >= 0) {
+                LibC.close(uffd);
+            }
+            throw e;
+        }
+    }
+
+    /** The region: its segment may be touched at once from any thread. Close this, not the region. */
+    public Region region() {
+        return region;
+    }
+
+    public MemorySegment segment() {
+        return region.segment();
+    }
+
+    public ChunkLayout layout() {
+        return region.layout();
+    }
+
+    /** Counters, latencies and the present bitmap the pagers publish. */
+    public PagerStatus status() {
+        return status;
+    }
+
+    /** Present chunks over all chunks, from 0 to 1. */
+    public double availability() {
+        return status.availability();
+    }
+
+    public boolean isPresent(int chunk) {
+        region.layout().checkChunk(chunk);
+        return status.isPresent(chunk);
+    }
+
+    /** Waits until at least {@code fraction} of the chunks are present; false on timeout. */
+    public boolean awaitAvailability(double fraction, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (status.availability() < fraction) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(200_000);
+        }
+        return true;
+    }
+
+    /** The pid of the pager serving faults now. */
+    public long activePagerPid() {
+        return active.pid();
+    }
+
+    /** The pid of the standby pager, or -1 without one. */
+    public long standbyPagerPid() {
+        PagerProcess s = standby;
+        return s == null ? -1 : s.pid();
+    }
+
+    /**
+     * Makes chunks [from, to) missing again (their pages are dropped from the shmem): the next touch faults and
+     * pulls them afresh from the source; a fetch in flight for them is discarded.
+     */
+    public synchronized void invalidate(int from, int to) throws IOException {
+        checkOpen();
+        if (from < 0 || to > layout().chunkCount() || from > to) {
+            throw new IndexOutOfBoundsException("chunks [" + from + ", " + to + ") outside [0, "
+                    + layout().chunkCount() + ")");
+        }
+        activePager().call("invalidate " + from + " " + to, "ok", COMMAND_TIMEOUT);
+    }
+
+    private PagerProcess activePager() throws IOException {
+        for (int i = 0; i < 200 && !active.isAlive(); i++) {
+            LockSupport.parkNanos(10_000_000);
+        }
+        if (!active.isAlive()) {
+            throw new IOException("no live pager serves region " + region.name());
+        }
+        return active;
+    }
+
+    /** Replaces dead pagers: the standby has taken over by itself; this starts a new standby. */
+    private void supervise() {
+        while (!closing) {
+            LockSupport.parkNanos(20_000_000);
+            if (closing) {
+                return;
+            }
+            try {
+                PagerProcess a = active;
+                if (!a.isAlive()) {
+                    PagerProcess s = standby;
+                    if (s != null && s.await("active", Duration.ofSeconds(5)) != null) {
+                        active = s;
+                        standby = null;
+                        LOG.log(System.Logger.Level.WARNING, "region " + region.name() + ": pager " + a.pid()
+                                + " died; standby " + s.pid() + " took over");
+                    } else if (!closing) {
+                        List<String> args = new ArrayList<>(pagerArguments);
+                        args.add("--takeover=true");
+                        active = PagerProcess.start("active", args, START_TIMEOUT);
+                        LOG.log(System.Logger.Level.WARNING, "region " + region.name() + ": pager " + a.pid()
+                                + " died with no standby; started " + active.pid());
+                    }
+                }
+                if (config.standby() && !closing && (standby == null || !standby.isAlive())) {
+                    standby = PagerProcess.start("standby", pagerArguments, START_TIMEOUT);
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "region " + region.name() + ": replacing a pager failed: "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    private synchronized void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("lazy region " + region.name() + " is closed");
+        }
+    }
+
+    /**
+     * Unmaps the region and stops its pagers. Faults outstanding now are still served for up to the configured
+     * close timeout, then fail (InternalError in the faulting thread): no thread stays blocked.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closing = true;
+        supervisor.interrupt();
+        try {
+            supervisor.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (active.isAlive()) {
+                active.call("close", "ok", COMMAND_TIMEOUT);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "region " + region.name() + ": pager did not take 'close': "
+                    + e.getMessage());
+        }
+        try {
+            region.close();
+        } finally {
+            stopPagers();
+            LibC.munmap(statusAddress, statusBytes);
+            LibC.close(statusFd);
+            LibC.close(uffd);
+        }
+    }
+
+    private void stopPagers() {
+        PagerProcess s = standby;
+        if (s != null) {
+            s.exit(Duration.ofSeconds(5));
+        }
+        PagerProcess a = active;
+        if (a != null) {
+            a.exit(Duration.ofSeconds(5));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LazyRegion[" + region.name() + ", " + layout() + ", source " + config.source() + ", "
+                + String.format("%.1f", availability() * 100) + " % present]";
+    }
+}

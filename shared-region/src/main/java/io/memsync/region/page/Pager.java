@@ -1,0 +1,286 @@
+package io.memsync.region.page;
+
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.ChunkSource;
+import io.memsync.region.linux.LibC;
+import io.memsync.region.linux.LinuxException;
+import io.memsync.region.linux.Userfaultfd;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * Serves an application's missing-page faults from a {@link ChunkSource}; runs in a pager process, never in the
+ * application's JVM (see {@link LazyRegion} for why). One thread reads fault events and queues their chunks; it
+ * never waits on the source. Fetcher threads read chunks and install them into the application's mapping with
+ * UFFDIO_COPY, which also wakes every thread waiting on them; pullers do the same for chunks nobody asked for
+ * yet, read-ahead of recent faults first. Counters, the latency histogram and the present bitmap go to the shared
+ * {@link PagerStatus}.
+ * <p>
+ * A chunk the source cannot deliver after the configured retries is poisoned if a thread waits on it: that
+ * thread gets SIGBUS, which the JVM turns into an {@code InternalError} at the access. It never sees zeros.
+ */
+final class Pager {
+    private static final System.Logger LOG = System.getLogger(Pager.class.getName());
+    private static final int MESSAGES_PER_READ = 128;
+
+    private final ChunkLayout layout;
+    private final PagerConfig config;
+    private final int uffd;
+    private final int memfd;
+    private final long base;
+    private final PagerStatus status;
+    private final ChunkSource source;
+    private final FetchScheduler scheduler;
+    private final int wakeFd;
+    private final int appPidfd;
+    private final List<Thread> fetchers = new ArrayList<>();
+    private volatile boolean running = true;
+    private volatile long closeDeadline;
+
+    Pager(ChunkLayout layout, PagerConfig config, int uffd, int memfd, long base, PagerStatus status,
+          ChunkSource source, int appPidfd) {
+        this.layout = layout;
+        this.config = config;
+        this.uffd = uffd;
+        this.memfd = memfd;
+        this.base = base;
+        this.status = status;
+        this.source = source;
+        this.appPidfd = appPidfd;
+        this.scheduler = new FetchScheduler(layout.chunkCount(), config.readAhead());
+        this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+    }
+
+    /** Starts the fetchers; faults are read by {@link #serveFaults()} on the caller's thread. */
+    void start(boolean takingOver) {
+        scheduler.adoptPresent(status);
+        if (takingOver) {
+            // A fault the dead pager read but did not resolve is gone from the queue: wake every waiter so that
+            // each faults again and this pager reads a fresh event.
+            Userfaultfd.wake(uffd, base, layout.regionSize());
+        }
+        for (int i = 0; i < config.faultFetchers(); i++) {
+            fetchers.add(Thread.ofPlatform().name("pager-fault-fetcher-" + i).daemon(true)
+                    .start(() -> fetchLoop(false)));
+        }
+        for (int i = 0; i < config.pullers(); i++) {
+            fetchers.add(Thread.ofPlatform().name("pager-puller-" + i).daemon(true).start(() -> fetchLoop(true)));
+        }
+        status.state(PagerStatus.SERVING);
+    }
+
+    /** Reads fault events until {@link #stop()} or the application's exit; returns why it stopped. */
+    String serveFaults() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment messages = arena.allocate(Userfaultfd.UFFD_MSG.byteSize() * MESSAGES_PER_READ, 8);
+            MemorySegment pollfds = arena.allocate(LibC.POLLFD, 3);
+            MemorySegment counter = arena.allocate(JAVA_LONG);
+            int[] fds = {uffd, wakeFd, appPidfd};
+            for (int i = 0; i < 3; i++) {
+                pollfds.set(JAVA_INT, i * 8L, fds[i]);
+                pollfds.set(JAVA_SHORT, i * 8L + 4, LibC.POLLIN);
+            }
+            int[] waiting = new int[layout.chunkCount()];
+            while (running) {
+                for (int i = 0; i < 3; i++) {
+                    pollfds.set(JAVA_SHORT, i * 8L + 6, (short) 0);
+                }
+                long deadline = closeDeadline;
+                int timeout = deadline == 0 ? -1
+                        : (int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + 1);
+                int ready = LibC.poll(pollfds, 3, timeout);
+                if (deadline != 0 && System.nanoTime() - deadline >= 0) {
+                    failWaiters(waiting);
+                    closeDeadline = 0;
+                }
+                if (ready <= 0) {
+                    continue;
+                }
+                if ((pollfds.get(JAVA_SHORT, 2 * 8L + 6) & LibC.POLLIN) != 0) {
+                    return "the application exited";
+                }
+                if ((pollfds.get(JAVA_SHORT, 8L + 6) & LibC.POLLIN) != 0) {
+                    LibC.read(wakeFd, counter, 8);
+                }
+                if ((pollfds.get(JAVA_SHORT, 6) & (LibC.POLLIN | LibC.POLLERR | LibC.POLLHUP)) != 0) {
+                    readFaults(messages);
+                }
+            }
+            return "stopped";
+        }
+    }
+
+    private void readFaults(MemorySegment messages) {
+        long n = LibC.read(uffd, messages, messages.byteSize());
+        if (n <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        int count = (int) (n / Userfaultfd.UFFD_MSG.byteSize());
+        status.countFaults(count);
+        boolean readAhead = config.pullers() > 0;
+        for (int i = 0; i < count; i++) {
+            long offset = i * Userfaultfd.UFFD_MSG.byteSize();
+            if (messages.get(JAVA_BYTE, offset) != Userfaultfd.EVENT_PAGEFAULT) {
+                continue;
+            }
+            long address = messages.get(JAVA_LONG, offset + 16);
+            long relative = address - base;
+            if (relative < 0 || relative >= layout.regionSize()) {
+                continue;
+            }
+            int chunk = layout.chunkOf(relative);
+            if (scheduler.fault(chunk, now, readAhead)) {
+                long page = address & -LibC.pageSize();
+                Userfaultfd.wake(uffd, page, LibC.pageSize());
+            }
+        }
+    }
+
+    private void fetchLoop(boolean puller) {
+        int chunkSize = layout.chunkSize();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(chunkSize, LibC.pageSize());
+            while (running) {
+                int chunk = scheduler.take(puller, TimeUnit.MILLISECONDS.toNanos(200));
+                if (chunk == -1) {
+                    return;
+                }
+                if (chunk < 0) {
+                    continue;
+                }
+                int gen = scheduler.generation(chunk);
+                if (!fetch(chunk, buffer)) {
+                    if (scheduler.fetchFailed(chunk, gen)) {
+                        poison(chunk);
+                    }
+                    continue;
+                }
+                if (!scheduler.beginInstall(chunk, gen)) {
+                    continue;
+                }
+                long dst = base + layout.offsetOf(chunk);
+                // DONTWAKE, then publish, then wake: a thread that resumes already sees its chunk counted present.
+                // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
+                long installedBytes = Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
+                        Userfaultfd.COPY_MODE_DONTWAKE);
+                long faultedAt = scheduler.endInstall(chunk, status);
+                if (installedBytes < chunkSize) {
+                    status.countRaceLost();
+                }
+                status.countInstall(installedBytes);
+                if (faultedAt != 0) {
+                    status.recordFault(System.nanoTime() - faultedAt);
+                    Userfaultfd.wake(uffd, dst, chunkSize);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "pager fetcher died: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads {@code chunk} with retries; false when every attempt failed. */
+    private boolean fetch(int chunk, MemorySegment buffer) throws InterruptedException {
+        long backoff = config.retryBackoff().toNanos();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                source.read(chunk, buffer, 0);
+                return true;
+            } catch (Exception e) {
+                status.countFetchFailure();
+                if (attempt >= config.retries() || !running) {
+                    LOG.log(System.Logger.Level.WARNING, "pager: chunk " + chunk + " could not be read after "
+                            + (attempt + 1) + " attempts: " + e.getMessage());
+                    return false;
+                }
+                LockSupport.parkNanos(backoff << Math.min(attempt, 20));
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+            }
+        }
+    }
+
+    /** Poisons the missing pages of {@code chunk}: its waiters get SIGBUS instead of waiting forever or zeros. */
+    private void poison(int chunk) {
+        long page = LibC.pageSize();
+        long start = base + layout.offsetOf(chunk);
+        status.countPoisoned();
+        try {
+            for (long p = start; p < start + layout.chunkSize(); p += page) {
+                Userfaultfd.poison(uffd, p, page, 0);
+            }
+        } catch (LinuxException e) {
+            LOG.log(System.Logger.Level.ERROR, "pager: poisoning chunk " + chunk + " failed: " + e.getMessage());
+        }
+        scheduler.markFailed(chunk);
+    }
+
+    private void failWaiters(int[] waiting) {
+        int n = scheduler.waitingChunks(waiting);
+        for (int i = 0; i < n; i++) {
+            LOG.log(System.Logger.Level.WARNING, "pager: closing: chunk " + waiting[i]
+                    + " still not delivered after the close timeout; failing its waiters");
+            poison(waiting[i]);
+        }
+    }
+
+    /** Makes [from, to) missing again: the next touch faults and pulls afresh. */
+    void invalidate(int from, int to) throws InterruptedException {
+        if (from < 0 || to > layout.chunkCount() || from > to) {
+            throw new IllegalArgumentException("chunks [" + from + ", " + to + ") outside [0, "
+                    + layout.chunkCount() + ")");
+        }
+        scheduler.beginInvalidate(from, to, status);
+        try {
+            LibC.fallocate(memfd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, layout.offsetOf(from),
+                    layout.offsetOf(to) - layout.offsetOf(from));
+        } finally {
+            scheduler.endInvalidate(from, to);
+        }
+        status.countInvalidated(to - from);
+    }
+
+    /** Stops background pulls and fails, after the close timeout, the faults still outstanding then. */
+    void beginClose() {
+        status.state(PagerStatus.CLOSING);
+        scheduler.background(false);
+        closeDeadline = System.nanoTime() + Math.max(1, config.closeTimeout().toNanos());
+        wakeFaultLoop();
+    }
+
+    void stop() {
+        running = false;
+        scheduler.stop();
+        wakeFaultLoop();
+        // A fetcher blocked in a slow source is not waited for: the process exits around it.
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        for (Thread t : fetchers) {
+            try {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void wakeFaultLoop() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(JAVA_LONG);
+            one.set(JAVA_LONG, 0, 1L);
+            LibC.write(wakeFd, one, 8);
+        }
+    }
+}

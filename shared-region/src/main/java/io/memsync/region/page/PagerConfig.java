@@ -1,0 +1,80 @@
+package io.memsync.region.page;
+
+import io.memsync.region.ChunkLayout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a pager serves a lazy region: where chunks come from and how hard it pulls.
+ *
+ * @param source      a {@link io.memsync.region.store.ChunkSources} spec, opened by the pager itself
+ * @param pullers     background pull threads (0: pure on-demand, the "direct mount"); they also take faults
+ * @param faultFetchers threads that fetch only faulted chunks, so a fault never waits behind background pulls
+ * @param readAhead   chunks after a faulted one queued ahead of the background order (with pullers only)
+ * @param retries     source reads retried per chunk before giving up
+ * @param retryBackoff first wait between retries, doubled each time
+ * @param closeTimeout how long closing waits for outstanding faults before failing them
+ * @param standby     whether a standby pager watches the active one and takes over if it dies
+ */
+public record PagerConfig(String source, int pullers, int faultFetchers, int readAhead, int retries,
+                          Duration retryBackoff, Duration closeTimeout, boolean standby) {
+
+    public PagerConfig {
+        Objects.requireNonNull(source, "source");
+        if (pullers < 0 || pullers > 64) {
+            throw new IllegalArgumentException("pullers must be in [0, 64], was " + pullers);
+        }
+        if (faultFetchers < 1 || faultFetchers > 64) {
+            throw new IllegalArgumentException("faultFetchers must be in [1, 64], was " + faultFetchers);
+        }
+        if (readAhead < 0 || retries < 0) {
+            throw new IllegalArgumentException("readAhead and retries must not be negative");
+        }
+        if (retryBackoff.isNegative() || closeTimeout.isNegative()) {
+            throw new IllegalArgumentException("retryBackoff and closeTimeout must not be negative");
+        }
+    }
+
+    /** Serves from {@code source} with 4 pullers, 2 fault fetchers, read-ahead 8, 3 retries, and a standby. */
+    public static PagerConfig of(String source) {
+        return new PagerConfig(source, 4, 2, 8, 3, Duration.ofMillis(10), Duration.ofSeconds(5), true);
+    }
+
+    public PagerConfig withPullers(int n) {
+        return new PagerConfig(source, n, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby);
+    }
+
+    public PagerConfig withReadAhead(int n) {
+        return new PagerConfig(source, pullers, faultFetchers, n, retries, retryBackoff, closeTimeout, standby);
+    }
+
+    public PagerConfig withRetries(int n, Duration backoff) {
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, n, backoff, closeTimeout, standby);
+    }
+
+    public PagerConfig withCloseTimeout(Duration timeout) {
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, timeout, standby);
+    }
+
+    public PagerConfig withStandby(boolean on) {
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, on);
+    }
+
+    /** The pager's command-line arguments for a region of {@code layout} (see {@link PagerMain}). */
+    List<String> toArguments(ChunkLayout layout) {
+        List<String> args = new ArrayList<>();
+        args.add("--size=" + layout.regionSize());
+        args.add("--chunk-size=" + layout.chunkSize());
+        args.add("--source=" + source);
+        args.add("--pullers=" + pullers);
+        args.add("--fault-fetchers=" + faultFetchers);
+        args.add("--read-ahead=" + readAhead);
+        args.add("--retries=" + retries);
+        args.add("--retry-backoff-ms=" + retryBackoff.toMillis());
+        args.add("--close-timeout-ms=" + closeTimeout.toMillis());
+        return args;
+    }
+}

@@ -1,0 +1,193 @@
+package io.memsync.region.page;
+
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.ChunkSource;
+import io.memsync.region.linux.LibC;
+import io.memsync.region.linux.Pidfd;
+import io.memsync.region.store.ChunkSources;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * The pager process: takes the application's userfaultfd, memfd and status memfd with pidfd_getfd, then serves
+ * faults ({@code --role=active}) or watches the active pager and takes over when it dies ({@code --role=standby}).
+ * It leaves the application's session (setsid) so that a signal to the application's process group does not take
+ * the pager down while faults are outstanding, and exits when the application exits.
+ * <p>
+ * Commands, one per line on stdin: {@code invalidate FROM TO}, {@code close}, {@code ping}, {@code exit}; each is
+ * answered by one line on stdout ({@code ok ...}, {@code pong} or {@code error ...}). After its setup the pager
+ * prints {@code ready PID ROLE}, and a standby that takes over prints {@code active PID}.
+ */
+public final class PagerMain {
+    private PagerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = parse(args);
+        LibC.setsid();
+        int appPid = Integer.parseInt(required(a, "app-pid"));
+        long size = Long.parseLong(required(a, "size"));
+        int chunkSize = Integer.parseInt(required(a, "chunk-size"));
+        ChunkLayout layout = new ChunkLayout(size, chunkSize);
+        PagerConfig config = new PagerConfig(required(a, "source"), Integer.parseInt(required(a, "pullers")),
+                Integer.parseInt(required(a, "fault-fetchers")), Integer.parseInt(required(a, "read-ahead")),
+                Integer.parseInt(required(a, "retries")),
+                Duration.ofMillis(Long.parseLong(required(a, "retry-backoff-ms"))),
+                Duration.ofMillis(Long.parseLong(required(a, "close-timeout-ms"))), false);
+        long base = Long.parseLong(required(a, "base"));
+        boolean standby = "standby".equals(required(a, "role"));
+        boolean takeover = standby || Boolean.parseBoolean(a.getOrDefault("takeover", "false"));
+
+        int appPidfd = Pidfd.pidfd_open(appPid);
+        int uffd = Pidfd.pidfd_getfd(appPidfd, Integer.parseInt(required(a, "uffd")));
+        int memfd = Pidfd.pidfd_getfd(appPidfd, Integer.parseInt(required(a, "memfd")));
+        int statusFd = Pidfd.pidfd_getfd(appPidfd, Integer.parseInt(required(a, "status-fd")));
+        long statusBytes = PagerStatus.bytesFor(layout.chunkCount());
+        long statusAddress = LibC.mmap(0, statusBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, statusFd, 0);
+        PagerStatus status = PagerStatus.attach(MemorySegment.ofAddress(statusAddress).reinterpret(statusBytes),
+                layout.chunkCount());
+        ChunkSource source = ChunkSources.open(config.source(), layout);
+        int self = LibC.getpid();
+
+        Thread commands = Thread.ofPlatform().name("pager-commands").daemon(true).start(PagerMain::commandLoop);
+        if (standby) {
+            status.standbyPagerPid(self);
+            say("ready " + self + " standby");
+            if (!awaitActiveDeath(status, appPidfd)) {
+                System.exit(0);
+            }
+            status.standbyPagerPid(0);
+            status.activePagerPid(self);
+            status.countTakeover();
+        }
+        Pager pager = new Pager(layout, config, uffd, memfd, base, status, source, appPidfd);
+        pager.start(takeover);
+        serving = pager;
+        if (standby) {
+            say("active " + self);
+        } else {
+            status.activePagerPid(self);
+            say("ready " + self + " active");
+        }
+        String why = pager.serveFaults();
+        pager.stop();
+        status.state(PagerStatus.STOPPED);
+        System.err.println("memsync pager " + self + ": " + why);
+        commands.interrupt();
+        System.exit(0);
+    }
+
+    /** Blocks until the active pager dies (true) or the application exits (false). */
+    private static boolean awaitActiveDeath(PagerStatus status, int appPidfd) throws InterruptedException {
+        long activePid;
+        while ((activePid = status.activePagerPid()) == 0) {
+            Thread.sleep(5);
+        }
+        int activePidfd;
+        try {
+            activePidfd = Pidfd.pidfd_open((int) activePid);
+        } catch (RuntimeException gone) {
+            return true;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pollfds = arena.allocate(LibC.POLLFD, 2);
+            pollfds.set(JAVA_INT, 0, activePidfd);
+            pollfds.set(JAVA_SHORT, 4, LibC.POLLIN);
+            pollfds.set(JAVA_INT, 8, appPidfd);
+            pollfds.set(JAVA_SHORT, 12, LibC.POLLIN);
+            while (true) {
+                int ready = LibC.poll(pollfds, 2, -1);
+                if (ready <= 0) {
+                    continue;
+                }
+                if ((pollfds.get(JAVA_SHORT, 14) & LibC.POLLIN) != 0) {
+                    return false;
+                }
+                if ((pollfds.get(JAVA_SHORT, 6) & LibC.POLLIN) != 0) {
+                    return status.state() != PagerStatus.STOPPED;
+                }
+            }
+        } finally {
+            LibC.close(activePidfd);
+        }
+    }
+
+    /** The pager once it serves; null while this process is a standby. */
+    private static volatile Pager serving;
+
+    private static void commandLoop() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                String[] words = line.trim().split("\\s+");
+                Pager pager = serving;
+                try {
+                    if (pager == null && !words[0].equals("ping")) {
+                        if (words[0].equals("exit")) {
+                            say("ok exit");
+                            System.exit(0);
+                        }
+                        say("error this pager is the standby: send '" + words[0] + "' to the active one");
+                        continue;
+                    }
+                    switch (words[0]) {
+                        case "ping" -> say("pong");
+                        case "invalidate" -> {
+                            pager.invalidate(Integer.parseInt(words[1]), Integer.parseInt(words[2]));
+                            say("ok invalidate");
+                        }
+                        case "close" -> {
+                            pager.beginClose();
+                            say("ok close");
+                        }
+                        case "exit" -> {
+                            say("ok exit");
+                            pager.stop();
+                            return;
+                        }
+                        default -> say("error unknown command '" + words[0] + "'");
+                    }
+                } catch (Exception e) {
+                    say("error " + e.getMessage());
+                }
+            }
+        } catch (Exception e) {
+            // stdin closed or broken: the application let go of this pager; faults are still served until it exits.
+        }
+    }
+
+    private static synchronized void say(String line) {
+        System.out.println(line);
+        System.out.flush();
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> map = new HashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (!arg.startsWith("--") || eq < 3) {
+                throw new IllegalArgumentException("pager argument '" + arg + "' is not --key=value");
+            }
+            map.put(arg.substring(2, eq), arg.substring(eq + 1));
+        }
+        return map;
+    }
+
+    private static String required(Map<String, String> args, String key) {
+        String v = args.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("pager needs --" + key + "=...");
+        }
+        return v;
+    }
+}

@@ -1,0 +1,327 @@
+package io.memsync.region.page;
+
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.linux.KernelFeatures;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+@Timeout(120)
+class LazyRegionTest {
+    private static final int CHUNK = 64 * 1024;
+
+    private Path image;
+    private Arena arena;
+    private MemorySegment expected;
+
+    @BeforeEach
+    void requireUserfaultfd() {
+        assumeTrue(KernelFeatures.get().lazyShmemAvailable(),
+                "lazy regions need userfaultfd MISSING on shmem: " + KernelFeatures.get().describe());
+        arena = Arena.ofShared();
+    }
+
+    @AfterEach
+    void removeImage() throws IOException {
+        if (image != null) {
+            Files.deleteIfExists(image);
+        }
+        arena.close();
+    }
+
+    /** Writes a random image of {@code chunks} chunks under /dev/shm and keeps a copy to compare with. */
+    private String image(int chunks, long seed) throws IOException {
+        image = Path.of("/dev/shm", "memsync-lazy-test-" + ProcessHandle.current().pid() + "-" + seed);
+        long size = (long) chunks * CHUNK;
+        expected = arena.allocate(size, 4096);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (long o = 0; o < size; o += 8) {
+            expected.set(JAVA_LONG, o, r.nextLong());
+        }
+        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(expected.asByteBuffer());
+        }
+        return "shm:" + image;
+    }
+
+    private static ChunkLayout layout(int chunks) {
+        return new ChunkLayout((long) chunks * CHUNK, CHUNK);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 4})
+    void concurrentRandomFirstTouchesSeeTheSourceBytes(int pullers) throws Exception {
+        int chunks = 512;
+        String source = image(chunks, 1);
+        try (LazyRegion lazy = LazyRegion.mount("lazy-random-" + pullers, layout(chunks),
+                PagerConfig.of(source).withPullers(pullers).withStandby(false))) {
+            MemorySegment m = lazy.segment();
+            int threads = 6;
+            List<Thread> readers = new ArrayList<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            for (int t = 0; t < threads; t++) {
+                long seed = t;
+                readers.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        SplittableRandom r = new SplittableRandom(seed);
+                        for (int i = 0; i < 4000; i++) {
+                            long o = r.nextLong(m.byteSize() / 8) * 8;
+                            long got = m.get(JAVA_LONG, o);
+                            if (got != expected.get(JAVA_LONG, o)) {
+                                throw new AssertionError("byte " + o + ": got " + got);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            for (Thread t : readers) {
+                t.join(60_000);
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            assertEquals(-1, m.mismatch(expected), "after reading it all, the region equals the source");
+            assertEquals(1.0, lazy.availability());
+            assertTrue(lazy.status().faults() > 0);
+            if (pullers == 0) {
+                // With pullers, faults may all find their chunk already on its way or in place.
+                assertEquals(chunks, lazy.status().faultsServed() + lazy.status().racesLost());
+                assertTrue(lazy.status().faultNanosPercentile(50) > 0);
+            }
+        }
+    }
+
+    /** Reads every chunk's first word from {@code threads} threads in interleaved order; returns the first error. */
+    private Throwable touchAll(MemorySegment m, int threads) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> readers = new ArrayList<>();
+        int chunks = (int) (m.byteSize() / CHUNK);
+        for (int t = 0; t < threads; t++) {
+            int first = t;
+            readers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int c = first; c < chunks; c += threads) {
+                        long o = (long) c * CHUNK + 8 * (c % 1000);
+                        long got = m.get(JAVA_LONG, o);
+                        if (got != expected.get(JAVA_LONG, o)) {
+                            throw new AssertionError("chunk " + c + " byte " + o + ": got " + got);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (Thread t : readers) {
+            t.join(60_000);
+            assertTrue(!t.isAlive(), "a reader is still blocked");
+        }
+        return failure.get();
+    }
+
+    @Test
+    void faultsCompleteWhileAnotherThreadForcesGarbageCollections() throws Exception {
+        int chunks = 1024;
+        String source = image(chunks, 2);
+        try (LazyRegion lazy = LazyRegion.mount("lazy-gc", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false))) {
+            AtomicReference<Boolean> stop = new AtomicReference<>(false);
+            long[] gcs = {0};
+            Thread gc = Thread.ofPlatform().start(() -> {
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (!stop.get() && System.nanoTime() < deadline) {
+                    System.gc();
+                    gcs[0]++;
+                }
+            });
+            Throwable failure = touchAll(lazy.segment(), 4);
+            stop.set(true);
+            gc.join(60_000);
+            if (failure != null) {
+                throw new AssertionError(failure);
+            }
+            assertTrue(gcs[0] > 0, "GCs ran while faults were served");
+            assertEquals(chunks, lazy.status().faultsServed() + lazy.status().racesLost(),
+                    "with no pullers every chunk came through a fault");
+            assertEquals(-1, lazy.segment().mismatch(expected));
+        }
+    }
+
+    @Test
+    void backgroundPullersFillTheRegionWithoutAnyTouch() throws Exception {
+        int chunks = 2048;
+        String source = image(chunks, 3);
+        try (LazyRegion lazy = LazyRegion.mount("lazy-pull", layout(chunks),
+                PagerConfig.of(source).withPullers(2).withStandby(false))) {
+            assertTrue(lazy.awaitAvailability(1.0, Duration.ofSeconds(60)), "availability stuck at "
+                    + lazy.availability());
+            assertEquals(0, lazy.status().faults(), "nothing touched, nothing faulted");
+            assertEquals((long) chunks * CHUNK, lazy.status().bytesInstalled());
+            assertEquals(-1, lazy.segment().mismatch(expected));
+        }
+        try (LazyRegion direct = LazyRegion.mount("lazy-direct", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false))) {
+            Thread.sleep(200);
+            assertEquals(0.0, direct.availability(), "a direct mount pulls nothing by itself");
+            direct.segment().get(JAVA_LONG, 5L * CHUNK);
+            assertTrue(direct.isPresent(5));
+            assertEquals(1, direct.status().presentChunks());
+        }
+    }
+
+    @Test
+    void invalidatedChunksArePulledAfresh() throws Exception {
+        int chunks = 64;
+        String source = image(chunks, 4);
+        try (LazyRegion lazy = LazyRegion.mount("lazy-invalidate", layout(chunks),
+                PagerConfig.of(source).withPullers(2).withStandby(false))) {
+            assertTrue(lazy.awaitAvailability(1.0, Duration.ofSeconds(30)));
+            // The source changes behind the region's back; only invalidated chunks see it.
+            try (FileChannel ch = FileChannel.open(image, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}), 10L * CHUNK);
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {9, 9, 9, 9, 9, 9, 9, 9}), 11L * CHUNK);
+            }
+            lazy.invalidate(10, 11);
+            assertEquals(1, lazy.status().chunksInvalidated());
+            long fresh = lazy.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 10L * CHUNK);
+            assertEquals(0x0807060504030201L, fresh, "chunk 10 was pulled again");
+            assertEquals(expected.get(JAVA_LONG, 11L * CHUNK), lazy.segment().get(JAVA_LONG, 11L * CHUNK),
+                    "chunk 11 was not invalidated: still the old bytes");
+            assertTrue(lazy.awaitAvailability(1.0, Duration.ofSeconds(30)));
+        }
+    }
+
+    @Test
+    void aSlowSourceIsWaitedForAndTheLatencyShows() throws Exception {
+        int chunks = 16;
+        String source = image(chunks, 5) + "?delayUs=20000";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-slow", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false))) {
+            assertEquals(expected.get(JAVA_LONG, 3L * CHUNK), lazy.segment().get(JAVA_LONG, 3L * CHUNK));
+            assertTrue(lazy.status().maxFaultNanos() >= 20_000_000, "the 20 ms delay shows in the fault latency: "
+                    + lazy.status().maxFaultNanos());
+        }
+    }
+
+    @Test
+    void aSourceThatRecoversWithinTheRetriesLosesNothing() throws Exception {
+        int chunks = 16;
+        String source = image(chunks, 6) + "?failFirst=2";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-flaky", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(3, Duration.ofMillis(1)))) {
+            assertEquals(expected.get(JAVA_LONG, 7L * CHUNK), lazy.segment().get(JAVA_LONG, 7L * CHUNK));
+            assertEquals(2, lazy.status().fetchFailures());
+            assertEquals(0, lazy.status().chunksPoisoned());
+        }
+    }
+
+    @Test
+    void aSourceThatKeepsFailingFailsTheFaultingThreadNotWithZeros() throws Exception {
+        int chunks = 16;
+        String source = image(chunks, 7) + "?fail=always";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-broken", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(2, Duration.ofMillis(1)))) {
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            long[] value = {42};
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    value[0] = lazy.segment().get(JAVA_LONG, 2L * CHUNK);
+                } catch (Throwable e) {
+                    thrown.set(e);
+                }
+            });
+            reader.join(30_000);
+            assertTrue(!reader.isAlive(), "the faulting thread is still blocked");
+            assertNotNull(thrown.get(), "the read returned " + value[0] + " instead of failing");
+            assertInstanceOf(InternalError.class, thrown.get());
+            assertEquals(1, lazy.status().chunksPoisoned());
+            assertEquals(3, lazy.status().fetchFailures(), "one attempt and two retries");
+        }
+    }
+
+    @Test
+    void aKilledPagerIsReplacedByTheStandbyAndNoFaultIsLost() throws Exception {
+        int chunks = 1024;
+        String source = image(chunks, 8) + "?delayUs=500";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-kill", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(true))) {
+            long first = lazy.activePagerPid();
+            long standby = lazy.standbyPagerPid();
+            assertTrue(standby > 0);
+            Thread killer = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                ProcessHandle.of(first).ifPresent(ProcessHandle::destroyForcibly);
+            });
+            Throwable failure = touchAll(lazy.segment(), 4);
+            killer.join();
+            if (failure != null) {
+                throw new AssertionError(failure);
+            }
+            assertEquals(1, lazy.status().takeovers());
+            assertEquals(standby, lazy.status().activePagerPid());
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (lazy.standbyPagerPid() == -1 || lazy.standbyPagerPid() == standby) {
+                assertTrue(System.nanoTime() < deadline, "no new standby was started");
+                Thread.sleep(20);
+            }
+            assertEquals(standby, lazy.activePagerPid());
+            lazy.invalidate(0, 1);
+            assertEquals(expected.get(JAVA_LONG, 0), lazy.segment().get(JAVA_LONG, 0), "the new active pager serves");
+        }
+    }
+
+    @Test
+    void closingWithFaultsPendingLeavesNoThreadBlocked() throws Exception {
+        int chunks = 16;
+        String source = image(chunks, 9) + "?delayUs=60000000";
+        LazyRegion lazy = LazyRegion.mount("lazy-close", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withCloseTimeout(Duration.ofMillis(300)));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try {
+                lazy.segment().get(JAVA_LONG, 4L * CHUNK);
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (lazy.status().faults() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(lazy.status().faults() > 0, "the reader faulted");
+        lazy.close();
+        reader.join(30_000);
+        assertTrue(!reader.isAlive(), "the faulting thread is still blocked after close");
+        assertNotNull(thrown.get(), "the pending read must fail, not return zeros");
+    }
+}
