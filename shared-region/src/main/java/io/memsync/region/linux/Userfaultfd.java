@@ -266,6 +266,42 @@ public final class Userfaultfd {
         return installed;
     }
 
+    /**
+     * UFFDIO_CONTINUE over [dst, dst+len), page by page past those already mapped (EEXIST): afterwards every page
+     * of the range is mapped from the shmem's page cache. Returns the bytes this call mapped.
+     */
+    public static long continueMissing(int uffd, long dst, long len, long mode) {
+        long page = LibC.pageSize();
+        long done = 0;
+        long mapped = 0;
+        for (int attempt = 0; done < len; attempt++) {
+            if (attempt == MAX_COPY_ATTEMPTS + len / page) {
+                throw new LinuxException("ioctl(UFFDIO_CONTINUE)", Errno.EAGAIN, "still busy after " + attempt
+                        + " attempts, " + done + " of " + len + " bytes done");
+            }
+            MemorySegment a = scratch();
+            a.set(JAVA_LONG, 0, dst + done);
+            a.set(JAVA_LONG, 8, len - done);
+            a.set(JAVA_LONG, 16, mode);
+            int r = LibC.ioctlOrErrno(uffd, UFFDIO_CONTINUE, a);
+            long progress = a.get(JAVA_LONG, 24);
+            if (progress > 0) {
+                done += progress;
+                mapped += progress;
+            }
+            if (r >= 0) {
+                continue;
+            }
+            if (-r == Errno.EEXIST) {
+                done += page;
+            } else if (-r != Errno.EAGAIN) {
+                throw new LinuxException("ioctl(UFFDIO_CONTINUE)", -r,
+                        (len - done) + " bytes at 0x" + Long.toHexString(dst + done));
+            }
+        }
+        return mapped;
+    }
+
     /** UFFDIO_ZEROPAGE: maps zero pages at [start, start+len); returns the bytes mapped or {@code -EEXIST}. */
     public static long zeropage(int uffd, long start, long len, long mode) {
         return installRange(uffd, UFFDIO_ZEROPAGE, "UFFDIO_ZEROPAGE", start, len, mode);

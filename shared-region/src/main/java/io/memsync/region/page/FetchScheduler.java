@@ -245,6 +245,19 @@ final class FetchScheduler {
         }
     }
 
+    /** A present chunk lost its pages behind the pager's back: it is missing again. */
+    void lost(int chunk, PagerStatus status) {
+        lock.lock();
+        try {
+            if (state[chunk] == PRESENT) {
+                state[chunk] = MISSING;
+                status.clearPresent(chunk);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Chunks threads wait on that are not on their way, for closing: the caller poisons them. */
     int waitingChunks(int[] out) {
         lock.lock();

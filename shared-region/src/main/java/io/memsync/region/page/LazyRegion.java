@@ -84,11 +84,16 @@ public final class LazyRegion implements AutoCloseable {
         LazyRegion lazy = null;
         try {
             uffd = Userfaultfd.userfaultfd(LibC.O_CLOEXEC | LibC.O_NONBLOCK);
+            boolean minor = kernel.hasUserfaultfdFeatures(Userfaultfd.FEATURE_MINOR_SHMEM);
             long wanted = Userfaultfd.FEATURE_MISSING_SHMEM
+                    | (minor ? Userfaultfd.FEATURE_MINOR_SHMEM : 0)
                     | (kernel.hasUserfaultfdFeatures(Userfaultfd.FEATURE_POISON) ? Userfaultfd.FEATURE_POISON : 0);
             Userfaultfd.api(uffd, wanted);
+            // MISSING and MINOR together: a page not yet in the shmem faults (MISSING), and so does a page the
+            // pager has put into the shmem but not yet mapped here (MINOR). So this process only ever sees a page
+            // once the pager maps it with UFFDIO_CONTINUE, after writing the whole chunk: one copy, not two.
             Userfaultfd.register(uffd, region.segment().address(), layout.regionSize(),
-                    Userfaultfd.REGISTER_MODE_MISSING);
+                    Userfaultfd.REGISTER_MODE_MISSING | (minor ? Userfaultfd.REGISTER_MODE_MINOR : 0));
             statusFd = LibC.memfd_create("memsync-status:" + name, LibC.MFD_CLOEXEC);
             LibC.ftruncate(statusFd, statusBytes);
             statusAddress = LibC.mmap(0, statusBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, statusFd, 0);
@@ -100,6 +105,7 @@ public final class LazyRegion implements AutoCloseable {
             args.add("--memfd=" + region.fileDescriptor());
             args.add("--status-fd=" + statusFd);
             args.add("--base=" + region.segment().address());
+            args.add("--install=" + (minor ? "continue" : "copy"));
             lazy = new LazyRegion(region, config, uffd, statusFd, statusAddress, statusBytes, status, args);
             lazy.active = PagerProcess.start("active", args, START_TIMEOUT);
             if (config.standby()) {

@@ -44,11 +44,14 @@ final class Pager {
     private final int wakeFd;
     private final int appPidfd;
     private final List<Thread> fetchers = new ArrayList<>();
+    /** With MINOR mode: the pager's own mapping of the memfd, written directly; null when installing by copy. */
+    private final MemorySegment shmem;
+    private final Arena shmemArena;
     private volatile boolean running = true;
     private volatile long closeDeadline;
 
     Pager(ChunkLayout layout, PagerConfig config, int uffd, int memfd, long base, PagerStatus status,
-          ChunkSource source, int appPidfd) {
+          ChunkSource source, int appPidfd, boolean viaContinue) {
         this.layout = layout;
         this.config = config;
         this.uffd = uffd;
@@ -59,6 +62,16 @@ final class Pager {
         this.appPidfd = appPidfd;
         this.scheduler = new FetchScheduler(layout.chunkCount(), config.readAhead());
         this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        if (viaContinue) {
+            long size = layout.regionSize();
+            long address = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, memfd, 0);
+            this.shmemArena = Arena.ofShared();
+            this.shmem = MemorySegment.ofAddress(address).reinterpret(size, shmemArena,
+                    s -> LibC.munmap(s.address(), size));
+        } else {
+            this.shmemArena = null;
+            this.shmem = null;
+        }
     }
 
     /** Starts the fetchers; faults are read by {@link #serveFaults()} on the caller's thread. */
@@ -141,16 +154,36 @@ final class Pager {
             }
             int chunk = layout.chunkOf(relative);
             if (scheduler.fault(chunk, now, readAhead)) {
-                long page = address & -LibC.pageSize();
-                Userfaultfd.wake(uffd, page, LibC.pageSize());
+                refault(chunk, address & -LibC.pageSize(), now, readAhead);
             }
+        }
+    }
+
+    /**
+     * A fault in a chunk already present: usually a stale event (the install woke the thread already), but the
+     * page may also have lost its mapping here (MADV_DONTNEED) while staying in the shmem. Map it again (MINOR
+     * mode), or, if the shmem lost it too, fetch the chunk again.
+     */
+    private void refault(int chunk, long page, long now, boolean readAhead) {
+        if (shmem == null) {
+            Userfaultfd.wake(uffd, page, LibC.pageSize());
+            return;
+        }
+        try {
+            Userfaultfd.continueMissing(uffd, page, LibC.pageSize(), 0);
+            Userfaultfd.wake(uffd, page, LibC.pageSize());
+        } catch (LinuxException e) {
+            LOG.log(System.Logger.Level.WARNING, "pager: chunk " + chunk + " was present but its page at 0x"
+                    + Long.toHexString(page) + " is gone (" + e.errnoName() + "): fetching it again");
+            scheduler.lost(chunk, status);
+            scheduler.fault(chunk, now, readAhead);
         }
     }
 
     private void fetchLoop(boolean puller) {
         int chunkSize = layout.chunkSize();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = arena.allocate(chunkSize, LibC.pageSize());
+            MemorySegment buffer = shmem != null ? null : arena.allocate(chunkSize, LibC.pageSize());
             while (running) {
                 int chunk = scheduler.take(puller, TimeUnit.MILLISECONDS.toNanos(200));
                 if (chunk == -1) {
@@ -160,7 +193,10 @@ final class Pager {
                     continue;
                 }
                 int gen = scheduler.generation(chunk);
-                if (!fetch(chunk, buffer)) {
+                // MINOR mode: straight into the shmem, which the application cannot see until UFFDIO_CONTINUE.
+                MemorySegment target = shmem != null ? shmem : buffer;
+                long targetOffset = shmem != null ? layout.offsetOf(chunk) : 0;
+                if (!fetch(chunk, target, targetOffset)) {
                     if (scheduler.fetchFailed(chunk, gen)) {
                         poison(chunk);
                     }
@@ -172,8 +208,10 @@ final class Pager {
                 long dst = base + layout.offsetOf(chunk);
                 // DONTWAKE, then publish, then wake: a thread that resumes already sees its chunk counted present.
                 // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
-                long installedBytes = Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
-                        Userfaultfd.COPY_MODE_DONTWAKE);
+                long installedBytes = shmem != null
+                        ? Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE)
+                        : Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
+                                Userfaultfd.COPY_MODE_DONTWAKE);
                 long faultedAt = scheduler.endInstall(chunk, status);
                 if (installedBytes < chunkSize) {
                     status.countRaceLost();
@@ -192,11 +230,11 @@ final class Pager {
     }
 
     /** Reads {@code chunk} with retries; false when every attempt failed. */
-    private boolean fetch(int chunk, MemorySegment buffer) throws InterruptedException {
+    private boolean fetch(int chunk, MemorySegment target, long offset) throws InterruptedException {
         long backoff = config.retryBackoff().toNanos();
         for (int attempt = 0; ; attempt++) {
             try {
-                source.read(chunk, buffer, 0);
+                source.read(chunk, target, offset);
                 return true;
             } catch (Exception e) {
                 status.countFetchFailure();

@@ -70,7 +70,8 @@ public final class PagerMain {
             status.activePagerPid(self);
             status.countTakeover();
         }
-        Pager pager = new Pager(layout, config, uffd, memfd, base, status, source, appPidfd);
+        boolean viaContinue = "continue".equals(a.getOrDefault("install", "copy"));
+        Pager pager = new Pager(layout, config, uffd, memfd, base, status, source, appPidfd, viaContinue);
         pager.start(takeover);
         serving = pager;
         if (standby) {

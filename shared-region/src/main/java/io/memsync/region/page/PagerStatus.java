@@ -126,7 +126,10 @@ public final class PagerStatus {
         return (long) LONG.getVolatile(memory, OFF_PRESENT);
     }
 
-    /** Present chunks over all chunks, from 0 to 1. */
+    /**
+     * Present chunks over all chunks, from 0 to 1. A chunk counts once its install completed; a thread may read it
+     * a few microseconds earlier, never later than a fault on it returns.
+     */
     public double availability() {
         return presentChunks() / (double) chunkCount;
     }

@@ -12,8 +12,8 @@ import java.util.TreeMap;
 /**
  * Opens a {@link ChunkSource} from a one-line spec, so that a source can be named on a command line (a pager
  * process opens its own): {@code file:/path/image}, {@code dir:/path/store}, {@code shm:/dev/shm/image} (an image
- * mapped read-only: a memory store), each optionally followed by {@code ?delayUs=N&failFirst=N&fail=always} to
- * inject latency and failures.
+ * mapped read-only: a memory store), each optionally followed by
+ * {@code ?delayUs=N&failFirst=N&failFrom=CHUNK&fail=always} to inject latency and failures.
  */
 public final class ChunkSources {
     private ChunkSources() {
@@ -52,11 +52,12 @@ public final class ChunkSources {
         }
         long delayUs = number(spec, options, "delayUs");
         long failFirst = number(spec, options, "failFirst");
+        long failFrom = options.containsKey("failFrom") ? number(spec, options, "failFrom") : Long.MAX_VALUE;
         String fail = options.getOrDefault("fail", "never");
         if (!fail.equals("never") && !fail.equals("always")) {
             throw new IllegalArgumentException("source '" + spec + "': fail=" + fail + ", want always or never");
         }
-        return new FaultInjectingSource(source, delayUs * 1000, failFirst, fail.equals("always"));
+        return new FaultInjectingSource(source, delayUs * 1000, failFirst, fail.equals("always"), failFrom);
     }
 
     /** Closes {@code source} if it holds resources. */
@@ -87,9 +88,9 @@ public final class ChunkSources {
                 throw new IllegalArgumentException("source '" + spec + "': option '" + pair + "' is not key=value");
             }
             String key = pair.substring(0, eq);
-            if (!key.equals("delayUs") && !key.equals("failFirst") && !key.equals("fail")) {
+            if (!key.equals("delayUs") && !key.equals("failFirst") && !key.equals("failFrom") && !key.equals("fail")) {
                 throw new IllegalArgumentException("source '" + spec + "': unknown option '" + key
-                        + "', choose delayUs, failFirst or fail");
+                        + "', choose delayUs, failFirst, failFrom or fail");
             }
             options.put(key, pair.substring(eq + 1));
         }

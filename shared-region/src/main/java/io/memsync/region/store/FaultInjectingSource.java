@@ -18,6 +18,7 @@ public final class FaultInjectingSource implements ChunkSource {
     private final long delayNanos;
     private final long failFirst;
     private final boolean failAlways;
+    private final long failFromChunk;
     private final AtomicLong reads = new AtomicLong();
 
     /**
@@ -26,13 +27,20 @@ public final class FaultInjectingSource implements ChunkSource {
      * @param failAlways every read fails
      */
     public FaultInjectingSource(ChunkSource inner, long delayNanos, long failFirst, boolean failAlways) {
-        if (delayNanos < 0 || failFirst < 0) {
+        this(inner, delayNanos, failFirst, failAlways, Long.MAX_VALUE);
+    }
+
+    /** As above, and every read of a chunk at or after index {@code failFromChunk} fails. */
+    public FaultInjectingSource(ChunkSource inner, long delayNanos, long failFirst, boolean failAlways,
+                                long failFromChunk) {
+        if (delayNanos < 0 || failFirst < 0 || failFromChunk < 0) {
             throw new IllegalArgumentException("delay and failure count must not be negative");
         }
         this.inner = inner;
         this.delayNanos = delayNanos;
         this.failFirst = failFirst;
         this.failAlways = failAlways;
+        this.failFromChunk = failFromChunk;
     }
 
     @Override
@@ -49,7 +57,7 @@ public final class FaultInjectingSource implements ChunkSource {
                 LockSupport.parkNanos(left);
             }
         }
-        if (failAlways || n <= failFirst) {
+        if (failAlways || n <= failFirst || index >= failFromChunk) {
             throw new IOException("injected failure of read " + n + " (chunk " + index + ")");
         }
         inner.read(index, destination, offset);

@@ -107,7 +107,8 @@ class LazyRegionTest {
                 throw new AssertionError(failure.get());
             }
             assertEquals(-1, m.mismatch(expected), "after reading it all, the region equals the source");
-            assertEquals(1.0, lazy.availability());
+            // A chunk is readable a moment before a puller counts it present.
+            assertTrue(lazy.awaitAvailability(1.0, Duration.ofSeconds(10)), "availability " + lazy.availability());
             assertTrue(lazy.status().faults() > 0);
             if (pullers == 0) {
                 // With pullers, faults may all find their chunk already on its way or in place.
@@ -323,5 +324,55 @@ class LazyRegionTest {
         reader.join(30_000);
         assertTrue(!reader.isAlive(), "the faulting thread is still blocked after close");
         assertNotNull(thrown.get(), "the pending read must fail, not return zeros");
+    }
+
+    @Test
+    void pagesDroppedFromTheMappingOrTheShmemBehindThePagersBackAreServedAgain() throws Exception {
+        int chunks = 8;
+        String source = image(chunks, 10);
+        try (LazyRegion lazy = LazyRegion.mount("lazy-dropped", layout(chunks),
+                PagerConfig.of(source).withPullers(1).withStandby(false))) {
+            assertTrue(lazy.awaitAvailability(1.0, Duration.ofSeconds(30)));
+            long address = lazy.segment().address();
+            // Unmapped here but still in the shmem: a MINOR fault, mapped again.
+            io.memsync.region.linux.LibC.madvise(address + 2L * CHUNK, CHUNK,
+                    io.memsync.region.linux.LibC.MADV_DONTNEED);
+            assertEquals(expected.get(JAVA_LONG, 2L * CHUNK + 4096), lazy.segment().get(JAVA_LONG, 2L * CHUNK + 4096));
+            // Gone from the shmem too (a hole punched by someone else): fetched again, not read as zeros.
+            io.memsync.region.linux.LibC.fallocate(lazy.region().fileDescriptor(),
+                    io.memsync.region.linux.LibC.FALLOC_FL_PUNCH_HOLE | io.memsync.region.linux.LibC.FALLOC_FL_KEEP_SIZE,
+                    5L * CHUNK, CHUNK);
+            assertEquals(expected.get(JAVA_LONG, 5L * CHUNK + 8), lazy.segment().get(JAVA_LONG, 5L * CHUNK + 8));
+            assertEquals(-1, lazy.segment().mismatch(expected));
+        }
+    }
+
+    /** The failure must also surface from JIT-compiled code, not only from the interpreter. */
+    @Test
+    void aFailedChunkRaisesInternalErrorInCompiledCodeToo() throws Exception {
+        int chunks = 64;
+        String source = image(chunks, 11) + "?failFrom=63";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-compiled", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(0, Duration.ZERO))) {
+            MemorySegment m = lazy.segment();
+            long sum = 0;
+            for (int round = 0; round < 20_000; round++) {
+                sum += sumFirstWords(m, 62);
+            }
+            assertTrue(sum != 0);
+            long total = sum;
+            InternalError e = org.junit.jupiter.api.Assertions.assertThrows(InternalError.class,
+                    () -> sumFirstWords(m, 64), "reading the failed chunk must fail (sum so far " + total + ")");
+            assertTrue(e.getMessage().contains("unsafe memory access"), e.getMessage());
+            assertEquals(1, lazy.status().chunksPoisoned());
+        }
+    }
+
+    private static long sumFirstWords(MemorySegment m, int chunks) {
+        long sum = 0;
+        for (int c = 0; c < chunks; c++) {
+            sum += m.get(JAVA_LONG, (long) c * CHUNK);
+        }
+        return sum;
     }
 }
