@@ -3,6 +3,9 @@ package io.memsync.demo;
 import io.memsync.region.ChunkSet;
 import io.memsync.region.Region;
 import io.memsync.region.linux.KernelFeatures;
+import io.memsync.region.page.LazyRegion;
+import io.memsync.region.page.PagerConfig;
+import io.memsync.region.page.PagerStatus;
 import io.memsync.region.store.DirectoryChunkStore;
 import io.memsync.region.store.FileChunkStore;
 import io.memsync.region.store.RegionImages;
@@ -199,13 +202,60 @@ public final class RegionTour {
                         mib / (loaded / 1e9),
                         region.segment().mismatch(copy.segment()) == -1 ? "identical" : "DIFFERENT");
             }
+            section("Mount it lazily from the file: usable at once, filled on demand");
+            lazyMount(region, work.resolve("tour.img"));
         } finally {
             if (keep == null) {
                 deleteTree(work);
             }
         }
         section("Done");
-        System.out.println("  Next: the pager (lazy mounts), the cluster, migration, the agent: see README.md.");
+        System.out.println("  Next: the cluster, replication, migration, the agent: see README.md.");
+    }
+
+    /** Mounts the saved image lazily, reads a few chunks at once, and shows availability climbing. */
+    private static void lazyMount(Region original, Path image) throws IOException {
+        if (!KernelFeatures.get().lazyShmemAvailable()) {
+            System.out.println("  (skipped: " + KernelFeatures.get().describe().replace("\n", "; ") + ")");
+            return;
+        }
+        // Throttled to 1 ms per chunk, as a store across a network would be, so that the climb is visible.
+        PagerConfig config = PagerConfig.of("file:" + image + "?delayUs=1000").withPullers(2);
+        long t0 = System.nanoTime();
+        try (LazyRegion lazy = LazyRegion.mount("tour-lazy", original.layout(), config)) {
+            long mounted = System.nanoTime() - t0;
+            System.out.printf("  mounted in %.0f ms (pager pid %d, %d pullers, source %s); present: %.1f%%%n",
+                    ms(mounted), lazy.activePagerPid(), config.pullers(), config.source(), lazy.availability() * 100);
+            MemorySegment m = lazy.segment();
+            int chunks = original.layout().chunkCount();
+            long start = System.nanoTime();
+            for (int i = 0; i < 8; i++) {
+                int chunk = (int) ((long) chunks * i / 8);
+                long offset = original.layout().offsetOf(chunk);
+                long t = System.nanoTime();
+                long value = m.get(JAVA_LONG, offset);
+                System.out.printf("  read chunk %5d at once: %5.0f us, %s%n", chunk, (System.nanoTime() - t) / 1e3,
+                        value == original.segment().get(JAVA_LONG, offset) ? "the source's bytes" : "WRONG BYTES");
+            }
+            double shown = -1;
+            while (lazy.availability() < 1.0 && System.nanoTime() - start < 120_000_000_000L) {
+                double a = lazy.availability();
+                if (a - shown >= 0.2) {
+                    System.out.printf("  %6.0f ms: %5.1f%% present%n", ms(System.nanoTime() - start), a * 100);
+                    shown = a;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            PagerStatus s = lazy.status();
+            System.out.printf("  %6.0f ms: %5.1f%% present: %d faults served, fault service p50 %.0f us, p99 %.0f us,"
+                            + " max %.0f us; %d MiB installed%n", ms(System.nanoTime() - start),
+                    lazy.availability() * 100, s.faultsServed(), s.faultNanosPercentile(50) / 1e3,
+                    s.faultNanosPercentile(99) / 1e3, s.maxFaultNanos() / 1e3, s.bytesInstalled() >> 20);
+            System.out.printf("  standby pager: pid %d%n", lazy.awaitStandby(java.time.Duration.ofSeconds(30))
+                    ? lazy.standbyPagerPid() : -1);
+            System.out.printf("  the lazy region equals the original: %s%n",
+                    m.mismatch(original.segment()) == -1 ? "identical" : "DIFFERENT");
+        }
     }
 
     private static void fill(MemorySegment m, long seed) {

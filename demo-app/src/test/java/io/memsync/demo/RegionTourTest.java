@@ -33,6 +33,9 @@ class RegionTourTest {
         assertTrue(out.matches("(?s).*\\n  explicit .* yes\\n.*"), out);
         assertFalse(out.contains("DIFFERENT") || out.contains(" NO"), out);
         assertTrue(out.contains("loaded from the store: CRC32C"), out);
+        assertTrue(out.contains("the lazy region equals the original: identical"), out);
+        assertTrue(out.contains("100.0% present"), "availability climbed to 100 %:\n" + out);
+        assertFalse(out.contains("WRONG BYTES"), out);
         assertTrue(Files.size(dir.resolve("tour.img")) == 16L << 20, "the kept file image has the region's size");
     }
 

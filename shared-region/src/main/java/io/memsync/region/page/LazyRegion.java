@@ -68,7 +68,8 @@ public final class LazyRegion implements AutoCloseable {
 
     /**
      * Maps a region called {@code name} of {@code layout} whose contents come from {@code config.source()}, and
-     * starts its pagers. Returns once the active pager (and the standby, if configured) serve faults.
+     * starts its pagers. Returns once the active pager serves faults; the standby, if configured, follows
+     * in the background ({@link #awaitStandby}).
      */
     public static LazyRegion mount(String name, ChunkLayout layout, PagerConfig config) throws IOException {
         KernelFeatures kernel = KernelFeatures.get();
@@ -108,9 +109,7 @@ public final class LazyRegion implements AutoCloseable {
             args.add("--install=" + (minor ? "continue" : "copy"));
             lazy = new LazyRegion(region, config, uffd, statusFd, statusAddress, statusBytes, status, args);
             lazy.active = PagerProcess.start("active", args, START_TIMEOUT);
-            if (config.standby()) {
-                lazy.standby = PagerProcess.start("standby", args, START_TIMEOUT);
-            }
+            // The standby is started by the supervisor: the region is usable without waiting for it.
             lazy.supervisor.start();
             return lazy;
         } catch (IOException | RuntimeException e) {
@@ -182,6 +181,22 @@ public final class LazyRegion implements AutoCloseable {
         return s == null ? -1 : s.pid();
     }
 
+    /** Waits until a standby pager watches the active one; false on timeout or when none is configured. */
+    public boolean awaitStandby(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (config.standby()) {
+            PagerProcess s = standby;
+            if (s != null && s.isAlive() && status.standbyPagerPid() == s.pid()) {
+                return true;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(5_000_000);
+        }
+        return false;
+    }
+
     /**
      * Makes chunks [from, to) missing again (their pages are dropped from the shmem): the next touch faults and
      * pulls them afresh from the source; a fetch in flight for them is discarded.
@@ -207,8 +222,10 @@ public final class LazyRegion implements AutoCloseable {
 
     /** Replaces dead pagers: the standby has taken over by itself; this starts a new standby. */
     private void supervise() {
-        while (!closing) {
-            LockSupport.parkNanos(20_000_000);
+        for (boolean first = true; !closing; first = false) {
+            if (!first) {
+                LockSupport.parkNanos(20_000_000);
+            }
             if (closing) {
                 return;
             }

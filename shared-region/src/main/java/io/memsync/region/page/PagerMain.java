@@ -83,7 +83,9 @@ public final class PagerMain {
         String why = pager.serveFaults();
         pager.stop();
         status.state(PagerStatus.STOPPED);
-        System.err.println("memsync pager " + self + ": " + why);
+        if (!"stopped".equals(why)) {
+            System.err.println("memsync pager " + self + ": " + why + "; exiting");
+        }
         commands.interrupt();
         System.exit(0);
     }

@@ -272,6 +272,7 @@ class LazyRegionTest {
         String source = image(chunks, 8) + "?delayUs=500";
         try (LazyRegion lazy = LazyRegion.mount("lazy-kill", layout(chunks),
                 PagerConfig.of(source).withPullers(0).withStandby(true))) {
+            assertTrue(lazy.awaitStandby(Duration.ofSeconds(60)), "the standby started");
             long first = lazy.activePagerPid();
             long standby = lazy.standbyPagerPid();
             assertTrue(standby > 0);
