@@ -23,12 +23,16 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.lang.management.ManagementFactory;
+import javax.management.ObjectName;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The pager's figures, in one run: first-touch latency (p50/p99/max), the time to read a whole region through the
- * pager sequentially, and the longest {@code System.gc()} (time to safepoint included) while faults are
+ * pager sequentially, and the longest time to reach a safepoint (GCs forced every 20 ms) while faults are
  * outstanding, for several chunk sizes with and without background pullers, beside copying the region eagerly
  * from the same memory store before use. A harness rather than JMH: each measurement needs a fresh mount (a pager
  * process) and a first touch can only be measured once per chunk.
@@ -106,7 +110,7 @@ public final class PagerBenchmark {
                             faults);
                 }
             }
-            out.append("| chunk | how | first touch p50 | p99 | max | whole-region read | vs eager | longest System.gc() during the read |\n");
+            out.append("| chunk | how | first touch p50 | p99 | max | whole-region read | vs eager | longest time to safepoint during the read |\n");
             out.append("|---|---|---|---|---|---|---|---|\n");
             for (String row : rows) {
                 out.append(row).append('\n');
@@ -132,8 +136,8 @@ public final class PagerBenchmark {
     /** Copies the image into a fresh region, then reads it all: {total nanos, longest gc nanos}. */
     private static long[] eagerCopyAndRead(ChunkLayout layout, Path image, boolean withGc) throws IOException {
         try (Region region = Region.builder("eager").size(layout.regionSize()).chunkSize(layout.chunkSize()).create();
-             MappedImageSource source = MappedImageSource.open(image, layout);
-             GcProbe gc = withGc ? new GcProbe() : null) {
+             MappedImageSource source = MappedImageSource.open(image, layout)) {
+            GcProbe gc = withGc ? new GcProbe() : null;
             long start = System.nanoTime();
             RegionImages.load(source, region);
             sink = readAll(region.segment());
@@ -144,8 +148,8 @@ public final class PagerBenchmark {
 
     /** Mounts lazily, then reads it all in address order: {nanos, longest gc nanos, faults}. */
     private static long[] lazyRead(ChunkLayout layout, PagerConfig config, boolean withGc) throws IOException {
-        try (LazyRegion lazy = LazyRegion.mount("bench", layout, config);
-             GcProbe gc = withGc ? new GcProbe() : null) {
+        try (LazyRegion lazy = LazyRegion.mount("bench", layout, config)) {
+            GcProbe gc = withGc ? new GcProbe() : null;
             long start = System.nanoTime();
             sink = readAll(lazy.segment());
             long total = System.nanoTime() - start;
@@ -202,37 +206,62 @@ public final class PagerBenchmark {
     }
 
     /**
-     * Calls System.gc() every {@link #GC_INTERVAL_MS} on its own thread and keeps the longest call (time to
-     * safepoint included). Not back to back: a thread woken from a fault stops at the next safepoint, so a GC storm
-     * would let the reader make one fault per GC and measure nothing but the storm.
+     * Calls System.gc() every {@link #GC_INTERVAL_MS} on its own thread while the JVM logs its safepoints (switched
+     * on here through the DiagnosticCommand MBean, like {@code jcmd VM.log}); {@link #stop()} returns the longest
+     * time any safepoint took to reach, which is what an outstanding fault adds to every pause. Not back to back:
+     * a thread woken from a fault stops at the next safepoint, so a GC storm would let the reader make one fault
+     * per GC and measure nothing but the storm.
      */
     private static final class GcProbe implements AutoCloseable {
+        private static final Pattern REACHING = Pattern.compile("Reaching safepoint: (\\d+) ns");
         private final AtomicBoolean stop = new AtomicBoolean();
         private final Thread thread;
-        private volatile long longest;
+        private final Path log;
+        private long longest = -1;
 
-        GcProbe() {
+        GcProbe() throws IOException {
+            log = Files.createTempFile("memsync-safepoints", ".log");
+            vmLog("output=" + log, "what=safepoint=info", "decorators=none");
             thread = Thread.ofPlatform().name("gc-probe").start(() -> {
                 while (!stop.get()) {
-                    long t0 = System.nanoTime();
                     System.gc();
-                    long d = System.nanoTime() - t0;
-                    if (d > longest) {
-                        longest = d;
-                    }
                     LockSupport.parkNanos(GC_INTERVAL_MS * 1_000_000);
                 }
             });
         }
 
+        /** The longest time to reach a safepoint while the probe ran, in nanoseconds. */
         long stop() {
+            if (longest >= 0) {
+                return longest;
+            }
             stop.set(true);
             try {
                 thread.join(60_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                vmLog("disable");
+                long max = 0;
+                for (String line : Files.readAllLines(log)) {
+                    Matcher m = REACHING.matcher(line);
+                    if (m.find()) {
+                        max = Math.max(max, Long.parseLong(m.group(1)));
+                    }
+                }
+                longest = max;
+                Files.deleteIfExists(log);
+            } catch (Exception e) {
+                throw new IllegalStateException("reading the safepoint log " + log + " failed", e);
             }
             return longest;
+        }
+
+        private static void vmLog(String... arguments) {
+            try {
+                ManagementFactory.getPlatformMBeanServer().invoke(
+                        new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmLog",
+                        new Object[] {arguments}, new String[] {String[].class.getName()});
+            } catch (Exception e) {
+                throw new IllegalStateException("VM.log " + String.join(" ", arguments) + " failed", e);
+            }
         }
 
         @Override

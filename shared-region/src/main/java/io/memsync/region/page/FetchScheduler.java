@@ -22,6 +22,8 @@ final class FetchScheduler {
     /** A background fetch failed: left until a fault asks again, so a broken source is not hammered. */
     static final byte BACKOFF = 6;
     static final byte INVALIDATING = 7;
+    /** Faults on a present chunk taken as stale before it is taken as lost and fetched again. */
+    static final int MAX_STALE_FAULTS = 3;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -30,6 +32,7 @@ final class FetchScheduler {
     private final byte[] state;
     private final int[] generation;
     private final long[] faultStart;
+    private final byte[] staleFaults;
     private final IntRing urgent;
     private final IntRing ahead;
     private final boolean[] inUrgent;
@@ -44,6 +47,7 @@ final class FetchScheduler {
         this.state = new byte[chunks];
         this.generation = new int[chunks];
         this.faultStart = new long[chunks];
+        this.staleFaults = new byte[chunks];
         this.urgent = new IntRing(chunks);
         this.ahead = new IntRing(chunks);
         this.inUrgent = new boolean[chunks];
@@ -75,8 +79,19 @@ final class FetchScheduler {
             }
             switch (state[chunk]) {
                 case PRESENT -> {
-                    faultStart[chunk] = 0;
-                    return true;
+                    // Usually a stale event (the thread faulted just before the install). The same chunk faulting
+                    // again and again means its pages are gone from under us: fetch it again.
+                    if (++staleFaults[chunk] <= MAX_STALE_FAULTS) {
+                        faultStart[chunk] = 0;
+                        return true;
+                    }
+                    staleFaults[chunk] = 0;
+                    state[chunk] = QUEUED;
+                    if (!inUrgent[chunk]) {
+                        inUrgent[chunk] = true;
+                        urgent.add(chunk);
+                        work.signal();
+                    }
                 }
                 case MISSING, BACKOFF, QUEUED -> {
                     state[chunk] = QUEUED;
@@ -208,6 +223,7 @@ final class FetchScheduler {
         lock.lock();
         try {
             state[chunk] = PRESENT;
+            staleFaults[chunk] = 0;
             status.setPresent(chunk);
             long start = faultStart[chunk];
             faultStart[chunk] = 0;
@@ -227,6 +243,25 @@ final class FetchScheduler {
             }
             boolean waiters = faultStart[chunk] != 0;
             state[chunk] = waiters ? INSTALLING : BACKOFF;
+            return waiters;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Fetching or installing {@code chunk} broke unexpectedly; returns true if threads wait (the caller poisons),
+     * otherwise the chunk is missing again and will be tried later.
+     */
+    boolean installFailed(int chunk) {
+        lock.lock();
+        try {
+            if (state[chunk] != FETCHING && state[chunk] != INSTALLING) {
+                return false;
+            }
+            boolean waiters = faultStart[chunk] != 0;
+            state[chunk] = waiters ? INSTALLING : BACKOFF;
+            installed.signalAll();
             return waiters;
         } finally {
             lock.unlock();

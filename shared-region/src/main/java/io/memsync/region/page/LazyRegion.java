@@ -27,7 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  * and its startup (~0.3 s) is paid once per mount.
  * <p>
  * <b>Failure.</b> A standby pager watches the active one through a pidfd and takes over within milliseconds if it
- * dies, waking the faults it had read but not served so they fault again; this JVM then starts a new standby. A
+ * dies, waking the faults it had read but not served so they fault again; this JVM then starts a new standby.
+ * (Should both die, this JVM's supervisor thread starts a new active pager; being a JVM thread, a safepoint can
+ * hold it while faults are outstanding, which is why the standby, outside this JVM, is the first line.) A
  * chunk the source cannot deliver (after retries) while threads wait on it is poisoned: those threads get an
  * {@code InternalError} ("a fault occurred in an unsafe memory access operation") at the access, never zeros;
  * {@link #invalidate} makes it missing again. {@link #close()} waits for outstanding faults up to the configured
@@ -85,7 +87,8 @@ public final class LazyRegion implements AutoCloseable {
         LazyRegion lazy = null;
         try {
             uffd = Userfaultfd.userfaultfd(LibC.O_CLOEXEC | LibC.O_NONBLOCK);
-            boolean minor = kernel.hasUserfaultfdFeatures(Userfaultfd.FEATURE_MINOR_SHMEM);
+            InstallMethod method = installMethod(kernel);
+            boolean minor = method.needsMinor();
             long wanted = Userfaultfd.FEATURE_MISSING_SHMEM
                     | (minor ? Userfaultfd.FEATURE_MINOR_SHMEM : 0)
                     | (kernel.hasUserfaultfdFeatures(Userfaultfd.FEATURE_POISON) ? Userfaultfd.FEATURE_POISON : 0);
@@ -106,7 +109,7 @@ public final class LazyRegion implements AutoCloseable {
             args.add("--memfd=" + region.fileDescriptor());
             args.add("--status-fd=" + statusFd);
             args.add("--base=" + region.segment().address());
-            args.add("--install=" + (minor ? "continue" : "copy"));
+            args.add("--install=" + method.configName());
             lazy = new LazyRegion(region, config, uffd, statusFd, statusAddress, statusBytes, status, args);
             lazy.active = PagerProcess.start("active", args, START_TIMEOUT);
             // The standby is started by the supervisor: the region is usable without waiting for it.
@@ -128,6 +131,29 @@ public final class LazyRegion implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * {@code -Dmemsync.pager.install=copy|map|write} where given; otherwise COPY, which measured fastest here
+     * (docs/benchmarks.md): the page allocation, not the copy, is what an install costs.
+     */
+    static InstallMethod installMethod(KernelFeatures kernel) {
+        boolean minor = kernel.hasUserfaultfdFeatures(Userfaultfd.FEATURE_MINOR_SHMEM);
+        String chosen = System.getProperty("memsync.pager.install");
+        if (chosen == null) {
+            return InstallMethod.COPY;
+        }
+        InstallMethod method;
+        try {
+            method = InstallMethod.parse(chosen);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-Dmemsync.pager.install=" + chosen + ": " + e.getMessage(), e);
+        }
+        if (method.needsMinor() && !minor) {
+            throw new UnsupportedOperationException("-Dmemsync.pager.install=" + chosen + " needs userfaultfd MINOR "
+                    + "faults on shmem (Linux 5.14+), which this kernel lacks: use copy");
+        }
+        return method;
     }
 
     /** The region: its segment may be touched at once from any thread. Close this, not the region. */

@@ -44,14 +44,15 @@ final class Pager {
     private final int wakeFd;
     private final int appPidfd;
     private final List<Thread> fetchers = new ArrayList<>();
-    /** With MINOR mode: the pager's own mapping of the memfd, written directly; null when installing by copy. */
+    private final InstallMethod method;
+    /** For {@link InstallMethod#MAP}: the pager's own mapping of the memfd, written directly; else null. */
     private final MemorySegment shmem;
     private final Arena shmemArena;
     private volatile boolean running = true;
     private volatile long closeDeadline;
 
     Pager(ChunkLayout layout, PagerConfig config, int uffd, int memfd, long base, PagerStatus status,
-          ChunkSource source, int appPidfd, boolean viaContinue) {
+          ChunkSource source, int appPidfd, InstallMethod method) {
         this.layout = layout;
         this.config = config;
         this.uffd = uffd;
@@ -62,7 +63,8 @@ final class Pager {
         this.appPidfd = appPidfd;
         this.scheduler = new FetchScheduler(layout.chunkCount(), config.readAhead());
         this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-        if (viaContinue) {
+        this.method = method;
+        if (method == InstallMethod.MAP) {
             long size = layout.regionSize();
             long address = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, memfd, 0);
             this.shmemArena = Arena.ofShared();
@@ -165,7 +167,7 @@ final class Pager {
      * mode), or, if the shmem lost it too, fetch the chunk again.
      */
     private void refault(int chunk, long page, long now, boolean readAhead) {
-        if (shmem == null) {
+        if (!method.needsMinor()) {
             Userfaultfd.wake(uffd, page, LibC.pageSize());
             return;
         }
@@ -183,7 +185,7 @@ final class Pager {
     private void fetchLoop(boolean puller) {
         int chunkSize = layout.chunkSize();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = shmem != null ? null : arena.allocate(chunkSize, LibC.pageSize());
+            MemorySegment buffer = method == InstallMethod.MAP ? null : arena.allocate(chunkSize, LibC.pageSize());
             while (running) {
                 int chunk = scheduler.take(puller, TimeUnit.MILLISECONDS.toNanos(200));
                 if (chunk == -1) {
@@ -192,40 +194,61 @@ final class Pager {
                 if (chunk < 0) {
                     continue;
                 }
-                int gen = scheduler.generation(chunk);
-                // MINOR mode: straight into the shmem, which the application cannot see until UFFDIO_CONTINUE.
-                MemorySegment target = shmem != null ? shmem : buffer;
-                long targetOffset = shmem != null ? layout.offsetOf(chunk) : 0;
-                if (!fetch(chunk, target, targetOffset)) {
-                    if (scheduler.fetchFailed(chunk, gen)) {
+                try {
+                    fetchAndInstall(chunk, buffer);
+                } catch (RuntimeException e) {
+                    // While closing, the application unmaps the region under us: installs fail, as expected.
+                    if (status.state() != PagerStatus.SERVING) {
+                        continue;
+                    }
+                    LOG.log(System.Logger.Level.ERROR, "pager: installing chunk " + chunk + " failed: "
+                            + e.getMessage(), e);
+                    if (scheduler.installFailed(chunk)) {
                         poison(chunk);
                     }
-                    continue;
-                }
-                if (!scheduler.beginInstall(chunk, gen)) {
-                    continue;
-                }
-                long dst = base + layout.offsetOf(chunk);
-                // DONTWAKE, then publish, then wake: a thread that resumes already sees its chunk counted present.
-                // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
-                long installedBytes = shmem != null
-                        ? Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE)
-                        : Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
-                                Userfaultfd.COPY_MODE_DONTWAKE);
-                long faultedAt = scheduler.endInstall(chunk, status);
-                if (installedBytes < chunkSize) {
-                    status.countRaceLost();
-                }
-                status.countInstall(installedBytes);
-                if (faultedAt != 0) {
-                    status.recordFault(System.nanoTime() - faultedAt);
-                    Userfaultfd.wake(uffd, dst, chunkSize);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "pager fetcher died: " + e.getMessage(), e);
+        }
+    }
+
+    private void fetchAndInstall(int chunk, MemorySegment buffer) throws InterruptedException {
+        int chunkSize = layout.chunkSize();
+        int gen = scheduler.generation(chunk);
+        // MAP: straight into the shmem, which the application cannot see until UFFDIO_CONTINUE.
+        MemorySegment target = method == InstallMethod.MAP ? shmem : buffer;
+        long targetOffset = method == InstallMethod.MAP ? layout.offsetOf(chunk) : 0;
+        if (!fetch(chunk, target, targetOffset)) {
+            if (scheduler.fetchFailed(chunk, gen)) {
+                poison(chunk);
+            }
+            return;
+        }
+        if (!scheduler.beginInstall(chunk, gen)) {
+            return;
+        }
+        long dst = base + layout.offsetOf(chunk);
+        // DONTWAKE, then publish, then wake: a thread that resumes already sees its chunk counted present.
+        // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
+        long installedBytes = switch (method) {
+            case COPY -> Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
+                    Userfaultfd.COPY_MODE_DONTWAKE);
+            case MAP -> Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE);
+            case WRITE -> {
+                // pwrite fills the page cache without a page fault per page and without zeroing whole pages.
+                LibC.pwriteFully(memfd, buffer, 0, chunkSize, layout.offsetOf(chunk));
+                yield Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE);
+            }
+        };
+        long faultedAt = scheduler.endInstall(chunk, status);
+        if (installedBytes < chunkSize) {
+            status.countRaceLost();
+        }
+        status.countInstall(installedBytes);
+        if (faultedAt != 0) {
+            status.recordFault(System.nanoTime() - faultedAt);
+            Userfaultfd.wake(uffd, dst, chunkSize);
         }
     }
 

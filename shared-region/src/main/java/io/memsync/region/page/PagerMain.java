@@ -70,8 +70,8 @@ public final class PagerMain {
             status.activePagerPid(self);
             status.countTakeover();
         }
-        boolean viaContinue = "continue".equals(a.getOrDefault("install", "copy"));
-        Pager pager = new Pager(layout, config, uffd, memfd, base, status, source, appPidfd, viaContinue);
+        InstallMethod method = InstallMethod.parse(a.getOrDefault("install", "copy"));
+        Pager pager = new Pager(layout, config, uffd, memfd, base, status, source, appPidfd, method);
         pager.start(takeover);
         serving = pager;
         if (standby) {

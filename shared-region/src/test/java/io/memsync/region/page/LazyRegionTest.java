@@ -46,6 +46,7 @@ class LazyRegionTest {
 
     @AfterEach
     void removeImage() throws IOException {
+        System.clearProperty("memsync.pager.install");
         if (image != null) {
             Files.deleteIfExists(image);
         }
@@ -73,12 +74,14 @@ class LazyRegionTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 4})
-    void concurrentRandomFirstTouchesSeeTheSourceBytes(int pullers) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({"0,copy", "4,copy", "0,map", "4,map", "0,write", "4,write"})
+    void concurrentRandomFirstTouchesSeeTheSourceBytes(int pullers, String method) throws Exception {
         int chunks = 512;
         String source = image(chunks, 1);
-        try (LazyRegion lazy = LazyRegion.mount("lazy-random-" + pullers, layout(chunks),
+        System.setProperty("memsync.pager.install", method);
+        try (LazyRegion lazy = LazyRegion.mount("lazy-random-" + pullers + method, layout(chunks),
                 PagerConfig.of(source).withPullers(pullers).withStandby(false))) {
+            System.clearProperty("memsync.pager.install");
             MemorySegment m = lazy.segment();
             int threads = 6;
             List<Thread> readers = new ArrayList<>();
@@ -327,12 +330,15 @@ class LazyRegionTest {
         assertNotNull(thrown.get(), "the pending read must fail, not return zeros");
     }
 
-    @Test
-    void pagesDroppedFromTheMappingOrTheShmemBehindThePagersBackAreServedAgain() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"copy", "map", "write"})
+    void pagesDroppedFromTheMappingOrTheShmemBehindThePagersBackAreServedAgain(String method) throws Exception {
         int chunks = 8;
         String source = image(chunks, 10);
-        try (LazyRegion lazy = LazyRegion.mount("lazy-dropped", layout(chunks),
+        System.setProperty("memsync.pager.install", method);
+        try (LazyRegion lazy = LazyRegion.mount("lazy-dropped-" + method, layout(chunks),
                 PagerConfig.of(source).withPullers(1).withStandby(false))) {
+            System.clearProperty("memsync.pager.install");
             assertTrue(lazy.awaitAvailability(1.0, Duration.ofSeconds(30)));
             long address = lazy.segment().address();
             // Unmapped here but still in the shmem: a MINOR fault, mapped again.
