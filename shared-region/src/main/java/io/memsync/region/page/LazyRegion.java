@@ -24,7 +24,10 @@ import java.util.concurrent.locks.LockSupport;
  * of our own, started here, which takes the region's userfaultfd and memfd with pidfd_getfd: no thread of this
  * JVM is ever on the path that resolves a fault. The measured alternative, native code on a thread the JVM does
  * not know, would need a C library built and shipped per platform for the same result; a pager JVM is plain Java,
- * and its startup (~0.3 s) is paid once per mount.
+ * and its startup is paid once per mount (a mount takes ~0.2 s here; the standby starts in the background).
+ * Chunks are installed with UFFDIO_COPY by default: measured against MINOR mode with UFFDIO_CONTINUE (which saves
+ * a copy), it was faster, because allocating the page costs more than copying it ({@link InstallMethod},
+ * docs/benchmarks.md).
  * <p>
  * <b>Failure.</b> A standby pager watches the active one through a pidfd and takes over within milliseconds if it
  * dies, waking the faults it had read but not served so they fault again; this JVM then starts a new standby.

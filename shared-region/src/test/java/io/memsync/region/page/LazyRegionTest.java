@@ -382,4 +382,34 @@ class LazyRegionTest {
         }
         return sum;
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"file", "dir"})
+    void fileAndDirectoryStoresServeAsSources(String kind, @org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        int chunks = 32;
+        image(chunks, 12);
+        ChunkLayout layout = layout(chunks);
+        String spec;
+        try (io.memsync.region.Region original = io.memsync.region.Region.builder("src").size(layout.regionSize())
+                .chunkSize(CHUNK).create()) {
+            MemorySegment.copy(expected, 0, original.segment(), 0, layout.regionSize());
+            if (kind.equals("file")) {
+                try (var store = io.memsync.region.store.FileChunkStore.open(dir.resolve("img"), layout)) {
+                    io.memsync.region.store.RegionImages.save(original, store);
+                }
+                spec = "file:" + dir.resolve("img");
+            } else {
+                try (var store = io.memsync.region.store.DirectoryChunkStore.open(dir.resolve("d"), layout)) {
+                    io.memsync.region.store.RegionImages.save(original, store);
+                }
+                spec = "dir:" + dir.resolve("d");
+            }
+        }
+        try (LazyRegion lazy = LazyRegion.mount("lazy-" + kind, layout, PagerConfig.of(spec).withStandby(false))) {
+            assertEquals(expected.get(JAVA_LONG, 17L * CHUNK + 64), lazy.segment().get(JAVA_LONG, 17L * CHUNK + 64));
+            assertTrue(lazy.awaitAvailability(1.0, Duration.ofSeconds(30)));
+            assertEquals(-1, lazy.segment().mismatch(expected));
+        }
+    }
 }
