@@ -234,36 +234,7 @@ public final class Userfaultfd {
      * bytes this call installed.
      */
     public static long copyMissing(int uffd, long dst, long src, long len, long mode) {
-        long page = LibC.pageSize();
-        long done = 0;
-        long installed = 0;
-        for (int attempt = 0; done < len; attempt++) {
-            if (attempt == MAX_COPY_ATTEMPTS + len / page) {
-                throw new LinuxException("ioctl(UFFDIO_COPY)", Errno.EAGAIN, "still busy after " + attempt
-                        + " attempts, " + done + " of " + len + " bytes done");
-            }
-            MemorySegment a = scratch();
-            a.set(JAVA_LONG, 0, dst + done);
-            a.set(JAVA_LONG, 8, src + done);
-            a.set(JAVA_LONG, 16, len - done);
-            a.set(JAVA_LONG, 24, mode);
-            int r = LibC.ioctlOrErrno(uffd, UFFDIO_COPY, a);
-            long copied = a.get(JAVA_LONG, 32);
-            if (copied > 0) {
-                done += copied;
-                installed += copied;
-            }
-            if (r >= 0) {
-                continue;
-            }
-            if (-r == Errno.EEXIST) {
-                done += page;
-            } else if (-r != Errno.EAGAIN) {
-                throw new LinuxException("ioctl(UFFDIO_COPY)", -r,
-                        (len - done) + " bytes to 0x" + Long.toHexString(dst + done));
-            }
-        }
-        return installed;
+        return fillMissing(uffd, UFFDIO_COPY, dst, src, len, mode);
     }
 
     /**
@@ -271,23 +242,34 @@ public final class Userfaultfd {
      * of the range is mapped from the shmem's page cache. Returns the bytes this call mapped.
      */
     public static long continueMissing(int uffd, long dst, long len, long mode) {
+        return fillMissing(uffd, UFFDIO_CONTINUE, dst, 0, len, mode);
+    }
+
+    /** COPY (dst, src, len, mode, copy) or CONTINUE (start, len, mode, mapped) until the whole range is filled. */
+    private static long fillMissing(int uffd, long request, long dst, long src, long len, long mode) {
+        boolean copy = request == UFFDIO_COPY;
+        String what = copy ? "UFFDIO_COPY" : "UFFDIO_CONTINUE";
         long page = LibC.pageSize();
         long done = 0;
-        long mapped = 0;
+        long filled = 0;
         for (int attempt = 0; done < len; attempt++) {
             if (attempt == MAX_COPY_ATTEMPTS + len / page) {
-                throw new LinuxException("ioctl(UFFDIO_CONTINUE)", Errno.EAGAIN, "still busy after " + attempt
+                throw new LinuxException("ioctl(" + what + ")", Errno.EAGAIN, "still busy after " + attempt
                         + " attempts, " + done + " of " + len + " bytes done");
             }
             MemorySegment a = scratch();
             a.set(JAVA_LONG, 0, dst + done);
-            a.set(JAVA_LONG, 8, len - done);
-            a.set(JAVA_LONG, 16, mode);
-            int r = LibC.ioctlOrErrno(uffd, UFFDIO_CONTINUE, a);
-            long progress = a.get(JAVA_LONG, 24);
+            if (copy) {
+                a.set(JAVA_LONG, 8, src + done);
+            }
+            long at = copy ? 16 : 8;
+            a.set(JAVA_LONG, at, len - done);
+            a.set(JAVA_LONG, at + 8, mode);
+            int r = LibC.ioctlOrErrno(uffd, request, a);
+            long progress = a.get(JAVA_LONG, at + 16);
             if (progress > 0) {
                 done += progress;
-                mapped += progress;
+                filled += progress;
             }
             if (r >= 0) {
                 continue;
@@ -295,11 +277,11 @@ public final class Userfaultfd {
             if (-r == Errno.EEXIST) {
                 done += page;
             } else if (-r != Errno.EAGAIN) {
-                throw new LinuxException("ioctl(UFFDIO_CONTINUE)", -r,
+                throw new LinuxException("ioctl(" + what + ")", -r,
                         (len - done) + " bytes at 0x" + Long.toHexString(dst + done));
             }
         }
-        return mapped;
+        return filled;
     }
 
     /** UFFDIO_ZEROPAGE: maps zero pages at [start, start+len); returns the bytes mapped or {@code -EEXIST}. */

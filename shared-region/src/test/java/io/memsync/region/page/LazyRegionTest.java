@@ -292,9 +292,12 @@ class LazyRegionTest {
             if (failure != null) {
                 throw new AssertionError(failure);
             }
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (lazy.status().takeovers() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
             assertEquals(1, lazy.status().takeovers());
             assertEquals(standby, lazy.status().activePagerPid());
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (lazy.standbyPagerPid() == -1 || lazy.standbyPagerPid() == standby) {
                 assertTrue(System.nanoTime() < deadline, "no new standby was started");
                 Thread.sleep(20);
