@@ -1,0 +1,325 @@
+package io.memsync.cluster.wire;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Accepts authenticated peers and serves them the registered regions: applies pushed chunks to replicas (after
+ * checking region, index, size and fencing token), acknowledges epochs, answers chunk requests. A peer that
+ * breaks the protocol gets an ERROR frame naming what was wrong and loses its connection; the server, its other
+ * peers and the regions are unaffected. One thread per connection, at most {@code maxConnections}.
+ */
+public final class DataServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(DataServer.class.getName());
+
+    private final Handshake handshake;
+    private final ServerSocketChannel server;
+    private final Map<Integer, ServedRegion> regions = new ConcurrentHashMap<>();
+    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final int maxConnections;
+    private final Thread acceptor;
+    private final AtomicLong refused = new AtomicLong();
+    private volatile boolean closed;
+
+    /** Listens on {@code bind} (port 0 picks one); peers must prove they know {@code secret}. */
+    public DataServer(InetSocketAddress bind, byte[] secret, int maxConnections) throws IOException {
+        this.handshake = new Handshake(secret);
+        this.maxConnections = maxConnections;
+        this.server = ServerSocketChannel.open().bind(bind);
+        this.acceptor = Thread.ofPlatform().name("memsync-data-accept-" + port()).daemon(true).start(this::accept);
+    }
+
+    public int port() {
+        try {
+            return ((InetSocketAddress) server.getLocalAddress()).getPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public InetSocketAddress address() {
+        try {
+            return (InetSocketAddress) server.getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Serves {@code region} under its id, replacing what was served under it. */
+    public void serve(ServedRegion region) {
+        regions.put(region.id(), region);
+    }
+
+    public void stopServing(int regionId) {
+        regions.remove(regionId);
+    }
+
+    /** Connections closed because the peer broke the protocol or failed to authenticate. */
+    public long refusedConnections() {
+        return refused.get();
+    }
+
+    private void accept() {
+        while (!closed) {
+            try {
+                SocketChannel socket = server.accept();
+                if (connections.size() >= maxConnections) {
+                    LOG.log(System.Logger.Level.WARNING, "data server: refusing " + socket.getRemoteAddress()
+                            + ": already " + maxConnections + " connections");
+                    try (FramedChannel c = new FramedChannel(socket)) {
+                        c.sendError(Protocol.E_UNAVAILABLE, "too many connections (" + maxConnections + ")");
+                    }
+                    continue;
+                }
+                connections.add(socket);
+                Thread.ofPlatform().name("memsync-data-peer").daemon(true).start(() -> serve(socket));
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.ERROR, "data server: accept failed: " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private void serve(SocketChannel socket) {
+        String peer = "?";
+        try (FramedChannel c = new FramedChannel(socket); Arena arena = Arena.ofConfined()) {
+            peer = String.valueOf(socket.getRemoteAddress());
+            try {
+                peer = authenticate(c) + "@" + peer;
+                Connection connection = new Connection(c, arena, peer);
+                connection.run();
+            } catch (ProtocolException e) {
+                refused.incrementAndGet();
+                LOG.log(System.Logger.Level.WARNING, "data server: closing connection from " + peer + ": "
+                        + e.getMessage());
+                c.sendError(e.code(), e.getMessage());
+                drainBeforeClose(socket);
+            }
+        } catch (EOFException e) {
+            // The peer hung up: nothing to report.
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                LOG.log(System.Logger.Level.WARNING, "data server: connection from " + peer + " failed: "
+                        + e.getMessage());
+            }
+        } finally {
+            connections.remove(socket);
+        }
+    }
+
+    /**
+     * Closing a socket with unread input makes the kernel send a reset, which can destroy the ERROR frame just
+     * sent before the peer reads it. So stop writing, and read and drop what the peer still sends, for a moment.
+     */
+    private static void drainBeforeClose(SocketChannel socket) {
+        try {
+            socket.shutdownOutput();
+            socket.configureBlocking(false);
+            ByteBuffer sink = ByteBuffer.allocateDirect(64 * 1024);
+            long deadline = System.nanoTime() + 500_000_000L;
+            long drained = 0;
+            while (System.nanoTime() < deadline && drained < 64L << 20) {
+                sink.clear();
+                int n = socket.read(sink);
+                if (n < 0) {
+                    return;
+                }
+                drained += n;
+                if (n == 0) {
+                    Thread.sleep(5);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            // Closing anyway.
+        }
+    }
+
+    /** HELLO, CHALLENGE, AUTH, AUTH_OK; returns the peer's name. */
+    private String authenticate(FramedChannel c) throws IOException {
+        int type = c.readHeader(Protocol.MAX_UNAUTHENTICATED_FRAME);
+        if (type != Protocol.HELLO || c.bodyBytes() < Protocol.NONCE_BYTES + 2) {
+            throw new ProtocolException(Protocol.E_AUTH, "expected HELLO first, got " + Protocol.typeName(type));
+        }
+        ByteBuffer hello = ByteBuffer.allocate(c.bodyBytes());
+        c.readFully(hello);
+        hello.flip();
+        byte[] clientNonce = new byte[Protocol.NONCE_BYTES];
+        hello.get(clientNonce);
+        int nameLength = hello.getShort() & 0xffff;
+        if (nameLength != hello.remaining()) {
+            throw new ProtocolException(Protocol.E_MALFORMED, "HELLO name length " + nameLength + " does not match");
+        }
+        byte[] name = new byte[nameLength];
+        hello.get(name);
+        byte[] serverNonce = Handshake.nonce();
+        c.begin(Protocol.CHALLENGE, Protocol.NONCE_BYTES + Protocol.PROOF_BYTES).put(serverNonce)
+                .put(handshake.proof("server", clientNonce, serverNonce)).flip();
+        c.writeFrame(null);
+        type = c.readHeader(Protocol.PROOF_BYTES);
+        if (type != Protocol.AUTH || c.bodyBytes() != Protocol.PROOF_BYTES) {
+            throw new ProtocolException(Protocol.E_AUTH, "expected AUTH, got " + Protocol.typeName(type));
+        }
+        byte[] proof = new byte[Protocol.PROOF_BYTES];
+        c.readFields(Protocol.PROOF_BYTES).get(proof);
+        if (!Handshake.matches(handshake.proof("client", clientNonce, serverNonce), proof)) {
+            throw new ProtocolException(Protocol.E_AUTH, "the peer does not know the cluster secret");
+        }
+        c.begin(Protocol.AUTH_OK, 0).flip();
+        c.writeFrame(null);
+        return new String(name, StandardCharsets.UTF_8);
+    }
+
+    /** One authenticated peer: its frames, in order, on this thread. */
+    private final class Connection {
+        private final FramedChannel c;
+        private final String peer;
+        private final Arena arena;
+        private MemorySegment staging;
+        private ByteBuffer stagingBuffer;
+
+        Connection(FramedChannel c, Arena arena, String peer) {
+            this.c = c;
+            this.arena = arena;
+            this.peer = peer;
+        }
+
+        void run() throws IOException {
+            while (!closed) {
+                int type = c.readHeader(maxBody());
+                switch (type) {
+                    case Protocol.CHUNK -> chunk();
+                    case Protocol.EPOCH_END -> epochEnd();
+                    case Protocol.REQUEST -> request();
+                    default -> throw new ProtocolException(Protocol.E_MALFORMED, "unexpected "
+                            + Protocol.typeName(type) + " frame");
+                }
+            }
+        }
+
+        private int maxBody() {
+            int largest = 0;
+            for (ServedRegion r : regions.values()) {
+                largest = Math.max(largest, r.layout().chunkSize());
+            }
+            return Protocol.CHUNK_FIELDS + largest;
+        }
+
+        private ServedRegion region(int id) throws ProtocolException {
+            ServedRegion r = regions.get(id);
+            if (r == null) {
+                throw new ProtocolException(Protocol.E_UNKNOWN_REGION, "region " + id + " is not served here");
+            }
+            return r;
+        }
+
+        private void checkToken(ServedRegion r, long token) throws ProtocolException {
+            if (token < r.token()) {
+                throw new ProtocolException(Protocol.E_STALE_TOKEN, "fencing token " + token + " for region "
+                        + r.id() + " is stale: " + r.token() + " is in force");
+            }
+            r.advanceToken(token);
+        }
+
+        private void chunk() throws IOException {
+            if (c.bodyBytes() < Protocol.CHUNK_FIELDS) {
+                throw new ProtocolException(Protocol.E_MALFORMED, "CHUNK frame of " + c.bodyBytes() + " bytes");
+            }
+            ByteBuffer f = c.readFields(Protocol.CHUNK_FIELDS);
+            int regionId = f.getInt();
+            long token = f.getLong();
+            f.getLong();
+            int index = f.getInt();
+            ServedRegion r = region(regionId);
+            if (!r.isReplica()) {
+                throw new ProtocolException(Protocol.E_NOT_REPLICA, "region " + regionId
+                        + " is not a replica here: it takes no pushed chunks");
+            }
+            int chunkSize = r.layout().chunkSize();
+            if (c.bodyBytes() != Protocol.CHUNK_FIELDS + chunkSize) {
+                throw new ProtocolException(Protocol.E_MALFORMED, "CHUNK of region " + regionId + " carries "
+                        + (c.bodyBytes() - Protocol.CHUNK_FIELDS) + " bytes, its chunks have " + chunkSize);
+            }
+            if (index < 0 || index >= r.layout().chunkCount()) {
+                throw new ProtocolException(Protocol.E_BAD_INDEX, "chunk " + index + " of region " + regionId
+                        + " is outside [0, " + r.layout().chunkCount() + ")");
+            }
+            checkToken(r, token);
+            // Received whole into a buffer off the heap first, so that a connection lost mid-chunk never leaves a
+            // torn chunk in the replica.
+            ByteBuffer in = staging(chunkSize);
+            c.readFully(in);
+            MemorySegment.copy(staging, 0, r.memory(), r.layout().offsetOf(index), chunkSize);
+            r.countChunk();
+        }
+
+        private ByteBuffer staging(int chunkSize) {
+            if (staging == null || staging.byteSize() < chunkSize) {
+                staging = arena.allocate(chunkSize, 4096);
+                stagingBuffer = staging.asByteBuffer();
+            }
+            stagingBuffer.clear().limit(chunkSize);
+            return stagingBuffer;
+        }
+
+        private void epochEnd() throws IOException {
+            if (c.bodyBytes() != Protocol.EPOCH_END_FIELDS) {
+                throw new ProtocolException(Protocol.E_MALFORMED, "EPOCH_END frame of " + c.bodyBytes() + " bytes");
+            }
+            ByteBuffer f = c.readFields(Protocol.EPOCH_END_FIELDS);
+            int regionId = f.getInt();
+            long token = f.getLong();
+            long epoch = f.getLong();
+            ServedRegion r = region(regionId);
+            if (!r.isReplica()) {
+                throw new ProtocolException(Protocol.E_NOT_REPLICA, "region " + regionId + " is not a replica here");
+            }
+            checkToken(r, token);
+            r.applied(epoch);
+            c.begin(Protocol.ACK, Protocol.ACK_FIELDS).putInt(regionId).putLong(epoch).flip();
+            c.writeFrame(null);
+        }
+
+        private void request() throws IOException {
+            if (c.bodyBytes() != Protocol.REQUEST_FIELDS) {
+                throw new ProtocolException(Protocol.E_MALFORMED, "REQUEST frame of " + c.bodyBytes() + " bytes");
+            }
+            ByteBuffer f = c.readFields(Protocol.REQUEST_FIELDS);
+            long requestId = f.getLong();
+            int regionId = f.getInt();
+            int index = f.getInt();
+            ServedRegion r = region(regionId);
+            if (index < 0 || index >= r.layout().chunkCount()) {
+                throw new ProtocolException(Protocol.E_BAD_INDEX, "chunk " + index + " of region " + regionId
+                        + " is outside [0, " + r.layout().chunkCount() + ")");
+            }
+            int chunkSize = r.layout().chunkSize();
+            synchronized (r) {
+                c.begin(Protocol.CHUNK_DATA, Protocol.CHUNK_DATA_FIELDS + chunkSize).putLong(requestId)
+                        .putInt(regionId).putInt(index).flip();
+                c.writeFrame(r.chunkBuffer(index));
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        server.close();
+        for (SocketChannel s : connections) {
+            s.close();
+        }
+        acceptor.interrupt();
+    }
+}

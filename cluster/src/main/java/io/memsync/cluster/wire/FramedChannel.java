@@ -1,0 +1,132 @@
+package io.memsync.cluster.wire;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Blocking frame I/O on one socket: full reads and gathering writes through direct buffers (so NIO copies nothing
+ * through the heap), header parsing with the version and size checks every frame gets. One thread reads while
+ * one other (at a time: callers lock) writes; they use separate buffers.
+ */
+final class FramedChannel implements AutoCloseable {
+    final SocketChannel socket;
+    private final ByteBuffer header = ByteBuffer.allocateDirect(Protocol.HEADER_BYTES);
+    /** Fields of the frame being read (reader thread) and of the frame being written (writer): never shared. */
+    private final ByteBuffer in = ByteBuffer.allocateDirect(128);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(128);
+    private final ByteBuffer[] gather = new ByteBuffer[2];
+    private int type;
+    private int bodyBytes;
+
+    FramedChannel(SocketChannel socket) throws IOException {
+        this.socket = socket;
+        socket.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+    }
+
+    /**
+     * Reads the next header and checks it: version 1 and a body of at most {@code maxBody} bytes. Returns the
+     * frame type; {@link #bodyBytes()} then tells how much follows.
+     */
+    int readHeader(int maxBody) throws IOException {
+        header.clear();
+        readFully(header);
+        header.flip();
+        int length = header.getInt();
+        byte version = header.get();
+        type = header.get();
+        header.getShort();
+        if (version != Protocol.VERSION) {
+            throw new ProtocolException(Protocol.E_VERSION, "peer speaks protocol version " + version
+                    + ", this node speaks " + Protocol.VERSION);
+        }
+        bodyBytes = length - Protocol.LENGTH_BASE;
+        if (bodyBytes < 0 || bodyBytes > maxBody) {
+            throw new ProtocolException(bodyBytes < 0 ? Protocol.E_MALFORMED : Protocol.E_TOO_BIG,
+                    Protocol.typeName(type) + " frame of " + length + " bytes is outside [" + Protocol.LENGTH_BASE
+                            + ", " + (maxBody + Protocol.LENGTH_BASE) + "]");
+        }
+        return type;
+    }
+
+    int bodyBytes() {
+        return bodyBytes;
+    }
+
+    /** Reads {@code n} bytes of fixed fields, flipped for reading. */
+    ByteBuffer readFields(int n) throws IOException {
+        in.clear().limit(n);
+        readFully(in);
+        return in.flip();
+    }
+
+    void readFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (socket.read(b) < 0) {
+                throw new EOFException("the peer closed the connection");
+            }
+        }
+    }
+
+    /** Reads and discards {@code n} bytes. */
+    void skip(int n) throws IOException {
+        int left = n;
+        while (left > 0) {
+            in.clear().limit(Math.min(left, in.capacity()));
+            readFully(in);
+            left -= in.limit();
+        }
+    }
+
+    /** Writes the frame begun with {@link #begin} (flipped) and {@code payload} (may be null) in one gathering write. */
+    void writeFrame(ByteBuffer payload) throws IOException {
+        gather[0] = out;
+        gather[1] = payload;
+        int count = payload == null ? 1 : 2;
+        while (out.hasRemaining() || (payload != null && payload.hasRemaining())) {
+            socket.write(gather, 0, count);
+        }
+        gather[1] = null;
+    }
+
+    /** Starts a frame: the header for {@code type} with {@code bodyBytes} after it; the caller adds fields. */
+    ByteBuffer begin(byte type, int bodyBytes) {
+        out.clear();
+        Protocol.header(out, type, bodyBytes);
+        return out;
+    }
+
+    /** Sends an ERROR frame; best effort (the connection is closed right after). */
+    void sendError(int code, String message) {
+        byte[] text = message.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(text.length, out.capacity() - Protocol.HEADER_BYTES - 4);
+        try {
+            begin(Protocol.ERROR, 4 + n).putShort((short) code).putShort((short) n).put(text, 0, n).flip();
+            writeFrame(null);
+        } catch (IOException ignored) {
+            // The peer is gone already.
+        }
+    }
+
+    /** Reads an ERROR frame's body (after its header) into an exception. */
+    ProtocolException readError() throws IOException {
+        if (bodyBytes < 4 || bodyBytes > 4 + Protocol.MAX_MESSAGE_BYTES) {
+            return new ProtocolException(Protocol.E_MALFORMED, "ERROR frame of " + bodyBytes + " bytes");
+        }
+        ByteBuffer b = ByteBuffer.allocate(bodyBytes);
+        readFully(b);
+        b.flip();
+        int code = b.getShort() & 0xffff;
+        int n = Math.min(b.getShort() & 0xffff, b.remaining());
+        byte[] text = new byte[n];
+        b.get(text);
+        return new ProtocolException(code, "peer refused: " + new String(text, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

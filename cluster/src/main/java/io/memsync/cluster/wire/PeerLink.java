@@ -1,0 +1,282 @@
+package io.memsync.cluster.wire;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One authenticated connection to a peer's {@link DataServer}. Any thread may push chunks and epoch ends or send
+ * chunk requests (writes are serialized, nothing waits for the peer in between: requests and pushes pipeline);
+ * one reader thread of this link takes acknowledgements and chunk data as they come.
+ */
+public final class PeerLink implements AutoCloseable {
+    private final FramedChannel channel;
+    private final String peer;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Map<Integer, AtomicLong> acked = new ConcurrentHashMap<>();
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequest = new AtomicLong();
+    private final Thread reader;
+    private final int maxChunkBytes;
+    private final long delayNanos;
+    private volatile IOException failure;
+
+    private record Pending(int region, int index, ByteBuffer into, CompletableFuture<Void> done) {
+    }
+
+    private PeerLink(FramedChannel channel, String peer, int maxChunkBytes, long delayNanos) {
+        this.channel = channel;
+        this.peer = peer;
+        this.maxChunkBytes = maxChunkBytes;
+        this.delayNanos = delayNanos;
+        this.reader = Thread.ofPlatform().name("memsync-link-" + peer).daemon(true).start(this::readLoop);
+    }
+
+    /**
+     * Connects to {@code address} and authenticates as {@code name}; fails with a {@link ProtocolException} if the
+     * peer speaks another version, refuses the secret, or cannot prove it knows it.
+     *
+     * @param maxChunkBytes the largest chunk this link will receive (bounds every frame read)
+     * @param delay         added before each frame is sent: injected latency for tests and benchmarks
+     */
+    public static PeerLink connect(InetSocketAddress address, byte[] secret, String name, int maxChunkBytes,
+                                   Duration delay) throws IOException {
+        Handshake handshake = new Handshake(secret);
+        SocketChannel socket = SocketChannel.open();
+        try {
+            socket.socket().connect(address, 10_000);
+            FramedChannel c = new FramedChannel(socket);
+            byte[] clientNonce = Handshake.nonce();
+            byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+            if (nameBytes.length > Protocol.MAX_NAME_BYTES) {
+                throw new IllegalArgumentException("node name longer than " + Protocol.MAX_NAME_BYTES + " bytes");
+            }
+            ByteBuffer hello = ByteBuffer.allocateDirect(Protocol.HEADER_BYTES + Protocol.NONCE_BYTES + 2
+                    + nameBytes.length);
+            Protocol.header(hello, Protocol.HELLO, Protocol.NONCE_BYTES + 2 + nameBytes.length);
+            hello.put(clientNonce).putShort((short) nameBytes.length).put(nameBytes).flip();
+            while (hello.hasRemaining()) {
+                socket.write(hello);
+            }
+            int type = c.readHeader(Protocol.MAX_UNAUTHENTICATED_FRAME);
+            if (type == Protocol.ERROR) {
+                throw c.readError();
+            }
+            if (type != Protocol.CHALLENGE || c.bodyBytes() != Protocol.NONCE_BYTES + Protocol.PROOF_BYTES) {
+                throw new ProtocolException(Protocol.E_AUTH, "expected CHALLENGE from " + address + ", got "
+                        + Protocol.typeName(type));
+            }
+            ByteBuffer f = c.readFields(Protocol.NONCE_BYTES + Protocol.PROOF_BYTES);
+            byte[] serverNonce = new byte[Protocol.NONCE_BYTES];
+            byte[] serverProof = new byte[Protocol.PROOF_BYTES];
+            f.get(serverNonce).get(serverProof);
+            if (!Handshake.matches(handshake.proof("server", clientNonce, serverNonce), serverProof)) {
+                throw new ProtocolException(Protocol.E_AUTH, address + " does not know the cluster secret");
+            }
+            c.begin(Protocol.AUTH, Protocol.PROOF_BYTES).put(handshake.proof("client", clientNonce, serverNonce))
+                    .flip();
+            c.writeFrame(null);
+            type = c.readHeader(Protocol.MAX_MESSAGE_BYTES + 4);
+            if (type == Protocol.ERROR) {
+                throw c.readError();
+            }
+            if (type != Protocol.AUTH_OK) {
+                throw new ProtocolException(Protocol.E_AUTH, "expected AUTH_OK from " + address + ", got "
+                        + Protocol.typeName(type));
+            }
+            return new PeerLink(c, address.toString(), maxChunkBytes, delay.toNanos());
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    public String peer() {
+        return peer;
+    }
+
+    /** The failure that closed this link, or null while it is open. */
+    public IOException failure() {
+        return failure;
+    }
+
+    /** Pushes chunk {@code index} of region {@code region}; its bytes are {@code payload}'s remaining ones. */
+    public void sendChunk(int region, long token, long epoch, int index, ByteBuffer payload) throws IOException {
+        send(() -> {
+            channel.begin(Protocol.CHUNK, Protocol.CHUNK_FIELDS + payload.remaining()).putInt(region)
+                    .putLong(token).putLong(epoch).putInt(index).flip();
+            channel.writeFrame(payload);
+        });
+    }
+
+    /** Marks the end of {@code epoch}: the peer acknowledges it once it applied every chunk sent before. */
+    public void sendEpochEnd(int region, long token, long epoch) throws IOException {
+        send(() -> {
+            channel.begin(Protocol.EPOCH_END, Protocol.EPOCH_END_FIELDS).putInt(region).putLong(token)
+                    .putLong(epoch).flip();
+            channel.writeFrame(null);
+        });
+    }
+
+    /** The highest epoch of {@code region} the peer acknowledged. */
+    public long ackedEpoch(int region) {
+        AtomicLong a = acked.get(region);
+        return a == null ? 0 : a.get();
+    }
+
+    /** Waits until the peer acknowledged {@code epoch} of {@code region}; false on timeout or a closed link. */
+    public boolean awaitAck(int region, long epoch, long deadlineNanos) {
+        AtomicLong a = acked.computeIfAbsent(region, r -> new AtomicLong());
+        synchronized (a) {
+            while (a.get() < epoch && failure == null) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(a, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return a.get() >= epoch;
+        }
+    }
+
+    /** Reads chunk {@code index} of {@code region} from the peer into {@code dst[offset, offset + chunkBytes)}. */
+    public void request(int region, int index, MemorySegment dst, long offset, int chunkBytes, Duration timeout)
+            throws IOException {
+        if (!dst.isAccessibleBy(reader)) {
+            throw new IllegalArgumentException("the destination of a pull is confined to another thread; this link's"
+                    + " reader writes into it: allocate it from a shared or global arena");
+        }
+        long id = nextRequest.incrementAndGet();
+        Pending p = new Pending(region, index, dst.asSlice(offset, chunkBytes).asByteBuffer(),
+                new CompletableFuture<>());
+        pending.put(id, p);
+        try {
+            send(() -> {
+                channel.begin(Protocol.REQUEST, Protocol.REQUEST_FIELDS).putLong(id).putInt(region).putInt(index)
+                        .flip();
+                channel.writeFrame(null);
+            });
+            p.done().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new IOException(peer + " did not send chunk " + index + " of region " + region + " within "
+                    + timeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for " + peer);
+        } finally {
+            pending.remove(id);
+        }
+    }
+
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    private void send(Write write) throws IOException {
+        IOException f = failure;
+        if (f != null) {
+            throw new IOException("link to " + peer + " is closed: " + f.getMessage(), f);
+        }
+        writeLock.lock();
+        try {
+            if (delayNanos > 0) {
+                TimeUnit.NANOSECONDS.sleep(delayNanos);
+            }
+            write.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while sending to " + peer);
+        } catch (IOException e) {
+            fail(e);
+            throw e;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void readLoop() {
+        try {
+            while (true) {
+                int type = channel.readHeader(Protocol.CHUNK_DATA_FIELDS + maxChunkBytes);
+                switch (type) {
+                    case Protocol.ACK -> {
+                        ByteBuffer f = channel.readFields(Protocol.ACK_FIELDS);
+                        int region = f.getInt();
+                        long epoch = f.getLong();
+                        AtomicLong a = acked.computeIfAbsent(region, r -> new AtomicLong());
+                        synchronized (a) {
+                            a.accumulateAndGet(epoch, Math::max);
+                            a.notifyAll();
+                        }
+                    }
+                    case Protocol.CHUNK_DATA -> {
+                        ByteBuffer f = channel.readFields(Protocol.CHUNK_DATA_FIELDS);
+                        long id = f.getLong();
+                        int region = f.getInt();
+                        int index = f.getInt();
+                        int bytes = channel.bodyBytes() - Protocol.CHUNK_DATA_FIELDS;
+                        Pending p = pending.get(id);
+                        if (p == null || p.region() != region || p.index() != index || p.into().remaining() != bytes) {
+                            // Answer to a request that timed out, or a confused peer: drop the bytes.
+                            channel.skip(bytes);
+                            continue;
+                        }
+                        channel.readFully(p.into());
+                        p.done().complete(null);
+                    }
+                    case Protocol.ERROR -> throw channel.readError();
+                    default -> throw new ProtocolException(Protocol.E_MALFORMED, "unexpected "
+                            + Protocol.typeName(type) + " from " + peer);
+                }
+            }
+        } catch (IOException e) {
+            fail(e);
+        } catch (RuntimeException e) {
+            fail(new IOException("reading from " + peer + " failed: " + e, e));
+        }
+    }
+
+    private void fail(IOException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        for (Pending p : pending.values()) {
+            p.done().completeExceptionally(e);
+        }
+        for (AtomicLong a : acked.values()) {
+            synchronized (a) {
+                a.notifyAll();
+            }
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // Closing is all that is left to do.
+        }
+    }
+
+    @Override
+    public void close() {
+        fail(new IOException("link to " + peer + " closed locally"));
+        reader.interrupt();
+    }
+}

@@ -1,0 +1,89 @@
+package io.memsync.cluster.wire;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Frame layout and constants of memsync's data plane, version 1 (docs/protocol.md). Every frame starts with an
+ * 8-byte header: {@code u32 length} (of everything after this field), {@code u8 version}, {@code u8 type},
+ * {@code u16 reserved}. Integers are big-endian.
+ */
+public final class Protocol {
+    public static final byte VERSION = 1;
+    public static final int HEADER_BYTES = 8;
+    /** What {@code length} counts beyond the fixed fields: version, type and the reserved field. */
+    static final int LENGTH_BASE = 4;
+
+    public static final byte HELLO = 1;
+    public static final byte CHALLENGE = 2;
+    public static final byte AUTH = 3;
+    public static final byte AUTH_OK = 4;
+    public static final byte CHUNK = 5;
+    public static final byte EPOCH_END = 6;
+    public static final byte ACK = 7;
+    public static final byte REQUEST = 8;
+    public static final byte CHUNK_DATA = 9;
+    public static final byte ERROR = 10;
+
+    public static final int NONCE_BYTES = 32;
+    public static final int PROOF_BYTES = 32;
+    public static final int MAX_NAME_BYTES = 255;
+    public static final int MAX_MESSAGE_BYTES = 1024;
+    /** Largest frame accepted before authentication: a HELLO with the longest name. */
+    public static final int MAX_UNAUTHENTICATED_FRAME = LENGTH_BASE + NONCE_BYTES + 2 + MAX_NAME_BYTES;
+
+    /** Fixed fields after the header. */
+    public static final int CHUNK_FIELDS = 4 + 8 + 8 + 4;
+    public static final int EPOCH_END_FIELDS = 4 + 8 + 8;
+    public static final int ACK_FIELDS = 4 + 8;
+    public static final int REQUEST_FIELDS = 8 + 4 + 4;
+    public static final int CHUNK_DATA_FIELDS = 8 + 4 + 4;
+
+    public static final int E_VERSION = 1;
+    public static final int E_AUTH = 2;
+    public static final int E_MALFORMED = 3;
+    public static final int E_UNKNOWN_REGION = 4;
+    public static final int E_BAD_INDEX = 5;
+    public static final int E_STALE_TOKEN = 6;
+    public static final int E_NOT_REPLICA = 7;
+    public static final int E_UNAVAILABLE = 8;
+    public static final int E_TOO_BIG = 9;
+
+    private Protocol() {
+    }
+
+    /** Writes a header for a frame of {@code bodyBytes} after the header. */
+    static void header(ByteBuffer b, byte type, int bodyBytes) {
+        b.putInt(LENGTH_BASE + bodyBytes).put(VERSION).put(type).putShort((short) 0);
+    }
+
+    public static String typeName(int type) {
+        return switch (type) {
+            case HELLO -> "HELLO";
+            case CHALLENGE -> "CHALLENGE";
+            case AUTH -> "AUTH";
+            case AUTH_OK -> "AUTH_OK";
+            case CHUNK -> "CHUNK";
+            case EPOCH_END -> "EPOCH_END";
+            case ACK -> "ACK";
+            case REQUEST -> "REQUEST";
+            case CHUNK_DATA -> "CHUNK_DATA";
+            case ERROR -> "ERROR";
+            default -> "type " + type;
+        };
+    }
+
+    public static String errorName(int code) {
+        return switch (code) {
+            case E_VERSION -> "E_VERSION";
+            case E_AUTH -> "E_AUTH";
+            case E_MALFORMED -> "E_MALFORMED";
+            case E_UNKNOWN_REGION -> "E_UNKNOWN_REGION";
+            case E_BAD_INDEX -> "E_BAD_INDEX";
+            case E_STALE_TOKEN -> "E_STALE_TOKEN";
+            case E_NOT_REPLICA -> "E_NOT_REPLICA";
+            case E_UNAVAILABLE -> "E_UNAVAILABLE";
+            case E_TOO_BIG -> "E_TOO_BIG";
+            default -> "error " + code;
+        };
+    }
+}

@@ -1,0 +1,58 @@
+package io.memsync.cluster.wire;
+
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.ChunkSource;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A {@link ChunkSource} that pulls chunks from peers serving the region (the owner or any replica), spreading
+ * requests over them in turn and trying the next when one fails. Thread-safe: concurrent reads pipeline.
+ */
+public final class RemoteChunkSource implements ChunkSource {
+    private final ChunkLayout layout;
+    private final int regionId;
+    private final List<PeerLink> peers;
+    private final Duration timeout;
+    private final AtomicInteger next = new AtomicInteger();
+
+    public RemoteChunkSource(ChunkLayout layout, int regionId, List<PeerLink> peers, Duration timeout) {
+        if (peers.isEmpty()) {
+            throw new IllegalArgumentException("a remote source needs at least one peer");
+        }
+        this.layout = layout;
+        this.regionId = regionId;
+        this.peers = List.copyOf(peers);
+        this.timeout = timeout;
+    }
+
+    @Override
+    public ChunkLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public void read(int index, MemorySegment destination, long offset) throws IOException {
+        layout.checkChunk(index);
+        int first = Math.floorMod(next.getAndIncrement(), peers.size());
+        IOException last = null;
+        for (int i = 0; i < peers.size(); i++) {
+            PeerLink link = peers.get((first + i) % peers.size());
+            if (link.failure() != null) {
+                continue;
+            }
+            try {
+                link.request(regionId, index, destination, offset, layout.chunkSize(), timeout);
+                return;
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw new IOException("no peer delivered chunk " + index + " of region " + regionId
+                + (last != null ? ": " + last.getMessage() : ": every link is closed"), last);
+    }
+}

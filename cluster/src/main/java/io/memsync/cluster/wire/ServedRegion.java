@@ -1,0 +1,100 @@
+package io.memsync.cluster.wire;
+
+import io.memsync.region.ChunkLayout;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A region as the data plane serves it: its id on the wire, its memory, and its fencing state. A replica accepts
+ * chunks from the holder of the current token (or a newer one, which it adopts); every node answers pulls.
+ */
+public final class ServedRegion {
+    private final int id;
+    private final MemorySegment memory;
+    private final ChunkLayout layout;
+    private final boolean replica;
+    private final AtomicLong token;
+    private final AtomicLong appliedEpoch = new AtomicLong();
+    private final AtomicLong chunksApplied = new AtomicLong();
+    private final ByteBuffer[] windows;
+    private final int chunksPerWindow;
+
+    /**
+     * @param memory  the region's writable mapping (a replica writes received chunks into it)
+     * @param replica whether peers may push chunks into it
+     * @param token   the fencing token in force; frames with an older one are refused
+     */
+    public ServedRegion(int id, MemorySegment memory, ChunkLayout layout, boolean replica, long token) {
+        if (memory.byteSize() != layout.regionSize()) {
+            throw new IllegalArgumentException("memory of " + memory.byteSize() + " bytes does not match " + layout);
+        }
+        this.id = id;
+        this.memory = memory;
+        this.layout = layout;
+        this.replica = replica;
+        this.token = new AtomicLong(token);
+        long window = Math.max(layout.chunkSize(), 1L << 30);
+        this.chunksPerWindow = (int) (window / layout.chunkSize());
+        int count = (int) ((layout.regionSize() + window - 1) / window);
+        this.windows = new ByteBuffer[count];
+        for (int w = 0; w < count; w++) {
+            long offset = w * window;
+            windows[w] = memory.asSlice(offset, Math.min(window, layout.regionSize() - offset)).asByteBuffer();
+        }
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public ChunkLayout layout() {
+        return layout;
+    }
+
+    public MemorySegment memory() {
+        return memory;
+    }
+
+    public boolean isReplica() {
+        return replica;
+    }
+
+    public long token() {
+        return token.get();
+    }
+
+    /** Raises the token in force (the control plane moved ownership on); never lowers it. */
+    public void advanceToken(long newToken) {
+        token.accumulateAndGet(newToken, Math::max);
+    }
+
+    /** The last epoch whose every chunk this replica applied. */
+    public long appliedEpoch() {
+        return appliedEpoch.get();
+    }
+
+    public long chunksApplied() {
+        return chunksApplied.get();
+    }
+
+    void applied(long epoch) {
+        appliedEpoch.accumulateAndGet(epoch, Math::max);
+    }
+
+    void countChunk() {
+        chunksApplied.incrementAndGet();
+    }
+
+    /**
+     * A buffer over chunk {@code index} of the memory, positioned for one chunk. Not thread-safe: the windows are
+     * shared, so a caller holds {@code this} while using it.
+     */
+    ByteBuffer chunkBuffer(int index) {
+        ByteBuffer w = windows[index / chunksPerWindow];
+        int position = (index % chunksPerWindow) * layout.chunkSize();
+        w.limit(position + layout.chunkSize()).position(position);
+        return w;
+    }
+}
