@@ -1,0 +1,95 @@
+package io.memsync.cluster;
+
+import io.memsync.cluster.wire.PeerLink;
+import io.memsync.cluster.wire.ServedRegion;
+import io.memsync.region.Region;
+import io.memsync.region.sync.Syncer;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * This node's copy of a cluster region: the owner's writable one, whose syncer pushes to the replicas, or a
+ * replica's, filled by the owner and read-only here.
+ */
+public final class ClusterRegion implements AutoCloseable {
+    private final String name;
+    private final Region region;
+    private final ServedRegion served;
+    private final Syncer syncer;
+    private final List<PeerLink> links;
+    private final boolean owner;
+    private final Runnable afterFlush;
+
+    ClusterRegion(String name, Region region, ServedRegion served, Syncer syncer, List<PeerLink> links,
+                  Runnable afterFlush) {
+        this.name = name;
+        this.region = region;
+        this.served = served;
+        this.syncer = syncer;
+        this.links = links;
+        this.owner = syncer != null;
+        this.afterFlush = afterFlush;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean isOwner() {
+        return owner;
+    }
+
+    /** The memory: writable on the owner, a read-only view on a replica. */
+    public MemorySegment segment() {
+        return owner ? region.segment() : region.readOnlyView();
+    }
+
+    public long size() {
+        return region.size();
+    }
+
+    /** On the owner: returns once the replica quorum holds every write made before the call. */
+    public void flush() throws IOException {
+        if (!owner) {
+            throw new IllegalStateException("region " + name + " is a replica here: flush on its owner");
+        }
+        syncer.flush();
+        afterFlush.run();
+    }
+
+    /** CRC32C of the whole region, to compare copies. */
+    public long checksum() {
+        CRC32C crc = new CRC32C();
+        MemorySegment m = region.readOnlyView();
+        for (long o = 0; o < m.byteSize(); o += 1L << 30) {
+            crc.update(m.asSlice(o, Math.min(1L << 30, m.byteSize() - o)).asByteBuffer());
+        }
+        return crc.getValue();
+    }
+
+    /** The last epoch applied here (replicas). */
+    public long appliedEpoch() {
+        return served.appliedEpoch();
+    }
+
+    ServedRegion served() {
+        return served;
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (syncer != null) {
+                syncer.close();
+            }
+        } finally {
+            for (PeerLink l : links) {
+                l.close();
+            }
+            region.close();
+        }
+    }
+}

@@ -1,0 +1,289 @@
+package io.memsync.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.memsync.cluster.wire.DataServer;
+import io.memsync.cluster.wire.PeerLink;
+import io.memsync.cluster.wire.ReplicaSink;
+import io.memsync.cluster.wire.ServedRegion;
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.Region;
+import io.memsync.region.sync.Syncer;
+import io.memsync.region.track.DirtyTracker;
+import io.memsync.region.track.TrackerKind;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A memsync node: an embedded Hazelcast member (membership, failure detection, the {@link RegionDirectory}) and a
+ * {@link DataServer} for chunk data. Regions created here are owned here and pushed to replicas chosen among the
+ * other members; regions for which the directory names this node a replica are opened and served here as soon as
+ * their record appears.
+ * <p>
+ * Failure detection: heartbeats every second and a member silent for 5 s is removed
+ * ({@code hazelcast.heartbeat.interval.seconds=1}, {@code hazelcast.max.no.heartbeat.seconds=5}).
+ */
+public final class Node implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Node.class.getName());
+    static final String DIRECTORY = "memsync.regions";
+    static final String ENDPOINTS = "memsync.endpoints";
+    static final String COUNTERS = "memsync.counters";
+
+    private final NodeConfig config;
+    private final HazelcastInstance hazelcast;
+    private final DataServer data;
+    private final RegionDirectory directory;
+    private final IMap<String, String> endpoints;
+    private final Map<String, ClusterRegion> local = new ConcurrentHashMap<>();
+    private final String me;
+
+    private Node(NodeConfig config, HazelcastInstance hazelcast, DataServer data) {
+        this.config = config;
+        this.hazelcast = hazelcast;
+        this.data = data;
+        this.me = hazelcast.getCluster().getLocalMember().getUuid().toString();
+        this.directory = new RegionDirectory(hazelcast.getMap(DIRECTORY));
+        this.endpoints = hazelcast.getMap(ENDPOINTS);
+    }
+
+    /** Starts the Hazelcast member and the data server, and joins the cluster. */
+    public static Node start(NodeConfig config) throws IOException {
+        DataServer data = new DataServer(new InetSocketAddress(config.host(), config.dataPort()), config.secret(), 64);
+        HazelcastInstance hz;
+        try {
+            hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config));
+        } catch (RuntimeException e) {
+            data.close();
+            throw e;
+        }
+        Node node = new Node(config, hz, data);
+        node.endpoints.set(node.me, config.host() + ":" + data.port());
+        node.directory.map().addEntryListener(node.new DirectoryListener(), true);
+        for (RegionRecord r : node.directory.map().values()) {
+            node.onRecord(r);
+        }
+        return node;
+    }
+
+    static Config hazelcastConfig(NodeConfig config) {
+        Config c = new Config();
+        c.setClusterName(config.clusterName());
+        c.setInstanceName("memsync-" + config.name());
+        c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.logging.type", "jdk");
+        c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        NetworkConfig network = c.getNetworkConfig();
+        network.setPort(config.hazelcastPort()).setPortAutoIncrement(false);
+        network.setPublicAddress(config.host() + ":" + config.hazelcastPort());
+        network.getInterfaces().setEnabled(true).addInterface(config.host());
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(new ArrayList<>(config.members()));
+        return c;
+    }
+
+    /** This node's Hazelcast member uuid, as the directory names owners and replicas. */
+    public String memberId() {
+        return me;
+    }
+
+    public RegionDirectory directory() {
+        return directory;
+    }
+
+    public int clusterSize() {
+        return hazelcast.getCluster().getMembers().size();
+    }
+
+    public InetSocketAddress dataAddress() {
+        return data.address();
+    }
+
+    /** This node's copy of region {@code name}, or null if it has none. */
+    public ClusterRegion region(String name) {
+        return local.get(name);
+    }
+
+    /** Waits until this node has a copy of {@code name} (a replica appears when the owner creates the region). */
+    public ClusterRegion awaitRegion(String name, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ClusterRegion r;
+        while ((r = local.get(name)) == null && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(5_000_000);
+        }
+        return r;
+    }
+
+    /**
+     * Creates region {@code name} owned by this node and replicated to {@code replicaCount} other members (chosen
+     * among the live ones); returns once every replica serves it. Its flush needs all replicas' acknowledgement.
+     */
+    public ClusterRegion createRegion(String name, long size, int chunkSize, int replicaCount) throws IOException {
+        ChunkLayout layout = new ChunkLayout(size, chunkSize);
+        List<String> others = hazelcast.getCluster().getMembers().stream().map(m -> m.getUuid().toString())
+                .filter(u -> !u.equals(me)).sorted(Comparator.naturalOrder()).toList();
+        if (replicaCount > others.size()) {
+            throw new IllegalArgumentException("region " + name + " wants " + replicaCount + " replicas but only "
+                    + others.size() + " other members are up");
+        }
+        int id = nextRegionId();
+        List<String> replicas = new ArrayList<>();
+        for (int i = 0; i < replicaCount; i++) {
+            replicas.add(others.get((id + i) % others.size()));
+        }
+        Region region = Region.builder(name).size(size).chunkSize(chunkSize).create();
+        try {
+            DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
+            ServedRegion served = new ServedRegion(id, region.segment(), layout, false, 1);
+            data.serve(served);
+            RegionRecord record = new RegionRecord(name, id, size, chunkSize, me, 1, replicas, Map.of());
+            if (!directory.create(record)) {
+                throw new IllegalArgumentException("region " + name + " exists already in the cluster");
+            }
+            awaitReplicasReady(name, replicas, Duration.ofSeconds(30));
+            List<PeerLink> links = new ArrayList<>();
+            for (String replica : replicas) {
+                links.add(link(replica, chunkSize));
+            }
+            ReplicaSink sink = new ReplicaSink(layout, id, served::token, links, links.size(), config.flushTimeout());
+            Syncer syncer = new Syncer(name, tracker, sink, config.syncInterval()).start();
+            ClusterRegion cr = new ClusterRegion(name, region, served, syncer, links, () -> {
+                for (int i = 0; i < links.size(); i++) {
+                    directory.ack(name, replicas.get(i), links.get(i).ackedEpoch(id));
+                }
+            });
+            local.put(name, cr);
+            return cr;
+        } catch (IOException | RuntimeException e) {
+            region.close();
+            throw e;
+        }
+    }
+
+    private PeerLink link(String member, int chunkSize) throws IOException {
+        String endpoint = endpoints.get(member);
+        if (endpoint == null) {
+            throw new IOException("member " + member + " has published no data endpoint");
+        }
+        int colon = endpoint.lastIndexOf(':');
+        return PeerLink.connect(new InetSocketAddress(endpoint.substring(0, colon),
+                Integer.parseInt(endpoint.substring(colon + 1))), config.secret(), config.name(), chunkSize,
+                Duration.ZERO);
+    }
+
+    private void awaitReplicasReady(String name, List<String> replicas, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            RegionRecord r = directory.get(name);
+            if (r != null && r.acked().keySet().containsAll(replicas)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("replicas of region " + name + " did not come up within " + timeout.toMillis()
+                        + " ms (ready: " + (r == null ? "none" : r.acked().keySet()) + " of " + replicas + ")");
+            }
+            LockSupport.parkNanos(5_000_000);
+        }
+    }
+
+    private int nextRegionId() {
+        IMap<String, Integer> counters = hazelcast.getMap(COUNTERS);
+        return counters.executeOnKey("region-id", new NextId());
+    }
+
+    /** Atomic increment of a counter kept in a map entry (no CP subsystem needed). */
+    record NextId() implements com.hazelcast.map.EntryProcessor<String, Integer, Integer> {
+        @Override
+        public Integer process(Map.Entry<String, Integer> entry) {
+            int next = entry.getValue() == null ? 1 : entry.getValue() + 1;
+            entry.setValue(next);
+            return next;
+        }
+    }
+
+    /** A record appeared or changed: open a replica here if we are named one; follow token changes. */
+    private void onRecord(RegionRecord r) {
+        ClusterRegion existing = local.get(r.name());
+        if (existing != null) {
+            existing.served().advanceToken(r.token());
+            return;
+        }
+        if (!r.replicas().contains(me)) {
+            return;
+        }
+        synchronized (this) {
+            if (local.containsKey(r.name())) {
+                return;
+            }
+            Region region = Region.builder(r.name()).size(r.size()).chunkSize(r.chunkSize()).create();
+            ServedRegion served = new ServedRegion(r.id(), region.segment(), region.layout(), true, r.token());
+            data.serve(served);
+            local.put(r.name(), new ClusterRegion(r.name(), region, served, null, List.of(), () -> { }));
+        }
+        directory.ack(r.name(), me, 0);
+        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": serving region " + r.name()
+                + " as a replica of " + r.owner());
+    }
+
+    private final class DirectoryListener implements EntryAddedListener<String, RegionRecord>,
+            EntryUpdatedListener<String, RegionRecord> {
+        @Override
+        public void entryAdded(EntryEvent<String, RegionRecord> event) {
+            onRecord(event.getValue());
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, RegionRecord> event) {
+            onRecord(event.getValue());
+        }
+    }
+
+    /** Live members' uuids. */
+    public List<String> members() {
+        return hazelcast.getCluster().getMembers().stream().map(Member::getUuid).map(Object::toString).sorted()
+                .toList();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            for (ClusterRegion r : local.values()) {
+                try {
+                    r.close();
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "closing region " + r.name() + ": " + e.getMessage());
+                }
+            }
+            local.clear();
+        } finally {
+            data.close();
+            hazelcast.shutdown();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Node[" + config.name() + ", " + me + ", data " + data.address() + ", regions "
+                + new TreeMap<>(local).keySet() + "]";
+    }
+}

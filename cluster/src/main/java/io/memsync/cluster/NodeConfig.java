@@ -1,0 +1,42 @@
+package io.memsync.cluster;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a node joins its cluster and serves data.
+ *
+ * @param name          shown in logs and to peers
+ * @param clusterName   Hazelcast cluster name: nodes join only their own cluster
+ * @param host          address Hazelcast and the data plane bind to and advertise (loopback by default)
+ * @param hazelcastPort Hazelcast member port
+ * @param members       the other members to join, "host:port" (TCP/IP join; multicast is off)
+ * @param dataPort      data plane port (0 picks a free one)
+ * @param secret        the cluster secret the data plane authenticates with (at least 16 bytes)
+ * @param syncInterval  how often an owner pushes dirty chunks between flushes
+ * @param flushTimeout  how long a flush waits for its replicas
+ */
+public record NodeConfig(String name, String clusterName, String host, int hazelcastPort, List<String> members,
+                         int dataPort, byte[] secret, Duration syncInterval, Duration flushTimeout) {
+
+    public NodeConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(clusterName, "clusterName");
+        members = List.copyOf(members);
+        if (secret == null || secret.length < 16) {
+            throw new IllegalArgumentException("the cluster secret must be at least 16 bytes (memsync.secret)");
+        }
+        if (hazelcastPort <= 0 || hazelcastPort > 65535 || dataPort < 0 || dataPort > 65535) {
+            throw new IllegalArgumentException("ports must be in [1, 65535] (data port 0: any), got Hazelcast "
+                    + hazelcastPort + ", data " + dataPort);
+        }
+    }
+
+    /** A loopback node with a 2 ms push interval and a 10 s flush timeout. */
+    public static NodeConfig loopback(String name, String clusterName, int hazelcastPort, List<String> members,
+                                      byte[] secret) {
+        return new NodeConfig(name, clusterName, "127.0.0.1", hazelcastPort, members, 0, secret,
+                Duration.ofMillis(2), Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,74 @@
+package io.memsync.cluster;
+
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.IMap;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The cluster's region directory: a Hazelcast map from region name to {@link RegionRecord}. Every change is an
+ * entry processor, so it is an atomic read-modify-write on the partition owning the key: two nodes claiming a
+ * region at once cannot both win, and a claim made with an outdated token fails. (Open-source Hazelcast has no CP
+ * subsystem since 5.5; entry processors are free and linearizable per key while the cluster is not split.)
+ */
+public final class RegionDirectory {
+    private final IMap<String, RegionRecord> map;
+
+    RegionDirectory(IMap<String, RegionRecord> map) {
+        this.map = map;
+    }
+
+    public RegionRecord get(String name) {
+        return map.get(name);
+    }
+
+    IMap<String, RegionRecord> map() {
+        return map;
+    }
+
+    /** Creates {@code record} unless the name is taken; returns false if it was. */
+    boolean create(RegionRecord record) {
+        return map.putIfAbsent(record.name(), record) == null;
+    }
+
+    /** Records that {@code member} applied {@code epoch} of region {@code name}. */
+    void ack(String name, String member, long epoch) {
+        map.executeOnKey(name, new Ack(member, epoch));
+    }
+
+    /**
+     * Makes {@code newOwner} the owner of {@code name} with the next token, if the token in force is still
+     * {@code expectedToken}. Returns the new record, or null if someone else changed the region first.
+     */
+    RegionRecord claim(String name, long expectedToken, String newOwner, List<String> newReplicas) {
+        return map.executeOnKey(name, new Claim(expectedToken, newOwner, newReplicas));
+    }
+
+    /** Raises one replica's acknowledged epoch. */
+    record Ack(String member, long epoch) implements EntryProcessor<String, RegionRecord, Void> {
+        @Override
+        public Void process(Map.Entry<String, RegionRecord> entry) {
+            RegionRecord r = entry.getValue();
+            if (r != null && r.replicas().contains(member)) {
+                entry.setValue(r.withAck(member, epoch));
+            }
+            return null;
+        }
+    }
+
+    /** Compare-and-set of the owner on the token. */
+    record Claim(long expectedToken, String newOwner, List<String> newReplicas)
+            implements EntryProcessor<String, RegionRecord, RegionRecord> {
+        @Override
+        public RegionRecord process(Map.Entry<String, RegionRecord> entry) {
+            RegionRecord r = entry.getValue();
+            if (r == null || r.token() != expectedToken) {
+                return null;
+            }
+            RegionRecord next = r.withOwner(newOwner, newReplicas);
+            entry.setValue(next);
+            return next;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.memsync.cluster;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A region as the directory knows it: geometry, owner, fencing token, replicas and the last epoch each replica
+ * acknowledged. Immutable; changes are new records written by entry processors on the directory map.
+ *
+ * @param owner    the owner's Hazelcast member uuid
+ * @param token    the fencing token: raised by every change of owner; data frames carry it
+ * @param replicas member uuids of the replicas
+ * @param acked    for each replica, the last epoch it acknowledged (present once it serves the region)
+ */
+public record RegionRecord(String name, int id, long size, int chunkSize, String owner, long token,
+                           List<String> replicas, Map<String, Long> acked) implements Serializable {
+
+    public RegionRecord {
+        replicas = List.copyOf(replicas);
+        acked = Map.copyOf(acked);
+    }
+
+    /** This record with {@code member}'s acknowledged epoch raised to {@code epoch}. */
+    RegionRecord withAck(String member, long epoch) {
+        Map<String, Long> next = new TreeMap<>(acked);
+        next.merge(member, epoch, Math::max);
+        return new RegionRecord(name, id, size, chunkSize, owner, token, replicas, next);
+    }
+
+    /** This record owned by {@code newOwner} with the next token and {@code newReplicas}. */
+    RegionRecord withOwner(String newOwner, List<String> newReplicas) {
+        Map<String, Long> next = new TreeMap<>(acked);
+        next.keySet().retainAll(newReplicas);
+        return new RegionRecord(name, id, size, chunkSize, newOwner, token + 1, newReplicas, next);
+    }
+}

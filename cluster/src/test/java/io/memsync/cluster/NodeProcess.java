@@ -1,0 +1,97 @@
+package io.memsync.cluster;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A {@link NodeMain} in its own JVM, driven line by line. */
+final class NodeProcess implements AutoCloseable {
+    static final String SECRET = "process-test-secret-0123456789";
+
+    private final Process process;
+    private final Writer in;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    final String name;
+    final int port;
+
+    NodeProcess(String name, int port, List<String> members) throws IOException {
+        this.name = name;
+        this.port = port;
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--add-modules", "java.se",
+                "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+                "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+                "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"), NodeMain.class.getName(),
+                "--name=" + name, "--cluster=test-" + ProcessHandle.current().pid(), "--port=" + port,
+                "--members=" + String.join(",", members)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("MEMSYNC_SECRET", SECRET);
+        process = pb.start();
+        in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        Thread.ofPlatform().daemon(true).start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException ignored) {
+                // The process ended.
+            }
+        });
+    }
+
+    /** The next line starting with {@code prefix} (or an error), within {@code seconds}. */
+    String await(String prefix, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            String line = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (line != null && (line.startsWith(prefix) || line.startsWith("error"))) {
+                return line;
+            }
+            if (line == null && !process.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue());
+            }
+        }
+        throw new IllegalStateException(name + " said no '" + prefix + "' within " + seconds + " s");
+    }
+
+    /** Sends {@code command}; returns its answer, failing on an error answer. */
+    String call(String command, int seconds) throws IOException, InterruptedException {
+        in.write(command + "\n");
+        in.flush();
+        String answer = await("ok", seconds);
+        if (!answer.startsWith("ok")) {
+            throw new AssertionError(name + ": '" + command + "' -> " + answer);
+        }
+        return answer;
+    }
+
+    Process process() {
+        return process;
+    }
+
+    @Override
+    public void close() {
+        try {
+            in.write("exit\n");
+            in.flush();
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (IOException | InterruptedException e) {
+            process.destroyForcibly();
+        }
+    }
+}
