@@ -51,6 +51,10 @@ public final class ClusterRegion implements AutoCloseable {
         return region.size();
     }
 
+    public int chunkCount() {
+        return region.layout().chunkCount();
+    }
+
     /** On the owner: returns once the replica quorum holds every write made before the call. */
     public void flush() throws IOException {
         if (!owner) {
@@ -77,6 +81,15 @@ public final class ClusterRegion implements AutoCloseable {
 
     ServedRegion served() {
         return served;
+    }
+
+    Region region() {
+        return region;
+    }
+
+    /** The fencing token this copy follows. */
+    public long token() {
+        return served.token();
     }
 
     @Override

@@ -76,6 +76,7 @@ public final class Node implements AutoCloseable {
         Node node = new Node(config, hz, data);
         node.endpoints.set(node.me, config.host() + ":" + data.port());
         node.directory.map().addEntryListener(node.new DirectoryListener(), true);
+        hz.getCluster().addMembershipListener(node.new Failover());
         for (RegionRecord r : node.directory.map().values()) {
             node.onRecord(r);
         }
@@ -256,6 +257,88 @@ public final class Node implements AutoCloseable {
         public void entryUpdated(EntryEvent<String, RegionRecord> event) {
             onRecord(event.getValue());
         }
+    }
+
+    /**
+     * When a member leaves, the replicas of each region it owned agree, without talking, on who takes over: the
+     * live replica with the highest acknowledged epoch (ties: the smallest uuid), which holds everything flushed.
+     * That replica claims the region with the token it knows; the entry processor makes the claim succeed once.
+     */
+    private final class Failover implements com.hazelcast.cluster.MembershipListener {
+        @Override
+        public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+        }
+
+        @Override
+        public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+            String gone = event.getMember().getUuid().toString();
+            // Off the event thread: promotion opens connections and waits for a flush.
+            Thread.ofPlatform().name("memsync-failover").daemon(true).start(() -> takeOverFrom(gone));
+        }
+    }
+
+    private void takeOverFrom(String gone) {
+        List<String> live = members();
+        for (ClusterRegion copy : List.copyOf(local.values())) {
+            if (copy.isOwner()) {
+                continue;
+            }
+            RegionRecord r = directory.get(copy.name());
+            if (r == null || !r.owner().equals(gone)) {
+                continue;
+            }
+            String successor = r.replicas().stream().filter(live::contains)
+                    .max(Comparator.<String>comparingLong(u -> r.acked().getOrDefault(u, -1L))
+                            .thenComparing(Comparator.<String>reverseOrder()))
+                    .orElse(null);
+            if (!me.equals(successor)) {
+                continue;
+            }
+            List<String> others = r.replicas().stream().filter(live::contains).filter(u -> !u.equals(me)).toList();
+            RegionRecord claimed = directory.claim(r.name(), r.token(), me, others);
+            if (claimed == null) {
+                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": region " + r.name()
+                        + " was claimed by another node first");
+                continue;
+            }
+            try {
+                promote(copy, claimed);
+                LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": took over region " + r.name()
+                        + " from " + gone + " with token " + claimed.token());
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "node " + config.name() + ": taking over region " + r.name()
+                        + " failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Turns this node's replica into the owner: fenced by the new token, tracked, and pushed to the remaining
+     * replicas. Their copies may differ in what the old owner sent after its last flush, so the new owner sends
+     * the whole region once, then only what changes.
+     */
+    private void promote(ClusterRegion replica, RegionRecord record) throws IOException {
+        Region region = replica.region();
+        ChunkLayout layout = region.layout();
+        ServedRegion served = new ServedRegion(record.id(), region.segment(), layout, false, record.token());
+        data.serve(served);
+        DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
+        tracker.mark(0, region.size());
+        List<PeerLink> links = new ArrayList<>();
+        for (String r : record.replicas()) {
+            links.add(link(r, layout.chunkSize()));
+        }
+        ReplicaSink sink = new ReplicaSink(layout, record.id(), served::token, links, links.size(),
+                config.flushTimeout());
+        Syncer syncer = new Syncer(record.name(), tracker, sink, config.syncInterval()).start();
+        List<String> replicas = record.replicas();
+        ClusterRegion owner = new ClusterRegion(record.name(), region, served, syncer, links, () -> {
+            for (int i = 0; i < links.size(); i++) {
+                directory.ack(record.name(), replicas.get(i), links.get(i).ackedEpoch(record.id()));
+            }
+        });
+        local.put(record.name(), owner);
+        owner.flush();
     }
 
     /** Live members' uuids. */

@@ -15,8 +15,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A node as a process, driven by one command per line on stdin (for tests, benchmarks and the demo):
- * {@code create NAME BYTES CHUNK REPLICAS}, {@code write NAME SEED COUNT}, {@code flush NAME},
- * {@code checksum NAME}, {@code members}, {@code exit}. Each is answered by one line, {@code ok ...} or
+ * {@code create NAME BYTES CHUNK REPLICAS}, {@code write NAME SEED COUNT [FROM TO]}, {@code flush NAME},
+ * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code members}, {@code exit}. Each is answered by one line, {@code ok ...} or
  * {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
  * command line, which other users can read).
  * <p>
@@ -60,13 +60,17 @@ public final class NodeMain {
                         }
                         case "write" -> {
                             ClusterRegion r = require(node, w[1]);
-                            MemorySegment m = r.segment();
+                            MemorySegment m = area(r, w, 4);
                             SplittableRandom random = new SplittableRandom(Long.parseLong(w[2]));
                             long count = Long.parseLong(w[3]);
                             for (long i = 0; i < count; i++) {
                                 m.set(JAVA_LONG, random.nextLong(m.byteSize() / 8) * 8, random.nextLong());
                             }
                             say("ok wrote " + count);
+                        }
+                        case "role" -> {
+                            ClusterRegion r = require(node, w[1]);
+                            say("ok role " + (r.isOwner() ? "owner" : "replica") + " token " + r.token());
                         }
                         case "flush" -> {
                             require(node, w[1]).flush();
@@ -77,7 +81,9 @@ public final class NodeMain {
                             if (r == null) {
                                 say("error no copy of region " + w[1] + " here");
                             } else {
-                                say("ok checksum " + Long.toHexString(r.checksum()) + " epoch " + r.appliedEpoch());
+                                String sum = w.length > 2 ? Long.toHexString(crc(area(r, w, 2)))
+                                        : Long.toHexString(r.checksum());
+                                say("ok checksum " + sum + " epoch " + r.appliedEpoch());
                             }
                         }
                         case "members" -> say("ok members " + node.clusterSize());
@@ -92,6 +98,24 @@ public final class NodeMain {
                 }
             }
         }
+    }
+
+    /** Chunks [FROM, TO) of the region when words {@code at} and {@code at + 1} give them, else all of it. */
+    private static MemorySegment area(ClusterRegion r, String[] w, int at) {
+        MemorySegment m = r.segment();
+        if (w.length <= at + 1) {
+            return m;
+        }
+        long chunk = m.byteSize() / r.chunkCount();
+        long from = Long.parseLong(w[at]) * chunk;
+        long to = Long.parseLong(w[at + 1]) * chunk;
+        return m.asSlice(from, to - from);
+    }
+
+    private static long crc(MemorySegment m) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(m.asByteBuffer());
+        return crc.getValue();
     }
 
     private static ClusterRegion require(Node node, String name) {

@@ -60,4 +60,71 @@ class ClusterProcessesTest {
             }
         }
     }
+
+    @Test
+    void whenTheOwnerIsKilledAReplicaTakesOverWithEveryFlushedWrite() throws Exception {
+        int[] ports = {freePort(), freePort(), freePort()};
+        List<String> members = new ArrayList<>();
+        for (int p : ports) {
+            members.add("127.0.0.1:" + p);
+        }
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                nodes.add(new NodeProcess("f" + i, ports[i], members));
+            }
+            for (NodeProcess n : nodes) {
+                n.await("ready", 90);
+            }
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            for (NodeProcess n : nodes) {
+                while (!n.call("members", 10).equals("ok members 3")) {
+                    assertTrue(System.nanoTime() < deadline, n.name + " never saw 3 members");
+                    Thread.sleep(100);
+                }
+            }
+            NodeProcess owner = nodes.get(0);
+            owner.call("create failing " + (16 << 20) + " 65536 2", 60);
+            // Rounds write disjoint areas of 32 chunks; each is flushed, and its checksum noted on the owner.
+            String[] flushed = new String[4];
+            for (int round = 0; round < 4; round++) {
+                String area = (round * 32) + " " + (round * 32 + 32);
+                owner.call("write failing " + round + " 20000 " + area, 30);
+                owner.call("flush failing", 30);
+                flushed[round] = owner.call("checksum failing " + area, 30).split(" ")[2];
+            }
+            // Unflushed writes in flight, then the owner dies without a word.
+            owner.call("write failing 99 20000 128 160", 30);
+            owner.process().destroyForcibly().waitFor();
+
+            NodeProcess successor = null;
+            long until = System.nanoTime() + 60_000_000_000L;
+            while (successor == null) {
+                assertTrue(System.nanoTime() < until, "no replica took over within 60 s");
+                for (NodeProcess n : nodes.subList(1, 3)) {
+                    if (n.call("role failing", 10).startsWith("ok role owner")) {
+                        successor = n;
+                    }
+                }
+                Thread.sleep(100);
+            }
+            assertTrue(successor.call("role failing", 10).endsWith("token 2"), "the new owner holds token 2");
+            for (int round = 0; round < 4; round++) {
+                String area = (round * 32) + " " + (round * 32 + 32);
+                assertEquals(flushed[round], successor.call("checksum failing " + area, 30).split(" ")[2],
+                        "flushed round " + round + " survived the owner's death");
+            }
+            // The new owner writes and replicates to the replica that is left.
+            NodeProcess other = nodes.get(1) == successor ? nodes.get(2) : nodes.get(1);
+            successor.call("write failing 5 20000 200 232", 30);
+            successor.call("flush failing", 30);
+            assertEquals(successor.call("checksum failing", 30).split(" ")[2],
+                    other.call("checksum failing", 30).split(" ")[2], "the remaining replica follows the new owner");
+            assertTrue(other.call("role failing", 10).endsWith("token 2"), "the replica follows the new token");
+        } finally {
+            for (NodeProcess n : nodes) {
+                n.close();
+            }
+        }
+    }
 }

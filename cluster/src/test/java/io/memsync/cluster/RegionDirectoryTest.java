@@ -1,0 +1,59 @@
+package io.memsync.cluster;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(120)
+class RegionDirectoryTest {
+
+    @Test
+    void ownershipMovesOnlyWithTheTokenInForce() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        NodeConfig config = NodeConfig.loopback("solo", "directory-test-" + ProcessHandle.current().pid(), port,
+                List.of("127.0.0.1:" + port), "directory-test-secret-0123".getBytes(StandardCharsets.US_ASCII));
+        try (Node node = Node.start(config)) {
+            ClusterRegion region = node.createRegion("solo", 1 << 20, 65536, 0);
+            assertTrue(region.isOwner());
+            RegionRecord record = node.directory().get("solo");
+            assertEquals(1, record.token());
+            assertEquals(node.memberId(), record.owner());
+
+            assertNull(node.directory().claim("solo", 0, "usurper", List.of()), "a claim with an old token fails");
+            RegionRecord moved = node.directory().claim("solo", 1, "heir", List.of());
+            assertEquals(2, moved.token());
+            assertEquals("heir", moved.owner());
+            assertNull(node.directory().claim("solo", 1, "late", List.of()), "the same token cannot win twice");
+            assertEquals("heir", node.directory().get("solo").owner());
+
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> node.createRegion("solo", 1 << 20, 65536, 0)).getMessage();
+            assertTrue(m.contains("exists already"), m);
+            m = assertThrows(IllegalArgumentException.class,
+                    () -> node.createRegion("lonely", 1 << 20, 65536, 1)).getMessage();
+            assertTrue(m.contains("only 0 other members are up"), m);
+            region.flush();
+        }
+    }
+
+    @Test
+    void badConfigurationIsRefusedClearly() {
+        String m = assertThrows(IllegalArgumentException.class, () -> NodeConfig.loopback("x", "c", 5701, List.of(),
+                "short".getBytes(StandardCharsets.US_ASCII))).getMessage();
+        assertTrue(m.contains("at least 16 bytes"), m);
+        m = assertThrows(IllegalArgumentException.class, () -> NodeConfig.loopback("x", "c", 70000, List.of(),
+                "long-enough-secret-0123".getBytes(StandardCharsets.US_ASCII))).getMessage();
+        assertTrue(m.contains("ports must be in"), m);
+    }
+}
