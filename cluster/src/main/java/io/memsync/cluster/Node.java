@@ -16,6 +16,8 @@ import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.Region;
+import io.memsync.region.page.LazyRegion;
+import io.memsync.region.page.PagerConfig;
 import io.memsync.region.sync.Syncer;
 import io.memsync.region.track.DirtyTracker;
 import io.memsync.region.track.TrackerKind;
@@ -52,6 +54,7 @@ public final class Node implements AutoCloseable {
     private final RegionDirectory directory;
     private final IMap<String, String> endpoints;
     private final Map<String, ClusterRegion> local = new ConcurrentHashMap<>();
+    private final Map<String, LazyRegion> mounts = new ConcurrentHashMap<>();
     private final String me;
 
     private Node(NodeConfig config, HazelcastInstance hazelcast, DataServer data) {
@@ -341,6 +344,46 @@ public final class Node implements AutoCloseable {
         owner.flush();
     }
 
+    /**
+     * Mounts region {@code name}, owned elsewhere, lazily on this node: a pager pulls each chunk on first touch from
+     * the owner or a replica, and {@code pullers} threads pull the rest (0: the "direct mount"). Read-only here.
+     */
+    public LazyRegion mount(String name, int pullers, boolean standby) throws IOException {
+        RegionRecord r = directory.get(name);
+        if (r == null) {
+            throw new IllegalArgumentException("no region " + name + " in the cluster");
+        }
+        StringBuilder peers = new StringBuilder();
+        for (String member : concat(r.owner(), r.replicas())) {
+            String endpoint = endpoints.get(member);
+            if (endpoint != null) {
+                peers.append(peers.isEmpty() ? "" : ",").append(endpoint);
+            }
+        }
+        if (peers.isEmpty()) {
+            throw new IOException("no member serving region " + name + " has a data endpoint");
+        }
+        LazyRegion mounted = LazyRegion.mount("mount-" + name, new ChunkLayout(r.size(), r.chunkSize()),
+                PagerConfig.of("tcp:" + r.id() + "@" + peers).withPullers(pullers).withStandby(standby));
+        LazyRegion previous = mounts.put(name, mounted);
+        if (previous != null) {
+            previous.close();
+        }
+        return mounted;
+    }
+
+    /** This node's lazy mount of {@code name}, or null. */
+    public LazyRegion mounted(String name) {
+        return mounts.get(name);
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+        List<String> all = new ArrayList<>();
+        all.add(first);
+        all.addAll(rest);
+        return all;
+    }
+
     /** Live members' uuids. */
     public List<String> members() {
         return hazelcast.getCluster().getMembers().stream().map(Member::getUuid).map(Object::toString).sorted()
@@ -358,6 +401,10 @@ public final class Node implements AutoCloseable {
                 }
             }
             local.clear();
+            for (LazyRegion m : mounts.values()) {
+                m.close();
+            }
+            mounts.clear();
         } finally {
             data.close();
             hazelcast.shutdown();

@@ -16,7 +16,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * A node as a process, driven by one command per line on stdin (for tests, benchmarks and the demo):
  * {@code create NAME BYTES CHUNK REPLICAS}, {@code write NAME SEED COUNT [FROM TO]}, {@code flush NAME},
- * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code members}, {@code exit}. Each is answered by one line, {@code ok ...} or
+ * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code mount NAME PULLERS},
+ * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code exit}. Each is answered by one line, {@code ok ...} or
  * {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
  * command line, which other users can read).
  * <p>
@@ -87,6 +88,22 @@ public final class NodeMain {
                             }
                         }
                         case "members" -> say("ok members " + node.clusterSize());
+                        case "mount" -> {
+                            node.mount(w[1], Integer.parseInt(w[2]), false);
+                            say("ok mounted " + w[1]);
+                        }
+                        case "mountsum" -> {
+                            var mounted = node.mounted(w[1]);
+                            if (mounted == null) {
+                                say("error region " + w[1] + " is not mounted here");
+                            } else {
+                                long chunk = mounted.layout().chunkSize();
+                                MemorySegment m = mounted.segment().asSlice(Long.parseLong(w[2]) * chunk,
+                                        (Long.parseLong(w[3]) - Long.parseLong(w[2])) * chunk);
+                                say("ok mountsum " + Long.toHexString(crc(m)) + " present "
+                                        + mounted.status().presentChunks());
+                            }
+                        }
                         case "exit" -> {
                             say("ok exit");
                             return;

@@ -127,4 +127,50 @@ class ClusterProcessesTest {
             }
         }
     }
+
+    @Test
+    void aRemoteMountPullsTheOwnersBytesWhileItKeepsWriting() throws Exception {
+        int[] ports = {freePort(), freePort(), freePort()};
+        List<String> members = new ArrayList<>();
+        for (int p : ports) {
+            members.add("127.0.0.1:" + p);
+        }
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                nodes.add(new NodeProcess("m" + i, ports[i], members));
+            }
+            for (NodeProcess n : nodes) {
+                n.await("ready", 90);
+            }
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            for (NodeProcess n : nodes) {
+                while (!n.call("members", 10).equals("ok members 3")) {
+                    assertTrue(System.nanoTime() < deadline, n.name + " never saw 3 members");
+                    Thread.sleep(100);
+                }
+            }
+            NodeProcess owner = nodes.get(0);
+            NodeProcess reader = nodes.get(2);
+            owner.call("create mounted " + (16 << 20) + " 65536 1", 60);
+            owner.call("write mounted 1 20000 0 64", 30);
+            owner.call("flush mounted", 30);
+            reader.call("mount mounted 0", 60);
+            for (int round = 1; round <= 3; round++) {
+                String area = (round * 64) + " " + (round * 64 + 64);
+                owner.call("write mounted " + (round + 1) + " 20000 " + area, 30);
+                owner.call("flush mounted", 30);
+                String previous = ((round - 1) * 64) + " " + (round * 64);
+                assertEquals(owner.call("checksum mounted " + previous, 30).split(" ")[2],
+                        reader.call("mountsum mounted " + previous, 60).split(" ")[2],
+                        "the mount reads the owner's bytes of round " + (round - 1));
+            }
+            String present = reader.call("mountsum mounted 192 256", 60).split(" ")[4];
+            assertTrue(Integer.parseInt(present) <= 256, "a direct mount pulled only what was read: " + present);
+        } finally {
+            for (NodeProcess n : nodes) {
+                n.close();
+            }
+        }
+    }
 }

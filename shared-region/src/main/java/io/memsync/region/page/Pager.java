@@ -184,7 +184,8 @@ final class Pager {
 
     private void fetchLoop(boolean puller) {
         int chunkSize = layout.chunkSize();
-        try (Arena arena = Arena.ofConfined()) {
+        // Shared: a network source's reader thread fills this buffer for us.
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment buffer = method == InstallMethod.MAP ? null : arena.allocate(chunkSize, LibC.pageSize());
             while (running) {
                 int chunk = scheduler.take(puller, TimeUnit.MILLISECONDS.toNanos(200));

@@ -68,13 +68,19 @@ final class PagerProcess {
         }
     }
 
-    /** Where the pager's classes are: the code source of this class (a jar or a classes directory). */
+    /**
+     * The pager's class path: where this class came from, then the application's class path, so that sources
+     * provided by other jars (the cluster's network source) are found by the pager too.
+     */
     private static String classPath() {
+        String own;
         try {
-            return Path.of(PagerMain.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+            own = Path.of(PagerMain.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         } catch (Exception e) {
-            return System.getProperty("java.class.path");
+            own = null;
         }
+        String app = System.getProperty("java.class.path", "");
+        return own == null ? app : app.isEmpty() ? own : own + java.io.File.pathSeparator + app;
     }
 
     private void readAnswers() {

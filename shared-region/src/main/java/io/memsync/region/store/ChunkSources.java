@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.TreeMap;
 
 /**
@@ -30,22 +31,24 @@ public final class ChunkSources {
         String rest = spec.substring(colon + 1);
         int query = rest.indexOf('?');
         Map<String, String> options = query < 0 ? Map.of() : parseOptions(spec, rest.substring(query + 1));
-        Path path = Path.of(query < 0 ? rest : rest.substring(0, query));
+        String location = query < 0 ? rest : rest.substring(0, query);
         ChunkSource source = switch (kind) {
             case "file" -> {
+                Path path = Path.of(location);
                 requireExists(spec, path);
                 yield FileChunkStore.open(path, layout);
             }
             case "dir" -> {
+                Path path = Path.of(location);
                 requireExists(spec, path.resolve(DirectoryChunkStore.MANIFEST));
                 yield DirectoryChunkStore.open(path, layout);
             }
             case "shm" -> {
+                Path path = Path.of(location);
                 requireExists(spec, path);
                 yield MappedImageSource.open(path, layout);
             }
-            default -> throw new IllegalArgumentException("source '" + spec + "': unknown kind '" + kind
-                    + "', choose file, dir or shm");
+            default -> provided(spec, kind, location, layout);
         };
         if (options.isEmpty()) {
             return source;
@@ -58,6 +61,17 @@ public final class ChunkSources {
             throw new IllegalArgumentException("source '" + spec + "': fail=" + fail + ", want always or never");
         }
         return new FaultInjectingSource(source, delayUs * 1000, failFirst, fail.equals("always"), failFrom);
+    }
+
+    private static ChunkSource provided(String spec, String kind, String location, ChunkLayout layout)
+            throws IOException {
+        for (ChunkSourceProvider p : ServiceLoader.load(ChunkSourceProvider.class)) {
+            if (p.kind().equals(kind)) {
+                return p.open(location, layout);
+            }
+        }
+        throw new IllegalArgumentException("source '" + spec + "': unknown kind '" + kind
+                + "', choose file, dir or shm (or put the jar that provides '" + kind + "' on the class path)");
     }
 
     /** Closes {@code source} if it holds resources. */

@@ -1,0 +1,54 @@
+package io.memsync.cluster.wire;
+
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.ChunkSource;
+import io.memsync.region.store.ChunkSourceProvider;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The network as a chunk source, for pager processes: {@code tcp:REGION@host:port,host:port,...} pulls region
+ * {@code REGION} from those peers (the owner and replicas), spreading requests over them. The cluster secret comes
+ * from the environment variable {@code MEMSYNC_SECRET}, which a pager inherits from its application.
+ */
+public final class TcpSourceProvider implements ChunkSourceProvider {
+
+    @Override
+    public String kind() {
+        return "tcp";
+    }
+
+    @Override
+    public ChunkSource open(String location, ChunkLayout layout) throws IOException {
+        int at = location.indexOf('@');
+        if (at < 1) {
+            throw new IllegalArgumentException("network source '" + location + "': write REGION@host:port[,...]");
+        }
+        int region = Integer.parseInt(location.substring(0, at));
+        String secret = System.getenv("MEMSYNC_SECRET");
+        if (secret == null) {
+            throw new IllegalArgumentException("network source: set MEMSYNC_SECRET to the cluster secret");
+        }
+        List<PeerLink> links = new ArrayList<>();
+        IOException last = null;
+        for (String peer : location.substring(at + 1).split(",")) {
+            int colon = peer.lastIndexOf(':');
+            try {
+                links.add(PeerLink.connect(new InetSocketAddress(peer.substring(0, colon),
+                                Integer.parseInt(peer.substring(colon + 1))), secret.getBytes(StandardCharsets.UTF_8),
+                        "pager", layout.chunkSize(), Duration.ZERO));
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        if (links.isEmpty()) {
+            throw new IOException("network source: no peer of region " + region + " could be reached", last);
+        }
+        return new RemoteChunkSource(layout, region, links, Duration.ofSeconds(30));
+    }
+}
