@@ -24,16 +24,23 @@ final class NodeProcess implements AutoCloseable {
     final int port;
 
     NodeProcess(String name, int port, List<String> members) throws IOException {
+        this(name, List.of(), "127.0.0.1", port, members);
+    }
+
+    /** A node bound to {@code host}, started behind {@code prefix} (for example {@code ip netns exec NS}). */
+    NodeProcess(String name, List<String> prefix, String host, int port, List<String> members) throws IOException {
         this.name = name;
         this.port = port;
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--add-modules", "java.se",
                 "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
                 "--add-opens", "java.management/sun.management=ALL-UNNAMED",
                 "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"), NodeMain.class.getName(),
-                "--name=" + name, "--cluster=test-" + ProcessHandle.current().pid(), "--port=" + port,
+                "--name=" + name, "--cluster=test-" + ProcessHandle.current().pid(), "--host=" + host,
+                "--port=" + port,
                 "--members=" + String.join(",", members)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("MEMSYNC_SECRET", SECRET);
