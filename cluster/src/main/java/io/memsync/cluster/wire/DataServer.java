@@ -256,11 +256,19 @@ public final class DataServer implements AutoCloseable {
                         + " is outside [0, " + r.layout().chunkCount() + ")");
             }
             checkToken(r, token);
-            // Received whole into a buffer off the heap first, so that a connection lost mid-chunk never leaves a
-            // torn chunk in the replica.
-            ByteBuffer in = staging(chunkSize);
-            c.readFully(in);
-            MemorySegment.copy(staging, 0, r.memory(), r.layout().offsetOf(index), chunkSize);
+            // A chunk is applied only once it was received whole, so that a connection lost mid-chunk never leaves
+            // a torn chunk in the replica: from the receive buffer when it fits there, else through staging.
+            if (chunkSize <= FramedChannel.AHEAD_BYTES / 2) {
+                c.fillFor(chunkSize);
+                synchronized (r) {
+                    ByteBuffer target = r.chunkBuffer(index);
+                    c.take(target, target.position(), chunkSize);
+                }
+            } else {
+                ByteBuffer in = staging(chunkSize);
+                c.readFully(in);
+                MemorySegment.copy(staging, 0, r.memory(), r.layout().offsetOf(index), chunkSize);
+            }
             r.countChunk();
         }
 

@@ -12,8 +12,10 @@ import java.nio.channels.SocketChannel;
  * one other (at a time: callers lock) writes; they use separate buffers.
  */
 final class FramedChannel implements AutoCloseable {
+    static final int AHEAD_BYTES = 512 * 1024;
     final SocketChannel socket;
-    private final ByteBuffer header = ByteBuffer.allocateDirect(Protocol.HEADER_BYTES);
+    /** Received bytes not consumed yet, in read mode: a few large reads instead of one per field. */
+    private final ByteBuffer ahead = ByteBuffer.allocateDirect(AHEAD_BYTES).flip();
     /** Fields of the frame being read (reader thread) and of the frame being written (writer): never shared. */
     private final ByteBuffer in = ByteBuffer.allocateDirect(128);
     private final ByteBuffer out = ByteBuffer.allocateDirect(128);
@@ -31,13 +33,11 @@ final class FramedChannel implements AutoCloseable {
      * frame type; {@link #bodyBytes()} then tells how much follows.
      */
     int readHeader(int maxBody) throws IOException {
-        header.clear();
-        readFully(header);
-        header.flip();
-        int length = header.getInt();
-        byte version = header.get();
-        type = header.get();
-        header.getShort();
+        fill(Protocol.HEADER_BYTES);
+        int length = ahead.getInt();
+        byte version = ahead.get();
+        type = ahead.get();
+        ahead.getShort();
         if (version != Protocol.VERSION) {
             throw new ProtocolException(Protocol.E_VERSION, "peer speaks protocol version " + version
                     + ", this node speaks " + Protocol.VERSION);
@@ -51,21 +51,69 @@ final class FramedChannel implements AutoCloseable {
         return type;
     }
 
+    /** Makes at least {@code n} (at most the buffer's capacity) received bytes available in {@link #ahead}. */
+    private void fill(int n) throws IOException {
+        if (ahead.remaining() >= n) {
+            return;
+        }
+        ahead.compact();
+        try {
+            while (ahead.position() < n) {
+                if (socket.read(ahead) < 0) {
+                    throw new EOFException("the peer closed the connection");
+                }
+            }
+        } finally {
+            ahead.flip();
+        }
+    }
+
+    /** Waits until {@code n} bytes (at most half the receive buffer) are buffered. */
+    void fillFor(int n) throws IOException {
+        fill(n);
+    }
+
+    /** Bytes received and not consumed yet. */
+    int buffered() {
+        return ahead.remaining();
+    }
+
+    /**
+     * Moves the next {@code n} received bytes (all already {@link #buffered()}) into {@code dst} at {@code index},
+     * without touching {@code dst}'s position: an allocation-free copy for chunk payloads.
+     */
+    void take(ByteBuffer dst, int index, int n) {
+        dst.put(index, ahead, ahead.position(), n);
+        ahead.position(ahead.position() + n);
+    }
+
     int bodyBytes() {
         return bodyBytes;
     }
 
     /** Reads {@code n} bytes of fixed fields, flipped for reading. */
     ByteBuffer readFields(int n) throws IOException {
-        in.clear().limit(n);
-        readFully(in);
-        return in.flip();
+        fill(n);
+        in.clear();
+        in.put(0, ahead, ahead.position(), n).limit(n);
+        ahead.position(ahead.position() + n);
+        return in;
     }
 
+    /** Fills {@code b}: from what is buffered first, then (for big reads) straight from the socket. */
     void readFully(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            if (socket.read(b) < 0) {
-                throw new EOFException("the peer closed the connection");
+            int have = Math.min(ahead.remaining(), b.remaining());
+            if (have > 0) {
+                b.put(b.position(), ahead, ahead.position(), have);
+                b.position(b.position() + have);
+                ahead.position(ahead.position() + have);
+            } else if (b.remaining() >= ahead.capacity() / 2) {
+                if (socket.read(b) < 0) {
+                    throw new EOFException("the peer closed the connection");
+                }
+            } else {
+                fill(1);
             }
         }
     }
@@ -74,9 +122,10 @@ final class FramedChannel implements AutoCloseable {
     void skip(int n) throws IOException {
         int left = n;
         while (left > 0) {
-            in.clear().limit(Math.min(left, in.capacity()));
-            readFully(in);
-            left -= in.limit();
+            fill(1);
+            int step = Math.min(left, ahead.remaining());
+            ahead.position(ahead.position() + step);
+            left -= step;
         }
     }
 
