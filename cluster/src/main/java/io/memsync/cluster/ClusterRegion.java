@@ -19,7 +19,8 @@ public final class ClusterRegion implements AutoCloseable {
     private final Region region;
     private final ServedRegion served;
     private final Syncer syncer;
-    private final List<PeerLink> links;
+    private volatile List<PeerLink> links;
+    private volatile List<String> replicaIds = List.of();
     private final boolean owner;
     private final Runnable afterFlush;
 
@@ -85,6 +86,24 @@ public final class ClusterRegion implements AutoCloseable {
 
     Region region() {
         return region;
+    }
+
+    Syncer syncer() {
+        return syncer;
+    }
+
+    List<PeerLink> links() {
+        return links;
+    }
+
+    /** The replicas pushed to now: their member ids and links, in the same order. */
+    void replicas(List<String> ids, List<PeerLink> next) {
+        replicaIds = List.copyOf(ids);
+        links = List.copyOf(next);
+    }
+
+    List<String> replicaIds() {
+        return replicaIds;
     }
 
     /** The fencing token this copy follows. */

@@ -55,6 +55,9 @@ public final class Node implements AutoCloseable {
     private final IMap<String, String> endpoints;
     private final Map<String, ClusterRegion> local = new ConcurrentHashMap<>();
     private final Map<String, LazyRegion> mounts = new ConcurrentHashMap<>();
+    private final Map<String, ReplicaSink> owners = new ConcurrentHashMap<>();
+    /** Serializes replica re-placement (it waits on other nodes, so not under this node's monitor). */
+    private final Object placement = new Object();
     private final String me;
 
     private Node(NodeConfig config, HazelcastInstance hazelcast, DataServer data) {
@@ -160,7 +163,8 @@ public final class Node implements AutoCloseable {
             DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
             ServedRegion served = new ServedRegion(id, region.segment(), layout, false, 1);
             data.serve(served);
-            RegionRecord record = new RegionRecord(name, id, size, chunkSize, me, 1, replicas, Map.of());
+            RegionRecord record = new RegionRecord(name, id, size, chunkSize, me, 1, replicas, Map.of(),
+                    replicaCount);
             if (!directory.create(record)) {
                 throw new IllegalArgumentException("region " + name + " exists already in the cluster");
             }
@@ -171,17 +175,78 @@ public final class Node implements AutoCloseable {
             }
             ReplicaSink sink = new ReplicaSink(layout, id, served::token, links, links.size(), config.flushTimeout());
             Syncer syncer = new Syncer(name, tracker, sink, config.syncInterval()).start();
-            ClusterRegion cr = new ClusterRegion(name, region, served, syncer, links, () -> {
-                for (int i = 0; i < links.size(); i++) {
-                    directory.ack(name, replicas.get(i), links.get(i).ackedEpoch(id));
-                }
-            });
+            ClusterRegion cr = ownerCopy(name, id, region, served, syncer, sink, replicas, links);
             local.put(name, cr);
             return cr;
         } catch (IOException | RuntimeException e) {
             region.close();
             throw e;
         }
+    }
+
+    /** The owner's copy; after each flush it records in the directory what every replica acknowledged. */
+    private ClusterRegion ownerCopy(String name, int id, Region region, ServedRegion served, Syncer syncer,
+                                   ReplicaSink sink, List<String> replicas, List<PeerLink> links) {
+        ClusterRegion[] self = new ClusterRegion[1];
+        self[0] = new ClusterRegion(name, region, served, syncer, links, () -> {
+            List<String> ids = self[0].replicaIds();
+            List<PeerLink> current = self[0].links();
+            for (int i = 0; i < ids.size() && i < current.size(); i++) {
+                directory.ack(name, ids.get(i), current.get(i).ackedEpoch(id));
+            }
+        });
+        self[0].replicas(replicas, links);
+        owners.put(name, sink);
+        return self[0];
+    }
+
+    /**
+     * Keeps an owned region at its replica count: drops replicas that left, adds live members that hold no copy,
+     * and sends each new replica the whole region before it follows the stream.
+     */
+    private void reconcile(ClusterRegion copy) throws IOException {
+        RegionRecord r = directory.get(copy.name());
+        ReplicaSink sink = owners.get(copy.name());
+        if (r == null || sink == null || !r.owner().equals(me)) {
+            return;
+        }
+        List<String> live = members();
+        List<String> keep = r.replicas().stream().filter(live::contains).toList();
+        List<String> candidates = live.stream().filter(u -> !u.equals(me) && !keep.contains(u)).toList();
+        List<String> next = new ArrayList<>(keep);
+        for (int i = 0; next.size() < r.replicaCount() && i < candidates.size(); i++) {
+            next.add(candidates.get(i));
+        }
+        if (next.equals(r.replicas())) {
+            return;
+        }
+        RegionRecord updated = directory.setReplicas(r.name(), r.token(), next);
+        if (updated == null) {
+            return;
+        }
+        List<String> added = next.stream().filter(u -> !r.replicas().contains(u)).toList();
+        awaitReplicasReady(r.name(), added, Duration.ofSeconds(30));
+        List<PeerLink> links = new ArrayList<>();
+        List<PeerLink> old = copy.links();
+        List<String> oldIds = copy.replicaIds();
+        for (String u : next) {
+            int at = oldIds.indexOf(u);
+            links.add(at >= 0 && old.get(at).failure() == null ? old.get(at) : link(u, r.chunkSize()));
+        }
+        for (int i = 0; i < oldIds.size(); i++) {
+            if (!links.contains(old.get(i))) {
+                old.get(i).close();
+            }
+        }
+        sink.replicas(links);
+        copy.replicas(next, links);
+        if (!added.isEmpty()) {
+            // A new replica starts empty: send it everything once, then it follows the stream.
+            copy.syncer().tracker().mark(0, copy.size());
+            copy.flush();
+        }
+        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": region " + r.name() + " now replicated to "
+                + next + (added.isEmpty() ? "" : ", filled " + added));
     }
 
     private PeerLink link(String member, int chunkSize) throws IOException {
@@ -270,13 +335,36 @@ public final class Node implements AutoCloseable {
     private final class Failover implements com.hazelcast.cluster.MembershipListener {
         @Override
         public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+            Thread.ofPlatform().name("memsync-placement").daemon(true).start(Node.this::reconcileOwned);
         }
 
         @Override
         public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
             String gone = event.getMember().getUuid().toString();
             // Off the event thread: promotion opens connections and waits for a flush.
-            Thread.ofPlatform().name("memsync-failover").daemon(true).start(() -> takeOverFrom(gone));
+            Thread.ofPlatform().name("memsync-failover").daemon(true).start(() -> {
+                takeOverFrom(gone);
+                reconcileOwned();
+            });
+        }
+    }
+
+    private void reconcileOwned() {
+        synchronized (placement) {
+            reconcileOwnedLocked();
+        }
+    }
+
+    private void reconcileOwnedLocked() {
+        for (ClusterRegion copy : List.copyOf(local.values())) {
+            if (copy.isOwner()) {
+                try {
+                    reconcile(copy);
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "node " + config.name() + ": re-placing replicas of "
+                            + copy.name() + " failed: " + e.getMessage(), e);
+                }
+            }
         }
     }
 
@@ -334,14 +422,11 @@ public final class Node implements AutoCloseable {
         ReplicaSink sink = new ReplicaSink(layout, record.id(), served::token, links, links.size(),
                 config.flushTimeout());
         Syncer syncer = new Syncer(record.name(), tracker, sink, config.syncInterval()).start();
-        List<String> replicas = record.replicas();
-        ClusterRegion owner = new ClusterRegion(record.name(), region, served, syncer, links, () -> {
-            for (int i = 0; i < links.size(); i++) {
-                directory.ack(record.name(), replicas.get(i), links.get(i).ackedEpoch(record.id()));
-            }
-        });
+        ClusterRegion owner = ownerCopy(record.name(), record.id(), region, served, syncer, sink,
+                record.replicas(), links);
         local.put(record.name(), owner);
         owner.flush();
+        reconcile(owner);
     }
 
     /**

@@ -16,7 +16,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * A node as a process, driven by one command per line on stdin (for tests, benchmarks and the demo):
  * {@code create NAME BYTES CHUNK REPLICAS}, {@code write NAME SEED COUNT [FROM TO]}, {@code flush NAME},
- * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code mount NAME PULLERS},
+ * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code has NAME}, {@code mount NAME PULLERS},
  * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code exit}. Each is answered by one line, {@code ok ...} or
  * {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
  * command line, which other users can read).
@@ -88,6 +88,7 @@ public final class NodeMain {
                             }
                         }
                         case "members" -> say("ok members " + node.clusterSize());
+                        case "has" -> say("ok has " + (node.region(w[1]) != null ? "yes" : "no"));
                         case "mount" -> {
                             node.mount(w[1], Integer.parseInt(w[2]), false);
                             say("ok mounted " + w[1]);

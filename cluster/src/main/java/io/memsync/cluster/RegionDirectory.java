@@ -45,6 +45,26 @@ public final class RegionDirectory {
         return map.executeOnKey(name, new Claim(expectedToken, newOwner, newReplicas));
     }
 
+    /** Replaces the replica set of {@code name} if the token in force is still {@code token}; null otherwise. */
+    RegionRecord setReplicas(String name, long token, List<String> replicas) {
+        return map.executeOnKey(name, new SetReplicas(token, replicas));
+    }
+
+    /** Compare-and-set of the replica set on the token. */
+    record SetReplicas(long expectedToken, List<String> replicas)
+            implements EntryProcessor<String, RegionRecord, RegionRecord> {
+        @Override
+        public RegionRecord process(Map.Entry<String, RegionRecord> entry) {
+            RegionRecord r = entry.getValue();
+            if (r == null || r.token() != expectedToken) {
+                return null;
+            }
+            RegionRecord next = r.withReplicas(replicas);
+            entry.setValue(next);
+            return next;
+        }
+    }
+
     /** Raises one replica's acknowledged epoch. */
     record Ack(String member, long epoch) implements EntryProcessor<String, RegionRecord, Void> {
         @Override

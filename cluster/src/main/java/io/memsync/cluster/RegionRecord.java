@@ -13,9 +13,10 @@ import java.util.TreeMap;
  * @param token    the fencing token: raised by every change of owner; data frames carry it
  * @param replicas member uuids of the replicas
  * @param acked    for each replica, the last epoch it acknowledged (present once it serves the region)
+ * @param replicaCount how many replicas the region should have; the owner re-places them as members come and go
  */
 public record RegionRecord(String name, int id, long size, int chunkSize, String owner, long token,
-                           List<String> replicas, Map<String, Long> acked) implements Serializable {
+                           List<String> replicas, Map<String, Long> acked, int replicaCount) implements Serializable {
 
     public RegionRecord {
         replicas = List.copyOf(replicas);
@@ -26,13 +27,20 @@ public record RegionRecord(String name, int id, long size, int chunkSize, String
     RegionRecord withAck(String member, long epoch) {
         Map<String, Long> next = new TreeMap<>(acked);
         next.merge(member, epoch, Math::max);
-        return new RegionRecord(name, id, size, chunkSize, owner, token, replicas, next);
+        return new RegionRecord(name, id, size, chunkSize, owner, token, replicas, next, replicaCount);
+    }
+
+    /** This record with {@code newReplicas}; acknowledgements of replicas that are dropped are forgotten. */
+    RegionRecord withReplicas(List<String> newReplicas) {
+        Map<String, Long> next = new TreeMap<>(acked);
+        next.keySet().retainAll(newReplicas);
+        return new RegionRecord(name, id, size, chunkSize, owner, token, newReplicas, next, replicaCount);
     }
 
     /** This record owned by {@code newOwner} with the next token and {@code newReplicas}. */
     RegionRecord withOwner(String newOwner, List<String> newReplicas) {
         Map<String, Long> next = new TreeMap<>(acked);
         next.keySet().retainAll(newReplicas);
-        return new RegionRecord(name, id, size, chunkSize, newOwner, token + 1, newReplicas, next);
+        return new RegionRecord(name, id, size, chunkSize, newOwner, token + 1, newReplicas, next, replicaCount);
     }
 }

@@ -173,4 +173,69 @@ class ClusterProcessesTest {
             }
         }
     }
+
+    @Test
+    void aLostReplicaIsReplacedAndTheNewOneFilledBeforeItFollows() throws Exception {
+        int[] ports = {freePort(), freePort(), freePort(), freePort()};
+        List<String> members = new ArrayList<>();
+        for (int p : ports) {
+            members.add("127.0.0.1:" + p);
+        }
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                nodes.add(new NodeProcess("r" + i, ports[i], members));
+            }
+            for (NodeProcess n : nodes) {
+                n.await("ready", 90);
+            }
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            for (NodeProcess n : nodes) {
+                while (!n.call("members", 10).equals("ok members 4")) {
+                    assertTrue(System.nanoTime() < deadline, n.name + " never saw 4 members");
+                    Thread.sleep(100);
+                }
+            }
+            NodeProcess owner = nodes.get(0);
+            owner.call("create placed " + (8 << 20) + " 65536 2", 60);
+            owner.call("write placed 1 30000", 30);
+            owner.call("flush placed", 30);
+            List<NodeProcess> replicas = new ArrayList<>();
+            NodeProcess spare = null;
+            for (NodeProcess n : nodes.subList(1, 4)) {
+                if (n.call("has placed", 10).equals("ok has yes")) {
+                    replicas.add(n);
+                } else {
+                    spare = n;
+                }
+            }
+            assertEquals(2, replicas.size(), "two replicas were placed");
+            NodeProcess lost = replicas.get(0);
+            lost.process().destroyForcibly().waitFor();
+            long until = System.nanoTime() + 60_000_000_000L;
+            while (!spare.call("has placed", 10).equals("ok has yes")) {
+                assertTrue(System.nanoTime() < until, "no replica replaced the lost one within 60 s");
+                Thread.sleep(100);
+            }
+            owner.call("write placed 2 30000", 30);
+            long flushDeadline = System.nanoTime() + 60_000_000_000L;
+            while (true) {
+                try {
+                    owner.call("flush placed", 30);
+                    break;
+                } catch (AssertionError notYet) {
+                    // The re-placement may still be filling the new replica.
+                    assertTrue(System.nanoTime() < flushDeadline, notYet.getMessage());
+                    Thread.sleep(200);
+                }
+            }
+            String expected = owner.call("checksum placed", 30).split(" ")[2];
+            assertEquals(expected, spare.call("checksum placed", 30).split(" ")[2], "the new replica was filled");
+            assertEquals(expected, replicas.get(1).call("checksum placed", 30).split(" ")[2], "the old one follows");
+        } finally {
+            for (NodeProcess n : nodes) {
+                n.close();
+            }
+        }
+    }
 }

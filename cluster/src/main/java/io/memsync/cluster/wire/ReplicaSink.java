@@ -19,8 +19,8 @@ public final class ReplicaSink implements ChunkSink {
     private final ChunkLayout layout;
     private final int regionId;
     private final LongSupplier token;
-    private final List<PeerLink> replicas;
-    private final int quorum;
+    private volatile List<PeerLink> replicas;
+    private volatile int quorum;
     private final Duration ackTimeout;
     private long epoch;
     private MemorySegment windowed;
@@ -51,6 +51,20 @@ public final class ReplicaSink implements ChunkSink {
         return layout;
     }
 
+    /**
+     * Pushes to {@code next} from now on, with a quorum of all of them (replicas re-placed by the owner); the
+     * caller sends a new replica the whole region.
+     */
+    public void replicas(List<PeerLink> next) {
+        replicas = List.copyOf(next);
+        quorum = next.size();
+    }
+
+    /** The links pushed to now. */
+    public List<PeerLink> replicas() {
+        return replicas;
+    }
+
     /** The last epoch ended by {@link #sync()}. */
     public long epoch() {
         return epoch;
@@ -62,9 +76,11 @@ public final class ReplicaSink implements ChunkSink {
         ByteBuffer payload = window(source, offset);
         int position = payload.position();
         long t = token.getAsLong();
+        List<PeerLink> links = replicas;
+        int quorum = this.quorum;
         int sent = 0;
         IOException last = null;
-        for (PeerLink link : replicas) {
+        for (PeerLink link : links) {
             if (link.failure() != null) {
                 continue;
             }
@@ -78,7 +94,7 @@ public final class ReplicaSink implements ChunkSink {
         }
         if (sent < quorum) {
             throw new IOException("chunk " + index + " of region " + regionId + " reached " + sent + " of "
-                    + replicas.size() + " replicas, quorum " + quorum
+                    + links.size() + " replicas, quorum " + quorum
                     + (last != null ? ": " + last.getMessage() : ""), last);
         }
     }
@@ -107,7 +123,9 @@ public final class ReplicaSink implements ChunkSink {
     public void sync() throws IOException {
         long ending = ++epoch;
         long t = token.getAsLong();
-        for (PeerLink link : replicas) {
+        List<PeerLink> links = replicas;
+        int quorum = this.quorum;
+        for (PeerLink link : links) {
             if (link.failure() == null) {
                 try {
                     link.sendEpochEnd(regionId, t, ending);
@@ -119,7 +137,7 @@ public final class ReplicaSink implements ChunkSink {
         long deadline = System.nanoTime() + ackTimeout.toNanos();
         int acks = 0;
         StringBuilder missing = new StringBuilder();
-        for (PeerLink link : replicas) {
+        for (PeerLink link : links) {
             if (link.awaitAck(regionId, ending, deadline)) {
                 acks++;
             } else {
@@ -128,7 +146,7 @@ public final class ReplicaSink implements ChunkSink {
             }
         }
         if (acks < quorum) {
-            throw new IOException("flush of region " + regionId + ": " + acks + " of " + replicas.size()
+            throw new IOException("flush of region " + regionId + ": " + acks + " of " + links.size()
                     + " replicas acknowledged epoch " + ending + " within " + ackTimeout.toMillis()
                     + " ms, the quorum is " + quorum + "; missing: " + missing);
         }
