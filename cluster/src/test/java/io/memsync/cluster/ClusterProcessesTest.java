@@ -20,28 +20,34 @@ class ClusterProcessesTest {
         }
     }
 
+    /** Starts {@code count} nodes (added to {@code nodes} as they start) and waits until each sees all. */
+    private static void startCluster(List<NodeProcess> nodes, String prefix, int count) throws Exception {
+        List<Integer> ports = new ArrayList<>();
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ports.add(freePort());
+            members.add("127.0.0.1:" + ports.get(i));
+        }
+        for (int i = 0; i < count; i++) {
+            nodes.add(new NodeProcess(prefix + i, ports.get(i), members));
+        }
+        for (NodeProcess n : nodes) {
+            n.await("ready", 90);
+        }
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        for (NodeProcess n : nodes) {
+            while (!n.call("members", 10).equals("ok members " + count)) {
+                assertTrue(System.nanoTime() < deadline, n.name + " never saw " + count + " members");
+                Thread.sleep(100);
+            }
+        }
+    }
+
     @Test
     void threeNodesReplicateAndEveryCopyChecksumsEqualAfterAFlush() throws Exception {
-        int[] ports = {freePort(), freePort(), freePort()};
-        List<String> members = new ArrayList<>();
-        for (int p : ports) {
-            members.add("127.0.0.1:" + p);
-        }
         List<NodeProcess> nodes = new ArrayList<>();
         try {
-            for (int i = 0; i < 3; i++) {
-                nodes.add(new NodeProcess("n" + i, ports[i], members));
-            }
-            for (NodeProcess n : nodes) {
-                n.await("ready", 90);
-            }
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            for (NodeProcess n : nodes) {
-                while (!n.call("members", 10).equals("ok members 3")) {
-                    assertTrue(System.nanoTime() < deadline, n.name + " never saw 3 members");
-                    Thread.sleep(100);
-                }
-            }
+            startCluster(nodes, "n", 3);
             NodeProcess owner = nodes.get(0);
             owner.call("create shared " + (16 << 20) + " 65536 2", 60);
             for (int round = 1; round <= 3; round++) {
@@ -63,26 +69,9 @@ class ClusterProcessesTest {
 
     @Test
     void whenTheOwnerIsKilledAReplicaTakesOverWithEveryFlushedWrite() throws Exception {
-        int[] ports = {freePort(), freePort(), freePort()};
-        List<String> members = new ArrayList<>();
-        for (int p : ports) {
-            members.add("127.0.0.1:" + p);
-        }
         List<NodeProcess> nodes = new ArrayList<>();
         try {
-            for (int i = 0; i < 3; i++) {
-                nodes.add(new NodeProcess("f" + i, ports[i], members));
-            }
-            for (NodeProcess n : nodes) {
-                n.await("ready", 90);
-            }
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            for (NodeProcess n : nodes) {
-                while (!n.call("members", 10).equals("ok members 3")) {
-                    assertTrue(System.nanoTime() < deadline, n.name + " never saw 3 members");
-                    Thread.sleep(100);
-                }
-            }
+            startCluster(nodes, "f", 3);
             NodeProcess owner = nodes.get(0);
             owner.call("create failing " + (16 << 20) + " 65536 2", 60);
             // Rounds write disjoint areas of 32 chunks; each is flushed, and its checksum noted on the owner.
@@ -130,26 +119,9 @@ class ClusterProcessesTest {
 
     @Test
     void aRemoteMountPullsTheOwnersBytesWhileItKeepsWriting() throws Exception {
-        int[] ports = {freePort(), freePort(), freePort()};
-        List<String> members = new ArrayList<>();
-        for (int p : ports) {
-            members.add("127.0.0.1:" + p);
-        }
         List<NodeProcess> nodes = new ArrayList<>();
         try {
-            for (int i = 0; i < 3; i++) {
-                nodes.add(new NodeProcess("m" + i, ports[i], members));
-            }
-            for (NodeProcess n : nodes) {
-                n.await("ready", 90);
-            }
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            for (NodeProcess n : nodes) {
-                while (!n.call("members", 10).equals("ok members 3")) {
-                    assertTrue(System.nanoTime() < deadline, n.name + " never saw 3 members");
-                    Thread.sleep(100);
-                }
-            }
+            startCluster(nodes, "m", 3);
             NodeProcess owner = nodes.get(0);
             NodeProcess reader = nodes.get(2);
             owner.call("create mounted " + (16 << 20) + " 65536 1", 60);
@@ -176,26 +148,9 @@ class ClusterProcessesTest {
 
     @Test
     void aLostReplicaIsReplacedAndTheNewOneFilledBeforeItFollows() throws Exception {
-        int[] ports = {freePort(), freePort(), freePort(), freePort()};
-        List<String> members = new ArrayList<>();
-        for (int p : ports) {
-            members.add("127.0.0.1:" + p);
-        }
         List<NodeProcess> nodes = new ArrayList<>();
         try {
-            for (int i = 0; i < 4; i++) {
-                nodes.add(new NodeProcess("r" + i, ports[i], members));
-            }
-            for (NodeProcess n : nodes) {
-                n.await("ready", 90);
-            }
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            for (NodeProcess n : nodes) {
-                while (!n.call("members", 10).equals("ok members 4")) {
-                    assertTrue(System.nanoTime() < deadline, n.name + " never saw 4 members");
-                    Thread.sleep(100);
-                }
-            }
+            startCluster(nodes, "r", 4);
             NodeProcess owner = nodes.get(0);
             owner.call("create placed " + (8 << 20) + " 65536 2", 60);
             owner.call("write placed 1 30000", 30);
