@@ -111,6 +111,18 @@ public final class ClusterRegion implements AutoCloseable {
         return served.token();
     }
 
+    /** Stops the syncer without its final flush and closes the links: this copy is no longer the owner's. */
+    void stopPushing() {
+        try {
+            syncer.close();
+        } catch (IOException | RuntimeException expected) {
+            // The final flush fails against replicas that follow the new owner: that is the point.
+        }
+        for (PeerLink l : links) {
+            l.close();
+        }
+    }
+
     @Override
     public void close() throws IOException {
         try {

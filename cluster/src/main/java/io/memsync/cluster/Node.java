@@ -173,7 +173,8 @@ public final class Node implements AutoCloseable {
             for (String replica : replicas) {
                 links.add(link(replica, chunkSize));
             }
-            ReplicaSink sink = new ReplicaSink(layout, id, served::token, links, links.size(), config.flushTimeout());
+            // The token is fixed for this sink: if ownership moves on, this node must stop, never adopt the new one.
+            ReplicaSink sink = new ReplicaSink(layout, id, () -> 1L, links, links.size(), config.flushTimeout());
             Syncer syncer = new Syncer(name, tracker, sink, config.syncInterval()).start();
             ClusterRegion cr = ownerCopy(name, id, region, served, syncer, sink, replicas, links);
             local.put(name, cr);
@@ -293,6 +294,10 @@ public final class Node implements AutoCloseable {
     /** A record appeared or changed: open a replica here if we are named one; follow token changes. */
     private void onRecord(RegionRecord r) {
         ClusterRegion existing = local.get(r.name());
+        if (existing != null && existing.isOwner() && !r.owner().equals(me)) {
+            demote(existing, r);
+            return;
+        }
         if (existing != null) {
             existing.served().advanceToken(r.token());
             return;
@@ -312,6 +317,26 @@ public final class Node implements AutoCloseable {
         directory.ack(r.name(), me, 0);
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": serving region " + r.name()
                 + " as a replica of " + r.owner());
+    }
+
+    /**
+     * Another node owns the region now (this one was paused or cut off while it was claimed): stop pushing at once,
+     * and keep the memory as a replica under the new token, which the new owner refills if it places us.
+     */
+    private synchronized void demote(ClusterRegion owner, RegionRecord r) {
+        owners.remove(r.name());
+        try {
+            owner.stopPushing();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": stopping the pushes of " + r.name()
+                    + ": " + e.getMessage());
+        }
+        Region region = owner.region();
+        ServedRegion served = new ServedRegion(r.id(), region.segment(), region.layout(), true, r.token());
+        data.serve(served);
+        local.put(r.name(), new ClusterRegion(r.name(), region, served, null, List.of(), () -> { }));
+        LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": region " + r.name() + " is owned by "
+                + r.owner() + " with token " + r.token() + " now; this node stopped writing to replicas");
     }
 
     private final class DirectoryListener implements EntryAddedListener<String, RegionRecord>,
@@ -419,7 +444,8 @@ public final class Node implements AutoCloseable {
         for (String r : record.replicas()) {
             links.add(link(r, layout.chunkSize()));
         }
-        ReplicaSink sink = new ReplicaSink(layout, record.id(), served::token, links, links.size(),
+        long token = record.token();
+        ReplicaSink sink = new ReplicaSink(layout, record.id(), () -> token, links, links.size(),
                 config.flushTimeout());
         Syncer syncer = new Syncer(record.name(), tracker, sink, config.syncInterval()).start();
         ClusterRegion owner = ownerCopy(record.name(), record.id(), region, served, syncer, sink,

@@ -37,10 +37,11 @@ public record RegionRecord(String name, int id, long size, int chunkSize, String
         return new RegionRecord(name, id, size, chunkSize, owner, token, newReplicas, next, replicaCount);
     }
 
-    /** This record owned by {@code newOwner} with the next token and {@code newReplicas}. */
+    /**
+     * This record owned by {@code newOwner} with the next token and {@code newReplicas}. Acknowledged epochs are
+     * forgotten: they count the old owner's epochs, and the new owner's start again.
+     */
     RegionRecord withOwner(String newOwner, List<String> newReplicas) {
-        Map<String, Long> next = new TreeMap<>(acked);
-        next.keySet().retainAll(newReplicas);
-        return new RegionRecord(name, id, size, chunkSize, newOwner, token + 1, newReplicas, next, replicaCount);
+        return new RegionRecord(name, id, size, chunkSize, newOwner, token + 1, newReplicas, Map.of(), replicaCount);
     }
 }

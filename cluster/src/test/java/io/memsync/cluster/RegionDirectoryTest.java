@@ -43,7 +43,15 @@ class RegionDirectoryTest {
             m = assertThrows(IllegalArgumentException.class,
                     () -> node.createRegion("lonely", 1 << 20, 65536, 1)).getMessage();
             assertTrue(m.contains("only 0 other members are up"), m);
-            region.flush();
+
+            // The directory says another node owns "solo" now: this node must stop acting as its owner.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (node.region("solo").isOwner()) {
+                assertTrue(System.nanoTime() < deadline, "the old owner did not step down");
+                Thread.sleep(10);
+            }
+            assertEquals(2, node.region("solo").token(), "it follows the new token as a replica");
+            assertThrows(IllegalStateException.class, () -> node.region("solo").flush());
         }
     }
 

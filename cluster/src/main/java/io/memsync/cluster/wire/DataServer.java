@@ -12,6 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,6 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class DataServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DataServer.class.getName());
+    static final int HANDSHAKE_SECONDS = 10;
+    private static final ScheduledExecutorService HANDSHAKE_TIMER = Executors.newSingleThreadScheduledExecutor(r ->
+            Thread.ofPlatform().name("memsync-handshake-timer").daemon(true).unstarted(r));
 
     private final Handshake handshake;
     private final ServerSocketChannel server;
@@ -94,10 +101,22 @@ public final class DataServer implements AutoCloseable {
 
     private void serve(SocketChannel socket) {
         String peer = "?";
+        // A peer that connects and says nothing must not hold a connection slot forever.
+        ScheduledFuture<?> deadline = HANDSHAKE_TIMER.schedule(() -> {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // Closing is all there is to do.
+            }
+        }, HANDSHAKE_SECONDS, TimeUnit.SECONDS);
         try (FramedChannel c = new FramedChannel(socket); Arena arena = Arena.ofConfined()) {
             peer = String.valueOf(socket.getRemoteAddress());
             try {
-                peer = authenticate(c) + "@" + peer;
+                String name = authenticate(c);
+                if (!deadline.cancel(false)) {
+                    throw new EOFException("authentication took longer than " + HANDSHAKE_SECONDS + " s");
+                }
+                peer = name + "@" + peer;
                 Connection connection = new Connection(c, arena, peer);
                 connection.run();
             } catch (ProtocolException e) {
@@ -115,6 +134,7 @@ public final class DataServer implements AutoCloseable {
                         + e.getMessage());
             }
         } finally {
+            deadline.cancel(false);
             connections.remove(socket);
         }
     }
@@ -148,9 +168,12 @@ public final class DataServer implements AutoCloseable {
 
     /** HELLO, CHALLENGE, AUTH, AUTH_OK; returns the peer's name. */
     private String authenticate(FramedChannel c) throws IOException {
-        int type = c.readHeader(Protocol.MAX_UNAUTHENTICATED_FRAME);
-        if (type != Protocol.HELLO || c.bodyBytes() < Protocol.NONCE_BYTES + 2) {
+        int type = c.readHeader(Protocol.MAX_UNAUTHENTICATED_FRAME - Protocol.LENGTH_BASE);
+        if (type != Protocol.HELLO) {
             throw new ProtocolException(Protocol.E_AUTH, "expected HELLO first, got " + Protocol.typeName(type));
+        }
+        if (c.bodyBytes() < Protocol.NONCE_BYTES + 2) {
+            throw new ProtocolException(Protocol.E_MALFORMED, "HELLO of " + c.bodyBytes() + " bytes is too short");
         }
         ByteBuffer hello = ByteBuffer.allocate(c.bodyBytes());
         c.readFully(hello);
@@ -257,17 +280,22 @@ public final class DataServer implements AutoCloseable {
             }
             checkToken(r, token);
             // A chunk is applied only once it was received whole, so that a connection lost mid-chunk never leaves
-            // a torn chunk in the replica: from the receive buffer when it fits there, else through staging.
+            // a torn chunk in the replica: from the receive buffer when it fits there, else through staging. The
+            // token is checked again with the apply, under the region's lock: a newer owner may have spoken since.
             if (chunkSize <= FramedChannel.AHEAD_BYTES / 2) {
                 c.fillFor(chunkSize);
                 synchronized (r) {
+                    checkToken(r, token);
                     ByteBuffer target = r.chunkBuffer(index);
                     c.take(target, target.position(), chunkSize);
                 }
             } else {
                 ByteBuffer in = staging(chunkSize);
                 c.readFully(in);
-                MemorySegment.copy(staging, 0, r.memory(), r.layout().offsetOf(index), chunkSize);
+                synchronized (r) {
+                    checkToken(r, token);
+                    MemorySegment.copy(staging, 0, r.memory(), r.layout().offsetOf(index), chunkSize);
+                }
             }
             r.countChunk();
         }

@@ -34,7 +34,7 @@ final class FramedChannel implements AutoCloseable {
      */
     int readHeader(int maxBody) throws IOException {
         fill(Protocol.HEADER_BYTES);
-        int length = ahead.getInt();
+        long length = ahead.getInt() & 0xffffffffL;
         byte version = ahead.get();
         type = ahead.get();
         ahead.getShort();
@@ -42,12 +42,13 @@ final class FramedChannel implements AutoCloseable {
             throw new ProtocolException(Protocol.E_VERSION, "peer speaks protocol version " + version
                     + ", this node speaks " + Protocol.VERSION);
         }
-        bodyBytes = length - Protocol.LENGTH_BASE;
-        if (bodyBytes < 0 || bodyBytes > maxBody) {
-            throw new ProtocolException(bodyBytes < 0 ? Protocol.E_MALFORMED : Protocol.E_TOO_BIG,
+        long body = length - Protocol.LENGTH_BASE;
+        if (body < 0 || body > maxBody) {
+            throw new ProtocolException(body < 0 ? Protocol.E_MALFORMED : Protocol.E_TOO_BIG,
                     Protocol.typeName(type) + " frame of " + length + " bytes is outside [" + Protocol.LENGTH_BASE
                             + ", " + (maxBody + Protocol.LENGTH_BASE) + "]");
         }
+        bodyBytes = (int) body;
         return type;
     }
 

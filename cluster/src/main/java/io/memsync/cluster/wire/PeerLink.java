@@ -219,6 +219,10 @@ public final class PeerLink implements AutoCloseable {
                 int type = channel.readHeader(Protocol.CHUNK_DATA_FIELDS + maxChunkBytes);
                 switch (type) {
                     case Protocol.ACK -> {
+                        if (channel.bodyBytes() != Protocol.ACK_FIELDS) {
+                            throw new ProtocolException(Protocol.E_MALFORMED, "ACK of " + channel.bodyBytes()
+                                    + " bytes from " + peer);
+                        }
                         ByteBuffer f = channel.readFields(Protocol.ACK_FIELDS);
                         int region = f.getInt();
                         long epoch = f.getLong();
@@ -229,6 +233,10 @@ public final class PeerLink implements AutoCloseable {
                         }
                     }
                     case Protocol.CHUNK_DATA -> {
+                        if (channel.bodyBytes() < Protocol.CHUNK_DATA_FIELDS) {
+                            throw new ProtocolException(Protocol.E_MALFORMED, "CHUNK_DATA of " + channel.bodyBytes()
+                                    + " bytes from " + peer);
+                        }
                         ByteBuffer f = channel.readFields(Protocol.CHUNK_DATA_FIELDS);
                         long id = f.getLong();
                         int region = f.getInt();
