@@ -180,6 +180,12 @@ public final class Node implements AutoCloseable {
             local.put(name, cr);
             return cr;
         } catch (IOException | RuntimeException e) {
+            // Undo only what this call did: serving under its fresh id, and the record if it was ours.
+            data.stopServing(id);
+            RegionRecord created = directory.get(name);
+            if (created != null && created.id() == id) {
+                directory.map().remove(name, created);
+            }
             region.close();
             throw e;
         }
@@ -368,8 +374,10 @@ public final class Node implements AutoCloseable {
             String gone = event.getMember().getUuid().toString();
             // Off the event thread: promotion opens connections and waits for a flush.
             Thread.ofPlatform().name("memsync-failover").daemon(true).start(() -> {
-                takeOverFrom(gone);
-                reconcileOwned();
+                synchronized (placement) {
+                    takeOverFrom(gone);
+                    reconcileOwnedLocked();
+                }
             });
         }
     }
@@ -503,6 +511,8 @@ public final class Node implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        // Stop serving first: no peer thread may touch a region while it is being closed.
+        data.close();
         try {
             for (ClusterRegion r : local.values()) {
                 try {
@@ -517,7 +527,6 @@ public final class Node implements AutoCloseable {
             }
             mounts.clear();
         } finally {
-            data.close();
             hazelcast.shutdown();
         }
     }
