@@ -74,13 +74,8 @@ final class FramedChannel implements AutoCloseable {
         fill(n);
     }
 
-    /** Bytes received and not consumed yet. */
-    int buffered() {
-        return ahead.remaining();
-    }
-
     /**
-     * Moves the next {@code n} received bytes (all already {@link #buffered()}) into {@code dst} at {@code index},
+     * Moves the next {@code n} received bytes (already buffered by {@link #fillFor}) into {@code dst} at {@code index},
      * without touching {@code dst}'s position: an allocation-free copy for chunk payloads.
      */
     void take(ByteBuffer dst, int index, int n) {

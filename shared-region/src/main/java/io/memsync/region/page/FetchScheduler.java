@@ -194,16 +194,6 @@ final class FetchScheduler {
         }
     }
 
-    /** Whether a thread waits on {@code chunk}. */
-    boolean hasWaiters(int chunk) {
-        lock.lock();
-        try {
-            return faultStart[chunk] != 0;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Fetched bytes of generation {@code gen} may be installed: false if the chunk was invalidated since. */
     boolean beginInstall(int chunk, int gen) {
         lock.lock();
