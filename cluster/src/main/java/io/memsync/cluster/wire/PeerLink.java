@@ -173,10 +173,25 @@ public final class PeerLink implements AutoCloseable {
                         .flip();
                 channel.writeFrame(null);
             });
-            p.done().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            throw new IOException(peer + " did not send chunk " + index + " of region " + region + " within "
-                    + timeout.toMillis() + " ms");
+            try {
+                p.done().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                if (pending.remove(id) != null) {
+                    throw new IOException(peer + " did not send chunk " + index + " of region " + region
+                            + " within " + timeout.toMillis() + " ms");
+                }
+                // The reader has claimed the answer and is writing it into dst: the caller must not get dst back
+                // while that goes on. Give it as long again, then cut the link, which ends the write for sure.
+                try {
+                    p.done().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException stalled) {
+                    IOException e2 = new IOException(peer + " stalled in the middle of chunk " + index
+                            + " of region " + region);
+                    fail(e2);
+                    reader.join(timeout.toMillis());
+                    throw e2;
+                }
+            }
         } catch (ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         } catch (InterruptedException e) {
@@ -242,8 +257,10 @@ public final class PeerLink implements AutoCloseable {
                         int region = f.getInt();
                         int index = f.getInt();
                         int bytes = channel.bodyBytes() - Protocol.CHUNK_DATA_FIELDS;
+                        // Claimed before reading: a request that times out from now on waits for this write.
                         Pending p = pending.get(id);
-                        if (p == null || p.region() != region || p.index() != index || p.into().remaining() != bytes) {
+                        if (p == null || p.region() != region || p.index() != index || p.into().remaining() != bytes
+                                || !pending.remove(id, p)) {
                             // Answer to a request that timed out, or a confused peer: drop the bytes.
                             channel.skip(bytes);
                             continue;
