@@ -341,11 +341,15 @@ public final class DataServer implements AutoCloseable {
                         + " is outside [0, " + r.layout().chunkCount() + ")");
             }
             int chunkSize = r.layout().chunkSize();
+            // Copied out under the region's lock (a whole chunk, never torn by a concurrent apply), then written
+            // without it: a peer that reads slowly must not hold up the region's other connections.
+            ByteBuffer out = staging(chunkSize);
             synchronized (r) {
-                c.begin(Protocol.CHUNK_DATA, Protocol.CHUNK_DATA_FIELDS + chunkSize).putLong(requestId)
-                        .putInt(regionId).putInt(index).flip();
-                c.writeFrame(r.chunkBuffer(index));
+                MemorySegment.copy(r.memory(), r.layout().offsetOf(index), staging, 0, chunkSize);
             }
+            c.begin(Protocol.CHUNK_DATA, Protocol.CHUNK_DATA_FIELDS + chunkSize).putLong(requestId)
+                    .putInt(regionId).putInt(index).flip();
+            c.writeFrame(out);
         }
     }
 
