@@ -42,27 +42,12 @@ public final class RegionDirectory {
      * {@code expectedToken}. Returns the new record, or null if someone else changed the region first.
      */
     RegionRecord claim(String name, long expectedToken, String newOwner, List<String> newReplicas) {
-        return map.executeOnKey(name, new Claim(expectedToken, newOwner, newReplicas));
+        return map.executeOnKey(name, new CompareAndSet(expectedToken, newOwner, newReplicas));
     }
 
     /** Replaces the replica set of {@code name} if the token in force is still {@code token}; null otherwise. */
     RegionRecord setReplicas(String name, long token, List<String> replicas) {
-        return map.executeOnKey(name, new SetReplicas(token, replicas));
-    }
-
-    /** Compare-and-set of the replica set on the token. */
-    record SetReplicas(long expectedToken, List<String> replicas)
-            implements EntryProcessor<String, RegionRecord, RegionRecord> {
-        @Override
-        public RegionRecord process(Map.Entry<String, RegionRecord> entry) {
-            RegionRecord r = entry.getValue();
-            if (r == null || r.token() != expectedToken) {
-                return null;
-            }
-            RegionRecord next = r.withReplicas(replicas);
-            entry.setValue(next);
-            return next;
-        }
+        return map.executeOnKey(name, new CompareAndSet(token, null, replicas));
     }
 
     /** Raises one replica's acknowledged epoch. */
@@ -77,8 +62,11 @@ public final class RegionDirectory {
         }
     }
 
-    /** Compare-and-set of the owner on the token. */
-    record Claim(long expectedToken, String newOwner, List<String> newReplicas)
+    /**
+     * Compare-and-set on the token: a new owner (with the next token) when {@code newOwner} is given, else only a
+     * new replica set under the same token. Returns the new record, or null when the token moved on.
+     */
+    record CompareAndSet(long expectedToken, String newOwner, List<String> replicas)
             implements EntryProcessor<String, RegionRecord, RegionRecord> {
         @Override
         public RegionRecord process(Map.Entry<String, RegionRecord> entry) {
@@ -86,7 +74,7 @@ public final class RegionDirectory {
             if (r == null || r.token() != expectedToken) {
                 return null;
             }
-            RegionRecord next = r.withOwner(newOwner, newReplicas);
+            RegionRecord next = newOwner != null ? r.withOwner(newOwner, replicas) : r.withReplicas(replicas);
             entry.setValue(next);
             return next;
         }
