@@ -1,13 +1,12 @@
 package io.memsync.cluster;
 
-import io.memsync.cluster.wire.PeerLink;
+import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
 import io.memsync.region.Region;
 import io.memsync.region.sync.Syncer;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -19,18 +18,23 @@ public final class ClusterRegion implements AutoCloseable {
     private final Region region;
     private final ServedRegion served;
     private final Syncer syncer;
-    private volatile List<PeerLink> links;
-    private volatile List<String> replicaIds = List.of();
+    private final ReplicaSink sink;
     private final boolean owner;
     private final Runnable afterFlush;
 
-    ClusterRegion(String name, Region region, ServedRegion served, Syncer syncer, List<PeerLink> links,
+    /** A replica's copy. */
+    ClusterRegion(String name, Region region, ServedRegion served) {
+        this(name, region, served, null, null, () -> { });
+    }
+
+    /** The owner's copy: {@code syncer} pushes into {@code sink}; {@code afterFlush} runs after each flush. */
+    ClusterRegion(String name, Region region, ServedRegion served, Syncer syncer, ReplicaSink sink,
                   Runnable afterFlush) {
         this.name = name;
         this.region = region;
         this.served = served;
         this.syncer = syncer;
-        this.links = links;
+        this.sink = sink;
         this.owner = syncer != null;
         this.afterFlush = afterFlush;
     }
@@ -92,18 +96,9 @@ public final class ClusterRegion implements AutoCloseable {
         return syncer;
     }
 
-    List<PeerLink> links() {
-        return links;
-    }
-
-    /** The replicas pushed to now: their member ids and links, in the same order. */
-    void replicas(List<String> ids, List<PeerLink> next) {
-        replicaIds = List.copyOf(ids);
-        links = List.copyOf(next);
-    }
-
-    List<String> replicaIds() {
-        return replicaIds;
+    /** On the owner: the replicas and their links; null on a replica. */
+    ReplicaSink sink() {
+        return sink;
     }
 
     /** The fencing token this copy follows. */
@@ -118,8 +113,14 @@ public final class ClusterRegion implements AutoCloseable {
         } catch (IOException | RuntimeException expected) {
             // The final flush fails against replicas that follow the new owner: that is the point.
         }
-        for (PeerLink l : links) {
-            l.close();
+        closeLinks();
+    }
+
+    private void closeLinks() {
+        if (sink != null) {
+            for (ReplicaSink.Replica r : sink.replicas()) {
+                r.link().close();
+            }
         }
     }
 
@@ -130,9 +131,7 @@ public final class ClusterRegion implements AutoCloseable {
                 syncer.close();
             }
         } finally {
-            for (PeerLink l : links) {
-                l.close();
-            }
+            closeLinks();
             region.close();
         }
     }

@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.EntryEvent;
@@ -31,6 +32,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -41,6 +45,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>
  * Failure detection: heartbeats every second and a member silent for 5 s is removed
  * ({@code hazelcast.heartbeat.interval.seconds=1}, {@code hazelcast.max.no.heartbeat.seconds=5}).
+ * <p>
+ * Threads: Hazelcast's own; the data server's; one syncer per owned region; and one maintenance thread that does
+ * all placement, failover and repair, periodically and on every membership change.
  */
 public final class Node implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Node.class.getName());
@@ -56,17 +63,18 @@ public final class Node implements AutoCloseable {
     private final Map<String, ClusterRegion> local = new ConcurrentHashMap<>();
     private final Map<String, LazyRegion> mounts = new ConcurrentHashMap<>();
     private final Map<String, ReplicaSink> owners = new ConcurrentHashMap<>();
-    /** Serializes replica re-placement (it waits on other nodes, so not under this node's monitor). */
-    private final Object placement = new Object();
-    private final String me;
+    /** Runs {@link #maintain()}: placement, failover and repairs happen on this one thread, one pass at a time. */
+    private final ScheduledExecutorService maintenance;
+    private volatile boolean closing;
 
     private Node(NodeConfig config, HazelcastInstance hazelcast, DataServer data) {
         this.config = config;
         this.hazelcast = hazelcast;
         this.data = data;
-        this.me = hazelcast.getCluster().getLocalMember().getUuid().toString();
         this.directory = new RegionDirectory(hazelcast.getMap(DIRECTORY));
         this.endpoints = hazelcast.getMap(ENDPOINTS);
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+                .name("memsync-maintenance-" + config.name()).daemon(true).unstarted(r));
     }
 
     /** Starts the Hazelcast member and the data server, and joins the cluster. */
@@ -80,13 +88,19 @@ public final class Node implements AutoCloseable {
             throw e;
         }
         Node node = new Node(config, hz, data);
-        node.endpoints.set(node.me, config.host() + ":" + data.port());
+        node.publishEndpoint();
         node.directory.map().addEntryListener(node.new DirectoryListener(), true);
-        hz.getCluster().addMembershipListener(node.new Failover());
+        hz.getCluster().addMembershipListener(node.new MembershipTrigger());
         for (RegionRecord r : node.directory.map().values()) {
             node.onRecord(r);
         }
+        long period = config.maintenanceInterval().toMillis();
+        node.maintenance.scheduleWithFixedDelay(node::maintain, period, period, TimeUnit.MILLISECONDS);
         return node;
+    }
+
+    private void publishEndpoint() {
+        endpoints.set(me(), config.host() + ":" + data.port());
     }
 
     static Config hazelcastConfig(NodeConfig config) {
@@ -98,6 +112,22 @@ public final class Node implements AutoCloseable {
         c.setProperty("hazelcast.phone.home.enabled", "false");
         c.setProperty("hazelcast.logging.type", "jdk");
         c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        // A member cut off (paused, partitioned) looks for the others every 5 s, not after Hazelcast's 5 minutes, so
+        // that a deposed owner comes back as a replica soon.
+        c.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+        c.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+        if (config.minClusterSize() > 1) {
+            // Below this many members the directory refuses reads and writes: a minority (an owner cut off from the
+            // rest) can neither see itself as owner nor shrink its replica set to what it can still reach.
+            c.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig("memsync-quorum", true,
+                    config.minClusterSize()));
+            c.getMapConfig(DIRECTORY).setSplitBrainProtectionName("memsync-quorum");
+        }
+        // The directory and endpoints are tiny and everything rests on them: two synchronous backups, so that they
+        // survive a member dying while partitions migrate to a newcomer.
+        for (String map : List.of(DIRECTORY, ENDPOINTS, COUNTERS)) {
+            c.getMapConfig(map).setBackupCount(2);
+        }
         NetworkConfig network = c.getNetworkConfig();
         network.setPort(config.hazelcastPort()).setPortAutoIncrement(false);
         network.setPublicAddress(config.host() + ":" + config.hazelcastPort());
@@ -109,9 +139,16 @@ public final class Node implements AutoCloseable {
         return c;
     }
 
-    /** This node's Hazelcast member uuid, as the directory names owners and replicas. */
+    /**
+     * This node's Hazelcast member uuid, as the directory names owners and replicas. Read each time: Hazelcast gives
+     * a member a new uuid when it merges back after a split, and this node is then a new member to the others.
+     */
     public String memberId() {
-        return me;
+        return hazelcast.getCluster().getLocalMember().getUuid().toString();
+    }
+
+    private String me() {
+        return memberId();
     }
 
     public RegionDirectory directory() {
@@ -143,13 +180,13 @@ public final class Node implements AutoCloseable {
 
     /**
      * Creates region {@code name} owned by this node and replicated to {@code replicaCount} other members (chosen
-     * among the live ones); returns once every replica serves it. Its flush needs all replicas' acknowledgement.
+     * among the live ones); returns once every replica serves it. Its flush needs the configured quorum.
      */
     public ClusterRegion createRegion(String name, long size, int chunkSize, int replicaCount) throws IOException {
         ChunkLayout layout = new ChunkLayout(size, chunkSize);
         List<String> others = hazelcast.getCluster().getMembers().stream().map(m -> m.getUuid().toString())
-                .filter(u -> !u.equals(me)).sorted(Comparator.naturalOrder()).toList();
-        if (replicaCount > others.size()) {
+                .filter(u -> !u.equals(me())).sorted(Comparator.naturalOrder()).toList();
+        if (replicaCount < 0 || replicaCount > others.size()) {
             throw new IllegalArgumentException("region " + name + " wants " + replicaCount + " replicas but only "
                     + others.size() + " other members are up");
         }
@@ -159,29 +196,34 @@ public final class Node implements AutoCloseable {
             replicas.add(others.get((id + i) % others.size()));
         }
         Region region = Region.builder(name).size(size).chunkSize(chunkSize).create();
+        ReplicaSink sink = null;
         try {
             DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
             ServedRegion served = new ServedRegion(id, region.segment(), layout, false, 1);
             data.serve(served);
-            RegionRecord record = new RegionRecord(name, id, size, chunkSize, me, 1, replicas, Map.of(),
+            RegionRecord record = new RegionRecord(name, id, size, chunkSize, me(), 1, replicas, Map.of(),
                     replicaCount);
             if (!directory.create(record)) {
                 throw new IllegalArgumentException("region " + name + " exists already in the cluster");
             }
             awaitReplicasReady(name, replicas, Duration.ofSeconds(30));
-            List<PeerLink> links = new ArrayList<>();
-            for (String replica : replicas) {
-                links.add(link(replica, chunkSize));
-            }
             // The token is fixed for this sink: if ownership moves on, this node must stop, never adopt the new one.
-            ReplicaSink sink = new ReplicaSink(layout, id, () -> 1L, links, links.size(), config.flushTimeout());
+            sink = new ReplicaSink(layout, id, () -> 1L, config.flushQuorum(), config.flushTimeout());
+            sink.expect(replicas.size());
+            for (String replica : replicas) {
+                // Both copies are all zeros: nothing to fill.
+                sink.add(replica, link(replica, chunkSize), false);
+            }
             Syncer syncer = new Syncer(name, tracker, sink, config.syncInterval()).start();
-            ClusterRegion cr = ownerCopy(name, id, region, served, syncer, sink, replicas, links);
+            ClusterRegion cr = ownerCopy(name, region, served, syncer, sink);
             local.put(name, cr);
             return cr;
         } catch (IOException | RuntimeException e) {
             // Undo only what this call did: serving under its fresh id, and the record if it was ours.
             data.stopServing(id);
+            if (sink != null) {
+                sink.replicas().forEach(r -> r.link().close());
+            }
             RegionRecord created = directory.get(name);
             if (created != null && created.id() == id) {
                 directory.map().remove(name, created);
@@ -191,69 +233,67 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    /** The owner's copy; after each flush it records in the directory what every replica acknowledged. */
-    private ClusterRegion ownerCopy(String name, int id, Region region, ServedRegion served, Syncer syncer,
-                                   ReplicaSink sink, List<String> replicas, List<PeerLink> links) {
-        ClusterRegion[] self = new ClusterRegion[1];
-        self[0] = new ClusterRegion(name, region, served, syncer, links, () -> {
-            List<String> ids = self[0].replicaIds();
-            List<PeerLink> current = self[0].links();
-            for (int i = 0; i < ids.size() && i < current.size(); i++) {
-                directory.ack(name, ids.get(i), current.get(i).ackedEpoch(id));
+    /** The owner's copy; after each flush it records in the directory what each complete replica acknowledged. */
+    private ClusterRegion ownerCopy(String name, Region region, ServedRegion served, Syncer syncer,
+                                   ReplicaSink sink) {
+        ClusterRegion copy = new ClusterRegion(name, region, served, syncer, sink, () -> {
+            for (ReplicaSink.Replica r : sink.replicas()) {
+                long epoch = sink.completeEpoch(r);
+                if (epoch >= 0) {
+                    directory.ack(name, r.member(), epoch);
+                }
             }
         });
-        self[0].replicas(replicas, links);
         owners.put(name, sink);
-        return self[0];
+        return copy;
     }
 
     /**
-     * Keeps an owned region at its replica count: drops replicas that left, adds live members that hold no copy,
-     * and sends each new replica the whole region before it follows the stream.
+     * Keeps an owned region at its replica count and its links working: drops replicas that left, adds live
+     * members that hold no copy, reconnects replicas whose link broke; a replica that is new or may have missed
+     * chunks gets the whole region once (beside the stream), then follows the stream.
      */
-    private void reconcile(ClusterRegion copy) throws IOException {
-        RegionRecord r = directory.get(copy.name());
-        ReplicaSink sink = owners.get(copy.name());
-        if (r == null || sink == null || !r.owner().equals(me)) {
-            return;
-        }
-        List<String> live = members();
+    private void reconcile(ClusterRegion copy, RegionRecord r, List<String> live) throws IOException {
+        ReplicaSink sink = copy.sink();
         List<String> keep = r.replicas().stream().filter(live::contains).toList();
-        List<String> candidates = live.stream().filter(u -> !u.equals(me) && !keep.contains(u)).toList();
+        List<String> candidates = live.stream().filter(u -> !u.equals(me()) && !keep.contains(u)).toList();
         List<String> next = new ArrayList<>(keep);
         for (int i = 0; next.size() < r.replicaCount() && i < candidates.size(); i++) {
             next.add(candidates.get(i));
         }
-        if (next.equals(r.replicas())) {
-            return;
+        if (!next.equals(r.replicas())) {
+            if (directory.setReplicas(r.name(), r.token(), next) == null) {
+                return;
+            }
+            LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": region " + r.name() + " is replicated to "
+                    + next + " now (was " + r.replicas() + ")");
         }
-        RegionRecord updated = directory.setReplicas(r.name(), r.token(), next);
-        if (updated == null) {
-            return;
-        }
-        List<String> added = next.stream().filter(u -> !r.replicas().contains(u)).toList();
-        awaitReplicasReady(r.name(), added, Duration.ofSeconds(30));
-        List<PeerLink> links = new ArrayList<>();
-        List<PeerLink> old = copy.links();
-        List<String> oldIds = copy.replicaIds();
-        for (String u : next) {
-            int at = oldIds.indexOf(u);
-            links.add(at >= 0 && old.get(at).failure() == null ? old.get(at) : link(u, r.chunkSize()));
-        }
-        for (int i = 0; i < oldIds.size(); i++) {
-            if (!links.contains(old.get(i))) {
-                old.get(i).close();
+        sink.expect(next.size());
+        for (ReplicaSink.Replica replica : sink.replicas()) {
+            if (!next.contains(replica.member()) || replica.link().failure() != null) {
+                sink.remove(replica.member());
             }
         }
-        sink.replicas(links);
-        copy.replicas(next, links);
-        if (!added.isEmpty()) {
-            // A new replica starts empty: send it everything once, then it follows the stream.
-            copy.syncer().tracker().mark(0, copy.size());
+        List<String> missing = next.stream().filter(u -> sink.replica(u) == null).toList();
+        if (!missing.isEmpty()) {
+            awaitReplicasReady(r.name(), missing, Duration.ofSeconds(30));
+            for (String member : missing) {
+                sink.add(member, link(member, r.chunkSize()), true);
+            }
+        }
+        boolean filled = false;
+        for (ReplicaSink.Replica replica : sink.replicas()) {
+            if (!replica.filled()) {
+                long start = System.nanoTime();
+                sink.fill(replica, copy.region().segment());
+                filled = true;
+                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": sent the whole of region " + r.name()
+                        + " to " + replica + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+            }
+        }
+        if (filled) {
             copy.flush();
         }
-        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": region " + r.name() + " now replicated to "
-                + next + (added.isEmpty() ? "" : ", filled " + added));
     }
 
     private PeerLink link(String member, int chunkSize) throws IOException {
@@ -264,7 +304,7 @@ public final class Node implements AutoCloseable {
         int colon = endpoint.lastIndexOf(':');
         return PeerLink.connect(new InetSocketAddress(endpoint.substring(0, colon),
                 Integer.parseInt(endpoint.substring(colon + 1))), config.secret(), config.name(), chunkSize,
-                Duration.ZERO);
+                Duration.ZERO, config.flushTimeout());
     }
 
     private void awaitReplicasReady(String name, List<String> replicas, Duration timeout) throws IOException {
@@ -300,7 +340,7 @@ public final class Node implements AutoCloseable {
     /** A record appeared or changed: open a replica here if we are named one; follow token changes. */
     private void onRecord(RegionRecord r) {
         ClusterRegion existing = local.get(r.name());
-        if (existing != null && existing.isOwner() && !r.owner().equals(me)) {
+        if (existing != null && existing.isOwner() && !r.owner().equals(me())) {
             demote(existing, r);
             return;
         }
@@ -308,7 +348,7 @@ public final class Node implements AutoCloseable {
             existing.served().advanceToken(r.token());
             return;
         }
-        if (!r.replicas().contains(me)) {
+        if (!r.replicas().contains(me())) {
             return;
         }
         synchronized (this) {
@@ -316,13 +356,22 @@ public final class Node implements AutoCloseable {
                 return;
             }
             Region region = Region.builder(r.name()).size(r.size()).chunkSize(r.chunkSize()).create();
-            ServedRegion served = new ServedRegion(r.id(), region.segment(), region.layout(), true, r.token());
+            ServedRegion served = replicaServing(r, region);
             data.serve(served);
-            local.put(r.name(), new ClusterRegion(r.name(), region, served, null, List.of(), () -> { }));
+            local.put(r.name(), new ClusterRegion(r.name(), region, served));
         }
-        directory.ack(r.name(), me, 0);
+        directory.ack(r.name(), me(), 0);
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": serving region " + r.name()
                 + " as a replica of " + r.owner());
+    }
+
+    /** A replica's serving state: pushes under a token newer than it knows are checked with the directory. */
+    private ServedRegion replicaServing(RegionRecord r, Region region) {
+        String name = r.name();
+        return new ServedRegion(r.id(), region.segment(), region.layout(), true, r.token()).authority(() -> {
+            RegionRecord now = directory.get(name);
+            return now == null ? 0 : now.token();
+        });
     }
 
     /**
@@ -330,6 +379,9 @@ public final class Node implements AutoCloseable {
      * and keep the memory as a replica under the new token, which the new owner refills if it places us.
      */
     private synchronized void demote(ClusterRegion owner, RegionRecord r) {
+        if (local.get(r.name()) != owner) {
+            return;
+        }
         owners.remove(r.name());
         try {
             owner.stopPushing();
@@ -338,9 +390,9 @@ public final class Node implements AutoCloseable {
                     + ": " + e.getMessage());
         }
         Region region = owner.region();
-        ServedRegion served = new ServedRegion(r.id(), region.segment(), region.layout(), true, r.token());
+        ServedRegion served = replicaServing(r, region);
         data.serve(served);
-        local.put(r.name(), new ClusterRegion(r.name(), region, served, null, List.of(), () -> { }));
+        local.put(r.name(), new ClusterRegion(r.name(), region, served));
         LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": region " + r.name() + " is owned by "
                 + r.owner() + " with token " + r.token() + " now; this node stopped writing to replicas");
     }
@@ -358,109 +410,146 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    /**
-     * When a member leaves, the replicas of each region it owned agree, without talking, on who takes over: the
-     * live replica with the highest acknowledged epoch (ties: the smallest uuid), which holds everything flushed.
-     * That replica claims the region with the token it knows; the entry processor makes the claim succeed once.
-     */
-    private final class Failover implements com.hazelcast.cluster.MembershipListener {
+    /** Membership changes trigger a maintenance pass at once (off Hazelcast's event thread). */
+    private final class MembershipTrigger implements com.hazelcast.cluster.MembershipListener {
         @Override
         public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
-            Thread.ofPlatform().name("memsync-placement").daemon(true).start(Node.this::reconcileOwned);
+            maintainSoon();
         }
 
         @Override
         public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
-            String gone = event.getMember().getUuid().toString();
-            // Off the event thread: promotion opens connections and waits for a flush.
-            Thread.ofPlatform().name("memsync-failover").daemon(true).start(() -> {
-                synchronized (placement) {
-                    takeOverFrom(gone);
-                    reconcileOwnedLocked();
-                }
-            });
+            maintainSoon();
         }
     }
 
-    private void reconcileOwned() {
-        synchronized (placement) {
-            reconcileOwnedLocked();
-        }
-    }
-
-    private void reconcileOwnedLocked() {
-        for (ClusterRegion copy : List.copyOf(local.values())) {
-            if (copy.isOwner()) {
-                try {
-                    reconcile(copy);
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "node " + config.name() + ": re-placing replicas of "
-                            + copy.name() + " failed: " + e.getMessage(), e);
-                }
-            }
-        }
-    }
-
-    private void takeOverFrom(String gone) {
-        List<String> live = members();
-        for (ClusterRegion copy : List.copyOf(local.values())) {
-            if (copy.isOwner()) {
-                continue;
-            }
-            RegionRecord r = directory.get(copy.name());
-            if (r == null || !r.owner().equals(gone)) {
-                continue;
-            }
-            String successor = r.replicas().stream().filter(live::contains)
-                    .max(Comparator.<String>comparingLong(u -> r.acked().getOrDefault(u, -1L))
-                            .thenComparing(Comparator.<String>reverseOrder()))
-                    .orElse(null);
-            if (!me.equals(successor)) {
-                continue;
-            }
-            List<String> others = r.replicas().stream().filter(live::contains).filter(u -> !u.equals(me)).toList();
-            RegionRecord claimed = directory.claim(r.name(), r.token(), me, others);
-            if (claimed == null) {
-                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": region " + r.name()
-                        + " was claimed by another node first");
-                continue;
-            }
-            try {
-                promote(copy, claimed);
-                LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": took over region " + r.name()
-                        + " from " + gone + " with token " + claimed.token());
-            } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "node " + config.name() + ": taking over region " + r.name()
-                        + " failed: " + e.getMessage(), e);
-            }
+    private void maintainSoon() {
+        try {
+            maintenance.execute(this::maintain);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // The node is closing.
         }
     }
 
     /**
-     * Turns this node's replica into the owner: fenced by the new token, tracked, and pushed to the remaining
-     * replicas. Their copies may differ in what the old owner sent after its last flush, so the new owner sends
-     * the whole region once, then only what changes.
+     * One maintenance pass, on the maintenance thread only. For every region in the directory: a replica named
+     * successor of an owner that left claims the region (the live replica with the highest acknowledged epoch,
+     * ties to the greatest uuid, so replicas agree without talking, and the claim's compare-and-set lets one
+     * win); a claim whose promotion failed is promoted again; an owner re-places and reconnects its replicas.
+     * Running periodically, it retries whatever failed before: a successor that died before claiming, a link that
+     * broke, a replica that could not be filled.
      */
-    private void promote(ClusterRegion replica, RegionRecord record) throws IOException {
+    private void maintain() {
+        if (closing) {
+            return;
+        }
+        List<String> live;
+        List<RegionRecord> records;
+        try {
+            live = members();
+            records = List.copyOf(directory.map().values());
+            // Republished when missing: a new uuid after a merge, or an entry Hazelcast lost with a member that
+            // died while partitions were migrating.
+            String endpoint = config.host() + ":" + data.port();
+            if (!endpoint.equals(endpoints.get(me()))) {
+                publishEndpoint();
+            }
+        } catch (RuntimeException e) {
+            // Below the minimum cluster size, or shutting down: nothing can be decided now.
+            LOG.log(System.Logger.Level.DEBUG, "node " + config.name() + ": maintenance skipped: " + e.getMessage());
+            return;
+        }
+        for (RegionRecord r : records) {
+            ClusterRegion copy = local.get(r.name());
+            try {
+                if (copy == null) {
+                    onRecord(r);
+                } else if (copy.isOwner() && !r.owner().equals(me())) {
+                    demote(copy, r);
+                } else if (copy.isOwner()) {
+                    reconcile(copy, r, live);
+                } else if (r.owner().equals(me())) {
+                    promote(copy, r, live);
+                } else if (r.replicas().contains(me()) && !r.acked().containsKey(me())) {
+                    // Named a replica under a uuid this node got when it rejoined: tell the owner it serves.
+                    directory.ack(r.name(), me(), 0);
+                } else if (!live.contains(r.owner()) && me().equals(successor(r, live))) {
+                    List<String> others = r.replicas().stream().filter(live::contains).filter(u -> !u.equals(me()))
+                            .toList();
+                    RegionRecord claimed = directory.claim(r.name(), r.token(), me(), others);
+                    if (claimed == null) {
+                        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": region " + r.name()
+                                + " was claimed by another node first");
+                        continue;
+                    }
+                    LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": claimed region " + r.name()
+                            + " from " + r.owner() + " (gone) with token " + claimed.token());
+                    promote(copy, claimed, live);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!closing) {
+                    LOG.log(System.Logger.Level.ERROR, "node " + config.name() + ": maintaining region " + r.name()
+                            + " failed (retried in " + config.maintenanceInterval().toMillis() + " ms): "
+                            + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private static String successor(RegionRecord r, List<String> live) {
+        return r.replicas().stream().filter(live::contains)
+                .max(Comparator.<String>comparingLong(u -> r.acked().getOrDefault(u, -1L))
+                        .thenComparing(Comparator.<String>naturalOrder()))
+                .orElse(null);
+    }
+
+    /**
+     * Turns this node's replica into the owner: fenced by the claimed token, tracked, and pushed to the live
+     * replicas. Their copies may differ in what the old owner sent after its last flush, so each gets the whole
+     * region once before its acknowledgements count. On failure nothing is left half-built: the next maintenance
+     * pass tries again (the directory still names this node owner).
+     */
+    private void promote(ClusterRegion replica, RegionRecord record, List<String> live) throws IOException {
         Region region = replica.region();
         ChunkLayout layout = region.layout();
-        ServedRegion served = new ServedRegion(record.id(), region.segment(), layout, false, record.token());
-        data.serve(served);
-        DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
-        tracker.mark(0, region.size());
-        List<PeerLink> links = new ArrayList<>();
-        for (String r : record.replicas()) {
-            links.add(link(r, layout.chunkSize()));
-        }
         long token = record.token();
-        ReplicaSink sink = new ReplicaSink(layout, record.id(), () -> token, links, links.size(),
+        ServedRegion served = new ServedRegion(record.id(), region.segment(), layout, false, token);
+        ReplicaSink sink = new ReplicaSink(layout, record.id(), () -> token, config.flushQuorum(),
                 config.flushTimeout());
-        Syncer syncer = new Syncer(record.name(), tracker, sink, config.syncInterval()).start();
-        ClusterRegion owner = ownerCopy(record.name(), record.id(), region, served, syncer, sink,
-                record.replicas(), links);
-        local.put(record.name(), owner);
-        owner.flush();
-        reconcile(owner);
+        List<String> replicas = record.replicas().stream().filter(live::contains).toList();
+        sink.expect(replicas.size());
+        DirtyTracker tracker = null;
+        Syncer syncer = null;
+        try {
+            // Connected before this node reports itself owner, so that a flush from then on waits for the fills.
+            for (String member : replicas) {
+                try {
+                    sink.add(member, link(member, layout.chunkSize()), true);
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": cannot reach replica " + member
+                            + " of " + record.name() + " yet (retried): " + e.getMessage());
+                }
+            }
+            tracker = region.startTracking(TrackerKind.AUTO);
+            syncer = new Syncer(record.name(), tracker, sink, config.syncInterval());
+            data.serve(served);
+            ClusterRegion owner = ownerCopy(record.name(), region, served, syncer, sink);
+            local.put(record.name(), owner);
+            syncer.start();
+            LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns region " + record.name()
+                    + " with token " + token + " now");
+        } catch (RuntimeException e) {
+            owners.remove(record.name());
+            local.put(record.name(), replica);
+            data.serve(replica.served());
+            if (tracker != null) {
+                tracker.close();
+            }
+            sink.replicas().forEach(x -> x.link().close());
+            throw e;
+        }
+        // The replicas are (re)connected and filled by the same path that repairs broken links.
+        reconcile(local.get(record.name()), record, live);
     }
 
     /**
@@ -511,6 +600,13 @@ public final class Node implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        closing = true;
+        maintenance.shutdownNow();
+        try {
+            maintenance.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         // Stop serving first: no peer thread may touch a region while it is being closed.
         data.close();
         try {
@@ -533,7 +629,7 @@ public final class Node implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Node[" + config.name() + ", " + me + ", data " + data.address() + ", regions "
+        return "Node[" + config.name() + ", " + me() + ", data " + data.address() + ", regions "
                 + new TreeMap<>(local).keySet() + "]";
     }
 }

@@ -1,5 +1,7 @@
 package io.memsync.cluster;
 
+import io.memsync.cluster.wire.ReplicaSink;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -15,10 +17,17 @@ import java.util.Objects;
  * @param dataPort      data plane port (0 picks a free one)
  * @param secret        the cluster secret the data plane authenticates with (at least 16 bytes)
  * @param syncInterval  how often an owner pushes dirty chunks between flushes
- * @param flushTimeout  how long a flush waits for its replicas
+ * @param flushTimeout  how long a flush waits for its replicas; also how long a write to a peer may stay blocked
+ *                      before its link is cut
+ * @param flushQuorum   how many replicas must acknowledge a flush ({@link ReplicaSink#ALL}: all of them)
+ * @param maintenanceInterval how often the node re-checks its regions: takes over orphaned ones, re-places
+ *                      replicas, reconnects and refills replicas whose link broke
+ * @param minClusterSize below this many members the region directory refuses every operation (Hazelcast split-brain
+ *                      protection), so a node cut off from the majority cannot act on ownership; 1 turns it off
  */
 public record NodeConfig(String name, String clusterName, String host, int hazelcastPort, List<String> members,
-                         int dataPort, byte[] secret, Duration syncInterval, Duration flushTimeout) {
+                         int dataPort, byte[] secret, Duration syncInterval, Duration flushTimeout, int flushQuorum,
+                         Duration maintenanceInterval, int minClusterSize) {
 
     public NodeConfig {
         Objects.requireNonNull(name, "name");
@@ -31,12 +40,28 @@ public record NodeConfig(String name, String clusterName, String host, int hazel
             throw new IllegalArgumentException("ports must be in [1, 65535] (data port 0: any), got Hazelcast "
                     + hazelcastPort + ", data " + dataPort);
         }
+        if (flushQuorum < ReplicaSink.ALL) {
+            throw new IllegalArgumentException("flush quorum " + flushQuorum + " is negative (-1: all replicas)");
+        }
+        if (minClusterSize < 1) {
+            throw new IllegalArgumentException("minimum cluster size " + minClusterSize + " is below 1");
+        }
+        if (flushTimeout.toMillis() < 200 || maintenanceInterval.toMillis() < 10) {
+            throw new IllegalArgumentException("flush timeout must be at least 200 ms and the maintenance interval"
+                    + " at least 10 ms, got " + flushTimeout + " and " + maintenanceInterval);
+        }
     }
 
-    /** A loopback node with a 2 ms push interval and a 10 s flush timeout. */
+    /** This configuration with another flush quorum. */
+    public NodeConfig withFlushQuorum(int quorum) {
+        return new NodeConfig(name, clusterName, host, hazelcastPort, members, dataPort, secret, syncInterval,
+                flushTimeout, quorum, maintenanceInterval, minClusterSize);
+    }
+
+    /** A loopback node with a 2 ms push interval, a 10 s flush timeout that all replicas must meet, maintenance every second. */
     public static NodeConfig loopback(String name, String clusterName, int hazelcastPort, List<String> members,
                                       byte[] secret) {
         return new NodeConfig(name, clusterName, "127.0.0.1", hazelcastPort, members, 0, secret,
-                Duration.ofMillis(2), Duration.ofSeconds(10));
+                Duration.ofMillis(2), Duration.ofSeconds(10), ReplicaSink.ALL, Duration.ofSeconds(1), 1);
     }
 }

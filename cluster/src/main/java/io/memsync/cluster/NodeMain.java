@@ -21,7 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
  * command line, which other users can read).
  * <p>
- * Options: {@code --name= --cluster= --host= --port= --members=host:port,... --data-port=}.
+ * Options: {@code --name= --cluster= --host= --port= --members=host:port,... --data-port= --sync-ms=
+ * --flush-timeout-ms= --quorum=} (replicas a flush needs, -1: all) {@code --maintenance-ms= --min-cluster-size=}.
  */
 public final class NodeMain {
     private NodeMain() {
@@ -45,7 +46,11 @@ public final class NodeMain {
         NodeConfig config = new NodeConfig(a.getOrDefault("name", "node"), a.getOrDefault("cluster", "memsync"),
                 a.getOrDefault("host", "127.0.0.1"), Integer.parseInt(a.getOrDefault("port", "5701")), members,
                 Integer.parseInt(a.getOrDefault("data-port", "0")), secret.getBytes(StandardCharsets.UTF_8),
-                Duration.ofMillis(2), Duration.ofSeconds(10));
+                Duration.ofMillis(Long.parseLong(a.getOrDefault("sync-ms", "2"))),
+                Duration.ofMillis(Long.parseLong(a.getOrDefault("flush-timeout-ms", "10000"))),
+                Integer.parseInt(a.getOrDefault("quorum", "-1")),
+                Duration.ofMillis(Long.parseLong(a.getOrDefault("maintenance-ms", "1000"))),
+                Integer.parseInt(a.getOrDefault("min-cluster-size", "1")));
         try (Node node = Node.start(config);
              BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             say("ready " + node.memberId());

@@ -22,6 +22,11 @@ class ClusterProcessesTest {
 
     /** Starts {@code count} nodes (added to {@code nodes} as they start) and waits until each sees all. */
     private static void startCluster(List<NodeProcess> nodes, String prefix, int count) throws Exception {
+        startCluster(nodes, prefix, count, List.of());
+    }
+
+    private static void startCluster(List<NodeProcess> nodes, String prefix, int count, List<String> options)
+            throws Exception {
         List<Integer> ports = new ArrayList<>();
         List<String> members = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -29,7 +34,7 @@ class ClusterProcessesTest {
             members.add("127.0.0.1:" + ports.get(i));
         }
         for (int i = 0; i < count; i++) {
-            nodes.add(new NodeProcess(prefix + i, ports.get(i), members));
+            nodes.add(new NodeProcess(prefix + i, List.of(), "127.0.0.1", ports.get(i), members, options));
         }
         for (NodeProcess n : nodes) {
             n.await("ready", 90);
@@ -189,6 +194,109 @@ class ClusterProcessesTest {
             assertEquals(expected, replicas.get(1).call("checksum placed", 30).split(" ")[2], "the old one follows");
         } finally {
             for (NodeProcess n : nodes) {
+                n.close();
+            }
+        }
+    }
+
+    /** Polls {@code node} with {@code command} until its answer contains {@code expected}, within 60 s. */
+    private static String awaitAnswer(NodeProcess node, String command, String expected, String what)
+            throws Exception {
+        long until = System.nanoTime() + 60_000_000_000L;
+        String answer;
+        while (!(answer = node.ask(command, 30)).contains(expected)) {
+            assertTrue(System.nanoTime() < until, what + " within 60 s; last answer: " + answer);
+            Thread.sleep(200);
+        }
+        return answer;
+    }
+
+    @Test
+    void aPausedReplicaDoesNotStallTheOwnerAndIsRefilledWhenItResumes() throws Exception {
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            startCluster(nodes, "p", 3, List.of("--quorum=1", "--flush-timeout-ms=1000", "--maintenance-ms=300"));
+            NodeProcess owner = nodes.get(0);
+            NodeProcess paused = nodes.get(1);
+            NodeProcess steady = nodes.get(2);
+            owner.call("create paused " + (16 << 20) + " 65536 2", 60);
+            owner.call("write paused 1 20000", 30);
+            owner.call("flush paused", 30);
+            assertEquals(owner.call("checksum paused", 30).split(" ")[2],
+                    paused.call("checksum paused", 30).split(" ")[2], "both replicas start in step");
+
+            // Stopped for less than Hazelcast's 5 s: still a member, but it reads nothing. 16 MiB of writes fill
+            // the socket buffers; the owner cuts the link after 1 s and flushes with the quorum of 1 left.
+            paused.signal("STOP");
+            long stoppedAt = System.nanoTime();
+            try {
+                owner.call("write paused 2 20000", 30);
+                owner.call("flush paused", 30);
+                owner.call("write paused 3 20000", 30);
+                owner.call("flush paused", 30);
+            } finally {
+                Thread.sleep(Math.max(0, 3000 - (System.nanoTime() - stoppedAt) / 1_000_000));
+                paused.signal("CONT");
+            }
+            assertEquals(owner.call("checksum paused", 30).split(" ")[2],
+                    steady.call("checksum paused", 30).split(" ")[2], "the running replica kept up");
+            // The owner reconnects the resumed replica, sends it the whole region, and it follows the stream again.
+            owner.call("write paused 4 2000", 30);
+            owner.call("flush paused", 30);
+            String sum = owner.call("checksum paused", 30).split(" ")[2];
+            awaitAnswer(paused, "checksum paused", "checksum " + sum + " ", "the resumed replica is refilled");
+        } finally {
+            for (NodeProcess n : nodes) {
+                n.signal("CONT");
+                n.close();
+            }
+        }
+    }
+
+    @Test
+    void aPausedOwnerIsFencedOutAndComesBackAsAReplica() throws Exception {
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            startCluster(nodes, "o", 3, List.of("--min-cluster-size=2", "--maintenance-ms=300"));
+            NodeProcess old = nodes.get(0);
+            old.call("create fenced " + (16 << 20) + " 65536 2", 60);
+            old.call("write fenced 1 20000", 30);
+            old.call("flush fenced", 30);
+
+            old.signal("STOP");
+            NodeProcess successor = null;
+            try {
+                long until = System.nanoTime() + 60_000_000_000L;
+                while (successor == null) {
+                    assertTrue(System.nanoTime() < until, "no replica took over from the paused owner within 60 s");
+                    for (NodeProcess n : nodes.subList(1, 3)) {
+                        if (n.call("role fenced", 10).startsWith("ok role owner")) {
+                            successor = n;
+                        }
+                    }
+                    Thread.sleep(100);
+                }
+                successor.call("write fenced 2 20000", 30);
+                successor.call("flush fenced", 30);
+            } finally {
+                old.signal("CONT");
+            }
+            String sum = successor.call("checksum fenced", 30).split(" ")[2];
+
+            // Woken up, the old owner still believes it owns the region: whatever it writes is never acknowledged.
+            String write = old.ask("write fenced 3 20000", 30);
+            String flush = old.ask("flush fenced", 30);
+            assertTrue(write.startsWith("error") || flush.startsWith("error"),
+                    "the deposed owner's write was refused or its flush failed: " + write + " / " + flush);
+            assertEquals(sum, successor.call("checksum fenced", 30).split(" ")[2],
+                    "nothing the deposed owner wrote reached the new owner");
+
+            // It rejoins the cluster, learns of the new owner, and is placed and filled as a replica again.
+            awaitAnswer(old, "role fenced", "role replica token 2", "the old owner demoted itself");
+            awaitAnswer(old, "checksum fenced", "checksum " + sum + " ", "the old owner refilled as a replica");
+        } finally {
+            for (NodeProcess n : nodes) {
+                n.signal("CONT");
                 n.close();
             }
         }

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,11 +25,19 @@ final class NodeProcess implements AutoCloseable {
     final int port;
 
     NodeProcess(String name, int port, List<String> members) throws IOException {
-        this(name, List.of(), "127.0.0.1", port, members);
+        this(name, List.of(), "127.0.0.1", port, members, List.of());
     }
 
-    /** A node bound to {@code host}, started behind {@code prefix} (for example {@code ip netns exec NS}). */
     NodeProcess(String name, List<String> prefix, String host, int port, List<String> members) throws IOException {
+        this(name, prefix, host, port, members, List.of());
+    }
+
+    /**
+     * A node bound to {@code host}, started behind {@code prefix} (for example {@code ip netns exec NS}), with more
+     * {@link NodeMain} options. Its log goes to {@code target/node-logs/NAME.log}.
+     */
+    NodeProcess(String name, List<String> prefix, String host, int port, List<String> members, List<String> options)
+            throws IOException {
         this.name = name;
         this.port = port;
         List<String> cmd = new ArrayList<>(prefix);
@@ -42,7 +51,11 @@ final class NodeProcess implements AutoCloseable {
                 "--name=" + name, "--cluster=test-" + ProcessHandle.current().pid(), "--host=" + host,
                 "--port=" + port,
                 "--members=" + String.join(",", members)));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+        cmd.addAll(options);
+        Path logs = Path.of("target", "node-logs");
+        Files.createDirectories(logs);
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.appendTo(logs.resolve(name + ".log").toFile()));
         pb.environment().put("MEMSYNC_SECRET", SECRET);
         process = pb.start();
         in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
@@ -87,6 +100,22 @@ final class NodeProcess implements AutoCloseable {
 
     Process process() {
         return process;
+    }
+
+    /** Sends {@code command} and returns its answer, ok or error (for commands expected to fail). */
+    String ask(String command, int seconds) throws IOException, InterruptedException {
+        in.write(command + "\n");
+        in.flush();
+        return await("ok", seconds);
+    }
+
+    /** Stops (SIGSTOP) or resumes (SIGCONT) the process: a paused machine, as far as its peers can tell. */
+    void signal(String signal) throws IOException, InterruptedException {
+        int status = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start()
+                .waitFor();
+        if (status != 0) {
+            throw new IOException("kill -" + signal + " " + process.pid() + " exited with " + status);
+        }
     }
 
     @Override

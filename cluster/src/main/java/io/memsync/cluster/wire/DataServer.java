@@ -37,6 +37,7 @@ public final class DataServer implements AutoCloseable {
     private final int maxConnections;
     private final Thread acceptor;
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong connectionSequence = new AtomicLong();
     private volatile boolean closed;
 
     /** Listens on {@code bind} (port 0 picks one); peers must prove they know {@code secret}. */
@@ -209,6 +210,7 @@ public final class DataServer implements AutoCloseable {
         private final FramedChannel c;
         private final String peer;
         private final Arena arena;
+        private final long sequence = connectionSequence.incrementAndGet();
         private MemorySegment staging;
         private ByteBuffer stagingBuffer;
 
@@ -248,11 +250,20 @@ public final class DataServer implements AutoCloseable {
         }
 
         private void checkToken(ServedRegion r, long token) throws ProtocolException {
-            if (token < r.token()) {
+            if (!r.admits(token)) {
                 throw new ProtocolException(Protocol.E_STALE_TOKEN, "fencing token " + token + " for region "
-                        + r.id() + " is stale: " + r.token() + " is in force");
+                        + r.id() + " is " + (token < r.token() ? "stale" : "not known to the control plane") + ": "
+                        + r.token() + " is in force");
             }
-            r.advanceToken(token);
+        }
+
+        /** Under the region's monitor: the token again (a newer owner may have spoken since), and the pusher. */
+        private void checkPush(ServedRegion r, long token) throws ProtocolException {
+            checkToken(r, token);
+            if (!r.admitsPusher(sequence)) {
+                throw new ProtocolException(Protocol.E_STALE_TOKEN, "a newer connection pushes region " + r.id()
+                        + " now: this one is superseded");
+            }
         }
 
         private void chunk() throws IOException {
@@ -285,7 +296,7 @@ public final class DataServer implements AutoCloseable {
             if (chunkSize <= FramedChannel.AHEAD_BYTES / 2) {
                 c.fillFor(chunkSize);
                 synchronized (r) {
-                    checkToken(r, token);
+                    checkPush(r, token);
                     ByteBuffer target = r.chunkBuffer(index);
                     c.take(target, target.position(), chunkSize);
                 }
@@ -293,7 +304,7 @@ public final class DataServer implements AutoCloseable {
                 ByteBuffer in = staging(chunkSize);
                 c.readFully(in);
                 synchronized (r) {
-                    checkToken(r, token);
+                    checkPush(r, token);
                     MemorySegment.copy(staging, 0, r.memory(), r.layout().offsetOf(index), chunkSize);
                 }
             }
@@ -321,8 +332,10 @@ public final class DataServer implements AutoCloseable {
             if (!r.isReplica()) {
                 throw new ProtocolException(Protocol.E_NOT_REPLICA, "region " + regionId + " is not a replica here");
             }
-            checkToken(r, token);
-            r.applied(epoch);
+            synchronized (r) {
+                checkPush(r, token);
+                r.applied(epoch);
+            }
             c.begin(Protocol.ACK, Protocol.ACK_FIELDS).putInt(regionId).putLong(epoch).flip();
             c.writeFrame(null);
         }

@@ -8,9 +8,13 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,8 +24,24 @@ import java.util.concurrent.locks.ReentrantLock;
  * One authenticated connection to a peer's {@link DataServer}. Any thread may push chunks and epoch ends or send
  * chunk requests (writes are serialized, nothing waits for the peer in between: requests and pushes pipeline);
  * one reader thread of this link takes acknowledgements and chunk data as they come.
+ * <p>
+ * A peer that stops reading (paused, swapped out, wedged) would block a sender forever in the kernel: a watchdog
+ * shared by all links cuts any link whose write has been blocked longer than its stall timeout, which fails the
+ * blocked write and every waiter on the link. The handshake is bounded by the same timeout.
  */
 public final class PeerLink implements AutoCloseable {
+    /** The stall timeout of {@link #connect(InetSocketAddress, byte[], String, int, Duration)}. */
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+    private static final long WATCHDOG_PERIOD_MS = 100;
+    private static final Set<PeerLink> WATCHED = ConcurrentHashMap.newKeySet();
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r ->
+            Thread.ofPlatform().name("memsync-link-watchdog").daemon(true).unstarted(r));
+
+    static {
+        WATCHDOG.scheduleWithFixedDelay(PeerLink::cutStalledLinks, WATCHDOG_PERIOD_MS, WATCHDOG_PERIOD_MS,
+                TimeUnit.MILLISECONDS);
+    }
+
     private final FramedChannel channel;
     private final String peer;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -31,16 +51,21 @@ public final class PeerLink implements AutoCloseable {
     private final Thread reader;
     private final int maxChunkBytes;
     private final long delayNanos;
+    private final long stallNanos;
+    /** When the write in progress began (System.nanoTime), or 0 when none is: read by the watchdog. */
+    private volatile long writingSince;
     private volatile IOException failure;
 
     private record Pending(int region, int index, ByteBuffer into, CompletableFuture<Void> done) {
     }
 
-    private PeerLink(FramedChannel channel, String peer, int maxChunkBytes, long delayNanos) {
+    private PeerLink(FramedChannel channel, String peer, int maxChunkBytes, long delayNanos, long stallNanos) {
         this.channel = channel;
         this.peer = peer;
         this.maxChunkBytes = maxChunkBytes;
         this.delayNanos = delayNanos;
+        this.stallNanos = stallNanos;
+        WATCHED.add(this);
         this.reader = Thread.ofPlatform().name("memsync-link-" + peer).daemon(true).start(this::readLoop);
     }
 
@@ -53,10 +78,32 @@ public final class PeerLink implements AutoCloseable {
      */
     public static PeerLink connect(InetSocketAddress address, byte[] secret, String name, int maxChunkBytes,
                                    Duration delay) throws IOException {
+        return connect(address, secret, name, maxChunkBytes, delay, DEFAULT_STALL_TIMEOUT);
+    }
+
+    /**
+     * As {@link #connect(InetSocketAddress, byte[], String, int, Duration)}, cutting the link when one write stays
+     * blocked longer than {@code stallTimeout} (and failing the connect if the handshake takes longer).
+     */
+    public static PeerLink connect(InetSocketAddress address, byte[] secret, String name, int maxChunkBytes,
+                                   Duration delay, Duration stallTimeout) throws IOException {
+        if (stallTimeout.toMillis() < WATCHDOG_PERIOD_MS) {
+            throw new IllegalArgumentException("stall timeout " + stallTimeout + " is shorter than the watchdog's "
+                    + WATCHDOG_PERIOD_MS + " ms period");
+        }
         Handshake handshake = new Handshake(secret);
         SocketChannel socket = SocketChannel.open();
+        // A peer that accepts (its kernel does, even when the process is stopped) but never answers must not hang
+        // the caller: closing the socket ends any blocked connect, read or write with an exception.
+        ScheduledFuture<?> handshakeDeadline = WATCHDOG.schedule(() -> {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // Closing is all there is to do.
+            }
+        }, stallTimeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            socket.socket().connect(address, 10_000);
+            socket.socket().connect(address, (int) Math.min(Integer.MAX_VALUE, stallTimeout.toMillis()));
             FramedChannel c = new FramedChannel(socket);
             byte[] clientNonce = Handshake.nonce();
             byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
@@ -96,10 +143,30 @@ public final class PeerLink implements AutoCloseable {
                 throw new ProtocolException(Protocol.E_AUTH, "expected AUTH_OK from " + address + ", got "
                         + Protocol.typeName(type));
             }
-            return new PeerLink(c, address.toString(), maxChunkBytes, delay.toNanos());
+            if (!handshakeDeadline.cancel(false)) {
+                throw new IOException("handshake with " + address + " took longer than " + stallTimeout.toMillis()
+                        + " ms");
+            }
+            return new PeerLink(c, address.toString(), maxChunkBytes, delay.toNanos(), stallTimeout.toNanos());
+        } catch (java.nio.channels.ClosedChannelException e) {
+            throw new IOException(address + " did not complete the handshake within " + stallTimeout.toMillis()
+                    + " ms (is the peer stopped or overloaded?)", e);
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
+        } finally {
+            handshakeDeadline.cancel(false);
+        }
+    }
+
+    private static void cutStalledLinks() {
+        long now = System.nanoTime();
+        for (PeerLink link : WATCHED) {
+            long since = link.writingSince;
+            if (since != 0 && now - since > link.stallNanos) {
+                link.fail(new IOException(link.peer + " stopped reading: a write to it was blocked for more than "
+                        + TimeUnit.NANOSECONDS.toMillis(link.stallNanos) + " ms, so the link was cut"));
+            }
         }
     }
 
@@ -216,14 +283,17 @@ public final class PeerLink implements AutoCloseable {
             if (delayNanos > 0) {
                 TimeUnit.NANOSECONDS.sleep(delayNanos);
             }
+            writingSince = System.nanoTime() | 1;
             write.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while sending to " + peer);
         } catch (IOException e) {
-            fail(e);
-            throw e;
+            IOException cause = failure != null ? failure : e;
+            fail(cause);
+            throw cause == e ? e : new IOException(cause.getMessage(), cause);
         } finally {
+            writingSince = 0;
             writeLock.unlock();
         }
     }
@@ -281,9 +351,12 @@ public final class PeerLink implements AutoCloseable {
     }
 
     private void fail(IOException e) {
-        if (failure == null) {
-            failure = e;
+        synchronized (this) {
+            if (failure == null) {
+                failure = e;
+            }
         }
+        WATCHED.remove(this);
         for (Pending p : pending.values()) {
             p.done().completeExceptionally(e);
         }

@@ -11,9 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A {@link ChunkSource} that pulls chunks from peers serving the region (the owner or any replica), spreading
- * requests over them in turn and trying the next when one fails. Thread-safe: concurrent reads pipeline.
+ * requests over them in turn and trying the next when one fails. Thread-safe: concurrent reads pipeline. It owns
+ * its links: {@link #close()} closes them.
  */
-public final class RemoteChunkSource implements ChunkSource {
+public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     private final ChunkLayout layout;
     private final int regionId;
     private final List<PeerLink> peers;
@@ -54,5 +55,13 @@ public final class RemoteChunkSource implements ChunkSource {
         }
         throw new IOException("no peer delivered chunk " + index + " of region " + regionId
                 + (last != null ? ": " + last.getMessage() : ": every link is closed"), last);
+    }
+
+    /** Closes every link; reads in flight fail. */
+    @Override
+    public void close() {
+        for (PeerLink link : peers) {
+            link.close();
+        }
     }
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
 
@@ -14,36 +15,89 @@ import java.util.function.LongSupplier;
  * A {@link ChunkSink} that pushes an owner's chunks to its replicas over {@link PeerLink}s, straight from the
  * memory the syncer hands it. {@link #sync()} is the flush barrier: it ends the current epoch and returns once a
  * quorum of replicas acknowledged it, having applied every chunk sent before; it fails naming who did not.
+ * <p>
+ * A replica added with {@link #add(String, PeerLink, boolean) fill} receives the stream from the moment it is
+ * added and the whole region once through {@link #fill}; it counts towards the quorum, and its acknowledgements
+ * are reported, only from the first epoch that ends after its fill was sent (a TCP link delivers in order, so
+ * that epoch's acknowledgement proves the replica holds everything). Until then a flush that needs it waits.
  */
 public final class ReplicaSink implements ChunkSink {
+    /** Quorum meaning every replica in the set. */
+    public static final int ALL = -1;
+
     private final ChunkLayout layout;
     private final int regionId;
     private final LongSupplier token;
-    private volatile List<PeerLink> replicas;
-    private volatile int quorum;
+    private final int quorum;
     private final Duration ackTimeout;
-    private long epoch;
+    private volatile List<Replica> replicas;
+    private volatile int expected = -1;
+    private volatile long epoch;
     private MemorySegment windowed;
     private ByteBuffer[] windows;
     private int chunksPerWindow;
 
+    /** A replica pushed to: who it is, its link, and from which epoch on its acknowledgements prove a full copy. */
+    public static final class Replica {
+        private final String member;
+        private final PeerLink link;
+        private volatile long completeFrom;
+
+        private Replica(String member, PeerLink link, long completeFrom) {
+            this.member = member;
+            this.link = link;
+            this.completeFrom = completeFrom;
+        }
+
+        public String member() {
+            return member;
+        }
+
+        public PeerLink link() {
+            return link;
+        }
+
+        /** Whether this replica's fill (if it needed one) was sent. */
+        public boolean filled() {
+            return completeFrom != Long.MAX_VALUE;
+        }
+
+        @Override
+        public String toString() {
+            return member + "@" + link.peer() + (completeFrom == Long.MAX_VALUE ? " (filling)" : "");
+        }
+    }
+
     /**
-     * @param token      the owner's fencing token, read for every frame (it changes when ownership moves)
-     * @param quorum     replicas that must acknowledge an epoch for {@link #sync()} to succeed
+     * A sink pushing to {@code links}, each named by its peer address, all holding the region already.
+     *
+     * @param token      the owner's fencing token, read for every frame
+     * @param quorum     replicas that must acknowledge an epoch for {@link #sync()} to succeed, or {@link #ALL}
      * @param ackTimeout how long {@link #sync()} waits for them
      */
-    public ReplicaSink(ChunkLayout layout, int regionId, LongSupplier token, List<PeerLink> replicas, int quorum,
+    public ReplicaSink(ChunkLayout layout, int regionId, LongSupplier token, List<PeerLink> links, int quorum,
                        Duration ackTimeout) {
-        if (quorum < 0 || quorum > replicas.size()) {
-            throw new IllegalArgumentException("quorum " + quorum + " is outside [0, " + replicas.size()
-                    + "] replicas");
+        this(layout, regionId, token, quorum, ackTimeout);
+        if (quorum > links.size()) {
+            throw new IllegalArgumentException("quorum " + quorum + " is more than the " + links.size()
+                    + " replicas");
+        }
+        for (PeerLink link : links) {
+            add(link.peer(), link, false);
+        }
+    }
+
+    /** A sink with no replica yet: {@link #add} them. */
+    public ReplicaSink(ChunkLayout layout, int regionId, LongSupplier token, int quorum, Duration ackTimeout) {
+        if (quorum < ALL) {
+            throw new IllegalArgumentException("quorum " + quorum + " is negative (use ReplicaSink.ALL for all)");
         }
         this.layout = layout;
         this.regionId = regionId;
         this.token = token;
-        this.replicas = List.copyOf(replicas);
         this.quorum = quorum;
         this.ackTimeout = ackTimeout;
+        this.replicas = List.of();
     }
 
     @Override
@@ -52,22 +106,102 @@ public final class ReplicaSink implements ChunkSink {
     }
 
     /**
-     * Pushes to {@code next} from now on, with a quorum of all of them (replicas re-placed by the owner); the
-     * caller sends a new replica the whole region.
+     * Pushes to {@code member} over {@code link} from now on. With {@code fill}, the replica is taken to hold
+     * nothing yet: call {@link #fill} before its acknowledgements count.
      */
-    public void replicas(List<PeerLink> next) {
+    public synchronized Replica add(String member, PeerLink link, boolean fill) {
+        for (Replica r : replicas) {
+            if (r.member.equals(member)) {
+                throw new IllegalArgumentException("replica " + member + " is pushed to already");
+            }
+        }
+        Replica r = new Replica(member, link, fill ? Long.MAX_VALUE : 0);
+        List<Replica> next = new ArrayList<>(replicas);
+        next.add(r);
         replicas = List.copyOf(next);
-        quorum = next.size();
+        return r;
     }
 
-    /** The links pushed to now. */
-    public List<PeerLink> replicas() {
+    /** Stops pushing to {@code member} and closes its link; false if it was not a replica. */
+    public synchronized boolean remove(String member) {
+        List<Replica> next = new ArrayList<>(replicas);
+        for (Replica r : replicas) {
+            if (r.member.equals(member)) {
+                next.remove(r);
+                replicas = List.copyOf(next);
+                r.link.close();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * How many replicas the region should have (the control plane's replica set), which the quorum is counted
+     * against even while some of them have no working link: a broken link must make a flush fail, not shrink the
+     * quorum. Until called, the replicas added are the ones expected.
+     */
+    public void expect(int replicaCount) {
+        if (replicaCount < 0) {
+            throw new IllegalArgumentException("replica count " + replicaCount + " is negative");
+        }
+        expected = replicaCount;
+    }
+
+    /** The replicas pushed to now. */
+    public List<Replica> replicas() {
         return replicas;
+    }
+
+    /** The replica named {@code member}, or null. */
+    public Replica replica(String member) {
+        for (Replica r : replicas) {
+            if (r.member.equals(member)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** The last epoch ended by {@link #sync()}. */
     public long epoch() {
         return epoch;
+    }
+
+    /**
+     * The epoch {@code replica} acknowledged, if that acknowledgement proves it holds every chunk flushed until
+     * then; -1 while its fill is not yet acknowledged.
+     */
+    public long completeEpoch(Replica replica) {
+        long acked = replica.link.ackedEpoch(regionId);
+        return acked >= replica.completeFrom ? acked : -1;
+    }
+
+    /**
+     * Sends {@code replica} every chunk of {@code memory} (the region's mapping), after which it is complete from
+     * the next epoch on. Runs beside the syncer: chunks written meanwhile are sent again by the stream, later on
+     * the same link, so the replica ends up with the newest bytes.
+     */
+    public void fill(Replica replica, MemorySegment memory) throws IOException {
+        if (memory.byteSize() != layout.regionSize()) {
+            throw new IllegalArgumentException("memory of " + memory.byteSize() + " bytes does not match " + layout);
+        }
+        long span = Math.max(layout.chunkSize(), 1L << 30);
+        int perWindow = (int) (span / layout.chunkSize());
+        ByteBuffer window = null;
+        long t = token.getAsLong();
+        for (int i = 0; i < layout.chunkCount(); i++) {
+            if (i % perWindow == 0) {
+                long start = (long) i * layout.chunkSize();
+                window = memory.asSlice(start, Math.min(span, memory.byteSize() - start)).asByteBuffer();
+            }
+            int position = (i % perWindow) * layout.chunkSize();
+            window.limit(position + layout.chunkSize()).position(position);
+            // The epoch number only labels the frame: completeness is decided by the epoch end below.
+            replica.link.sendChunk(regionId, t, epoch + 1, i, window);
+        }
+        // Every chunk of the fill precedes, on the link, the end of any epoch after the one in progress now.
+        replica.completeFrom = epoch + 1;
     }
 
     @Override
@@ -76,27 +210,39 @@ public final class ReplicaSink implements ChunkSink {
         ByteBuffer payload = window(source, offset);
         int position = payload.position();
         long t = token.getAsLong();
-        List<PeerLink> links = replicas;
-        int quorum = this.quorum;
+        List<Replica> targets = replicas;
         int sent = 0;
         IOException last = null;
-        for (PeerLink link : links) {
-            if (link.failure() != null) {
+        for (Replica r : targets) {
+            if (r.link.failure() != null) {
                 continue;
             }
             payload.position(position);
             try {
-                link.sendChunk(regionId, t, epoch + 1, index, payload);
+                r.link.sendChunk(regionId, t, epoch + 1, index, payload);
                 sent++;
             } catch (IOException e) {
                 last = e;
             }
         }
-        if (sent < quorum) {
+        int needed = needed();
+        if (sent < needed) {
+            StringBuilder unreached = new StringBuilder();
+            for (Replica r : targets) {
+                if (r.link.failure() != null) {
+                    unreached.append(unreached.isEmpty() ? "" : ", ").append(r).append(" (")
+                            .append(r.link.failure().getMessage()).append(')');
+                }
+            }
             throw new IOException("chunk " + index + " of region " + regionId + " reached " + sent + " of "
-                    + links.size() + " replicas, quorum " + quorum
-                    + (last != null ? ": " + last.getMessage() : ""), last);
+                    + Math.max(targets.size(), expected) + " replicas, quorum " + needed + "; unreached: "
+                    + (unreached.isEmpty() ? "replicas not connected yet" : unreached), last);
         }
+    }
+
+    private int needed() {
+        int count = expected >= 0 ? expected : replicas.size();
+        return quorum == ALL ? count : Math.min(quorum, count);
     }
 
     /** A buffer over {@code source[offset, offset + chunkSize)}, from views built once per source segment. */
@@ -119,36 +265,64 @@ public final class ReplicaSink implements ChunkSink {
         return w;
     }
 
+    /**
+     * Ends epochs until a quorum of complete replicas acknowledged one, or the timeout passes. A replica still being
+     * filled cannot acknowledge completely yet: while the quorum depends on it, another epoch is ended once its fill
+     * was sent.
+     */
     @Override
     public void sync() throws IOException {
-        long ending = ++epoch;
-        long t = token.getAsLong();
-        List<PeerLink> links = replicas;
-        int quorum = this.quorum;
-        for (PeerLink link : links) {
-            if (link.failure() == null) {
-                try {
-                    link.sendEpochEnd(regionId, t, ending);
-                } catch (IOException e) {
-                    // Counted below as a replica that did not acknowledge.
+        long deadline = System.nanoTime() + ackTimeout.toNanos();
+        while (true) {
+            long ending = epoch + 1;
+            epoch = ending;
+            long t = token.getAsLong();
+            List<Replica> targets = replicas;
+            int needed = needed();
+            for (Replica r : targets) {
+                if (r.link.failure() == null) {
+                    try {
+                        r.link.sendEpochEnd(regionId, t, ending);
+                    } catch (IOException e) {
+                        // Counted below as a replica that did not acknowledge.
+                    }
                 }
             }
-        }
-        long deadline = System.nanoTime() + ackTimeout.toNanos();
-        int acks = 0;
-        StringBuilder missing = new StringBuilder();
-        for (PeerLink link : links) {
-            if (link.awaitAck(regionId, ending, deadline)) {
-                acks++;
-            } else {
-                missing.append(missing.isEmpty() ? "" : ", ").append(link.peer())
-                        .append(link.failure() != null ? " (" + link.failure().getMessage() + ")" : " (no answer)");
+            int acks = 0;
+            boolean filling = false;
+            StringBuilder missing = new StringBuilder();
+            for (Replica r : targets) {
+                boolean complete = r.completeFrom <= ending;
+                if (complete && acks < needed && r.link.awaitAck(regionId, ending, deadline)) {
+                    acks++;
+                } else if (complete && acks >= needed) {
+                    acks += r.link.ackedEpoch(regionId) >= ending ? 1 : 0;
+                } else {
+                    filling |= !complete && r.link.failure() == null;
+                    missing.append(missing.isEmpty() ? "" : ", ").append(r).append(r.link.failure() != null
+                            ? " (" + r.link.failure().getMessage() + ")" : complete ? " (no answer)" : "");
+                }
             }
+            if (acks >= needed) {
+                return;
+            }
+            if (!filling || System.nanoTime() > deadline) {
+                throw new IOException("flush of region " + regionId + ": " + acks + " of " + Math.max(
+                        targets.size(), expected) + " replicas acknowledged epoch " + ending + " within " + ackTimeout.toMillis()
+                        + " ms, the quorum is " + needed + "; missing: " + missing);
+            }
+            awaitFillProgress(targets, ending, deadline);
         }
-        if (acks < quorum) {
-            throw new IOException("flush of region " + regionId + ": " + acks + " of " + links.size()
-                    + " replicas acknowledged epoch " + ending + " within " + ackTimeout.toMillis()
-                    + " ms, the quorum is " + quorum + "; missing: " + missing);
+    }
+
+    private static void awaitFillProgress(List<Replica> targets, long ending, long deadline) {
+        while (System.nanoTime() < deadline) {
+            for (Replica r : targets) {
+                if ((r.completeFrom != Long.MAX_VALUE && r.completeFrom > ending) || r.link.failure() != null) {
+                    return;
+                }
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
     }
 }

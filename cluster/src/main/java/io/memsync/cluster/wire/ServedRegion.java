@@ -5,10 +5,14 @@ import io.memsync.region.ChunkLayout;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * A region as the data plane serves it: its id on the wire, its memory, and its fencing state. A replica accepts
- * chunks from the holder of the current token (or a newer one, which it adopts); every node answers pulls.
+ * chunks from the holder of the current token, and from a newer one only once the {@linkplain #authority
+ * authority} (the control plane) confirms that token: a peer cannot fence the owner out by inventing a token. Of
+ * the connections pushing under one token only the newest is heard, so chunks still buffered in a connection the
+ * owner gave up on can never land after those of its replacement. Every node answers pulls.
  */
 public final class ServedRegion {
     private final int id;
@@ -16,6 +20,9 @@ public final class ServedRegion {
     private final ChunkLayout layout;
     private final boolean replica;
     private final AtomicLong token;
+    private volatile LongSupplier authority;
+    /** The newest connection that pushed here (guarded by this object's monitor). */
+    private long pusher;
     private final AtomicLong appliedEpoch = new AtomicLong();
     private final AtomicLong chunksApplied = new AtomicLong();
     private final ByteBuffer[] windows;
@@ -68,6 +75,45 @@ public final class ServedRegion {
     /** Raises the token in force (the control plane moved ownership on); never lowers it. */
     public void advanceToken(long newToken) {
         token.accumulateAndGet(newToken, Math::max);
+    }
+
+    /**
+     * Where a token newer than the one in force is checked before it is adopted: returns the token the control
+     * plane holds for this region. Without an authority (tests, stand-alone use) a newer token is adopted as sent.
+     */
+    public ServedRegion authority(LongSupplier tokenInForce) {
+        this.authority = tokenInForce;
+        return this;
+    }
+
+    /**
+     * Whether a frame with {@code frameToken} may act on this region, adopting the token if the authority confirms
+     * it; false if it is older than the token in force or newer than the authority knows.
+     */
+    boolean admits(long frameToken) {
+        long current = token.get();
+        if (frameToken == current) {
+            return true;
+        }
+        if (frameToken < current) {
+            return false;
+        }
+        LongSupplier a = authority;
+        if (a != null) {
+            advanceToken(a.getAsLong());
+            return frameToken == token.get();
+        }
+        advanceToken(frameToken);
+        return true;
+    }
+
+    /** Admits pushes from connection {@code sequence} unless a newer one pushed already. Hold the monitor. */
+    boolean admitsPusher(long sequence) {
+        if (sequence < pusher) {
+            return false;
+        }
+        pusher = sequence;
+        return true;
     }
 
     /** The last epoch whose every chunk this replica applied. */
