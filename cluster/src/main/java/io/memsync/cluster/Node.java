@@ -91,11 +91,9 @@ public final class Node implements AutoCloseable {
         node.publishEndpoint();
         node.directory.map().addEntryListener(node.new DirectoryListener(), true);
         hz.getCluster().addMembershipListener(node.new MembershipTrigger());
-        for (RegionRecord r : node.directory.map().values()) {
-            node.onRecord(r);
-        }
+        // The first pass opens the replicas this node is named for; it may wait for the minimum cluster size.
         long period = config.maintenanceInterval().toMillis();
-        node.maintenance.scheduleWithFixedDelay(node::maintain, period, period, TimeUnit.MILLISECONDS);
+        node.maintenance.scheduleWithFixedDelay(node::maintain, 0, period, TimeUnit.MILLISECONDS);
         return node;
     }
 

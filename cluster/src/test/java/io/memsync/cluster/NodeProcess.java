@@ -34,7 +34,7 @@ final class NodeProcess implements AutoCloseable {
 
     /**
      * A node bound to {@code host}, started behind {@code prefix} (for example {@code ip netns exec NS}), with more
-     * {@link NodeMain} options. Its log goes to {@code target/node-logs/NAME.log}.
+     * {@link NodeMain} options. Its log goes to {@code target/node-logs/NAME-TESTPID.log}.
      */
     NodeProcess(String name, List<String> prefix, String host, int port, List<String> members, List<String> options)
             throws IOException {
@@ -55,7 +55,7 @@ final class NodeProcess implements AutoCloseable {
         Path logs = Path.of("target", "node-logs");
         Files.createDirectories(logs);
         ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectError(ProcessBuilder.Redirect.appendTo(logs.resolve(name + ".log").toFile()));
+                .redirectError(ProcessBuilder.Redirect.appendTo(logs.resolve(name + "-" + ProcessHandle.current().pid() + ".log").toFile()));
         pb.environment().put("MEMSYNC_SECRET", SECRET);
         process = pb.start();
         in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);

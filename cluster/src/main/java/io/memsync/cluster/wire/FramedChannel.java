@@ -2,6 +2,7 @@ package io.memsync.cluster.wire;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.channels.SocketChannel;
@@ -15,7 +16,9 @@ final class FramedChannel implements AutoCloseable {
     static final int AHEAD_BYTES = 512 * 1024;
     final SocketChannel socket;
     /** Received bytes not consumed yet, in read mode: a few large reads instead of one per field. */
-    private final ByteBuffer ahead = ByteBuffer.allocateDirect(AHEAD_BYTES).flip();
+    private final ByteBuffer ahead = ByteBuffer.allocateDirect(AHEAD_BYTES);
+    /** The whole of {@link #ahead}'s memory, whatever its position and limit. */
+    private final MemorySegment aheadMemory = MemorySegment.ofBuffer(ahead);
     /** Fields of the frame being read (reader thread) and of the frame being written (writer): never shared. */
     private final ByteBuffer in = ByteBuffer.allocateDirect(128);
     private final ByteBuffer out = ByteBuffer.allocateDirect(128);
@@ -24,6 +27,7 @@ final class FramedChannel implements AutoCloseable {
     private int bodyBytes;
 
     FramedChannel(SocketChannel socket) throws IOException {
+        ahead.flip();
         this.socket = socket;
         socket.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
     }
@@ -111,6 +115,23 @@ final class FramedChannel implements AutoCloseable {
             } else {
                 fill(1);
             }
+        }
+    }
+
+    /**
+     * Reads the next {@code n} received bytes into {@code dst[offset, offset + n)} through the receive buffer:
+     * off-heap to off-heap, nothing allocated.
+     */
+    void readInto(MemorySegment dst, long offset, int n) throws IOException {
+        int left = n;
+        long at = offset;
+        while (left > 0) {
+            fill(1);
+            int step = Math.min(left, ahead.remaining());
+            MemorySegment.copy(aheadMemory, ahead.position(), dst, at, step);
+            ahead.position(ahead.position() + step);
+            at += step;
+            left -= step;
         }
     }
 

@@ -9,15 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -46,8 +45,8 @@ public final class PeerLink implements AutoCloseable {
     private final String peer;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Map<Integer, AtomicLong> acked = new ConcurrentHashMap<>();
-    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-    private final AtomicLong nextRequest = new AtomicLong();
+    private final Slot[] slots = new Slot[MAX_PULLS];
+    private final ArrayBlockingQueue<Slot> freeSlots = new ArrayBlockingQueue<>(MAX_PULLS);
     private final Thread reader;
     private final int maxChunkBytes;
     private final long delayNanos;
@@ -56,7 +55,37 @@ public final class PeerLink implements AutoCloseable {
     private volatile long writingSince;
     private volatile IOException failure;
 
-    private record Pending(int region, int index, ByteBuffer into, CompletableFuture<Void> done) {
+    /** Pulls that may be outstanding on one link at once; a further one waits for a slot. */
+    public static final int MAX_PULLS = 64;
+    private static final int WAITING = 1;
+    private static final int CLAIMED = 2;
+    private static final int DONE = 3;
+    private static final int FAILED = 4;
+    private static final int ABANDONED = 5;
+
+    /**
+     * One outstanding pull, reused so that a pull allocates nothing. Its state word holds the request id of the
+     * current use and a status ({@code id << 3 | status}), so the reader can claim exactly this use of the slot
+     * with one compare-and-set, and a late answer to an earlier use never matches.
+     */
+    private static final class Slot {
+        final int number;
+        final AtomicLong state = new AtomicLong();
+        long generation;
+        int region;
+        int index;
+        int bytes;
+        MemorySegment dst;
+        long offset;
+        volatile Thread waiter;
+
+        Slot(int number) {
+            this.number = number;
+        }
+
+        int status() {
+            return (int) (state.get() & 7);
+        }
     }
 
     private PeerLink(FramedChannel channel, String peer, int maxChunkBytes, long delayNanos, long stallNanos) {
@@ -65,6 +94,10 @@ public final class PeerLink implements AutoCloseable {
         this.maxChunkBytes = maxChunkBytes;
         this.delayNanos = delayNanos;
         this.stallNanos = stallNanos;
+        for (int i = 0; i < MAX_PULLS; i++) {
+            slots[i] = new Slot(i);
+            freeSlots.add(slots[i]);
+        }
         WATCHED.add(this);
         this.reader = Thread.ofPlatform().name("memsync-link-" + peer).daemon(true).start(this::readLoop);
     }
@@ -223,49 +256,117 @@ public final class PeerLink implements AutoCloseable {
         }
     }
 
-    /** Reads chunk {@code index} of {@code region} from the peer into {@code dst[offset, offset + chunkBytes)}. */
+    /**
+     * Reads chunk {@code index} of {@code region} from the peer into {@code dst[offset, offset + chunkBytes)}.
+     * Nothing is allocated: the request uses a pooled slot, and the reader copies the answer from its receive
+     * buffer into {@code dst}.
+     */
     public void request(int region, int index, MemorySegment dst, long offset, int chunkBytes, Duration timeout)
             throws IOException {
         if (!dst.isAccessibleBy(reader)) {
             throw new IllegalArgumentException("the destination of a pull is confined to another thread; this link's"
                     + " reader writes into it: allocate it from a shared or global arena");
         }
-        long id = nextRequest.incrementAndGet();
-        Pending p = new Pending(region, index, dst.asSlice(offset, chunkBytes).asByteBuffer(),
-                new CompletableFuture<>());
-        pending.put(id, p);
+        java.util.Objects.checkFromIndexSize(offset, chunkBytes, dst.byteSize());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Slot slot;
         try {
-            send(() -> {
-                channel.begin(Protocol.REQUEST, Protocol.REQUEST_FIELDS).putLong(id).putInt(region).putInt(index)
-                        .flip();
-                channel.writeFrame(null);
-            });
-            try {
-                p.done().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                if (pending.remove(id) != null) {
-                    throw new IOException(peer + " did not send chunk " + index + " of region " + region
-                            + " within " + timeout.toMillis() + " ms");
-                }
-                // The reader has claimed the answer and is writing it into dst: the caller must not get dst back
-                // while that goes on. Give it as long again, then cut the link, which ends the write for sure.
-                try {
-                    p.done().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException stalled) {
-                    IOException e2 = new IOException(peer + " stalled in the middle of chunk " + index
-                            + " of region " + region);
-                    fail(e2);
-                    reader.join(timeout.toMillis());
-                    throw e2;
-                }
-            }
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            slot = freeSlots.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for " + peer);
+            throw new IOException("interrupted while waiting for a pull slot on the link to " + peer);
+        }
+        if (slot == null) {
+            throw new IOException(MAX_PULLS + " pulls stayed outstanding on the link to " + peer + " for "
+                    + timeout.toMillis() + " ms");
+        }
+        try {
+            slot.region = region;
+            slot.index = index;
+            slot.dst = dst;
+            slot.offset = offset;
+            slot.bytes = chunkBytes;
+            slot.waiter = Thread.currentThread();
+            long id = (++slot.generation << 8) | slot.number;
+            slot.state.set(id << 3 | WAITING);
+            sendRequest(id, region, index);
+            awaitAnswer(slot, id, deadline, timeout);
         } finally {
-            pending.remove(id);
+            slot.dst = null;
+            slot.waiter = null;
+            slot.state.set(0);
+            freeSlots.add(slot);
+        }
+    }
+
+    private void awaitAnswer(Slot slot, long id, long deadline, Duration timeout) throws IOException {
+        while (true) {
+            int status = slot.status();
+            if (status == DONE) {
+                return;
+            }
+            if (status == FAILED) {
+                IOException f = failure;
+                throw new IOException("pulling chunk " + slot.index + " of region " + slot.region + " from " + peer
+                        + " failed: " + (f != null ? f.getMessage() : "the peer answered with another chunk"), f);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                if (slot.state.compareAndSet(id << 3 | WAITING, id << 3 | ABANDONED)) {
+                    throw new IOException(peer + " did not send chunk " + slot.index + " of region " + slot.region
+                            + " within " + timeout.toMillis() + " ms");
+                }
+                if (slot.status() == CLAIMED) {
+                    // The reader is writing the answer into dst: the caller must not get dst back while that goes
+                    // on. Give it as long again, then cut the link, which ends the write for sure.
+                    awaitUnclaimed(slot, System.nanoTime() + timeout.toNanos());
+                    if (slot.status() == CLAIMED) {
+                        IOException stalled = new IOException(peer + " stalled in the middle of chunk " + slot.index
+                                + " of region " + slot.region);
+                        fail(stalled);
+                        awaitUnclaimed(slot, System.nanoTime() + timeout.toNanos());
+                        throw stalled;
+                    }
+                }
+                continue;
+            }
+            LockSupport.parkNanos(this, left);
+            if (Thread.interrupted()) {
+                if (slot.state.compareAndSet(id << 3 | WAITING, id << 3 | ABANDONED)) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for " + peer);
+                }
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void awaitUnclaimed(Slot slot, long deadline) {
+        while (slot.status() == CLAIMED && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(1_000_000);
+        }
+    }
+
+    private void sendRequest(long id, int region, int index) throws IOException {
+        IOException f = failure;
+        if (f != null) {
+            throw new IOException("link to " + peer + " is closed: " + f.getMessage(), f);
+        }
+        writeLock.lock();
+        try {
+            if (delayNanos > 0) {
+                LockSupport.parkNanos(delayNanos);
+            }
+            writingSince = System.nanoTime() | 1;
+            channel.begin(Protocol.REQUEST, Protocol.REQUEST_FIELDS).putLong(id).putInt(region).putInt(index).flip();
+            channel.writeFrame(null);
+        } catch (IOException e) {
+            IOException cause = failure != null ? failure : e;
+            fail(cause);
+            throw cause == e ? e : new IOException(cause.getMessage(), cause);
+        } finally {
+            writingSince = 0;
+            writeLock.unlock();
         }
     }
 
@@ -299,6 +400,7 @@ public final class PeerLink implements AutoCloseable {
     }
 
     private void readLoop() {
+        Slot claimed = null;
         try {
             while (true) {
                 int type = channel.readHeader(Protocol.CHUNK_DATA_FIELDS + maxChunkBytes);
@@ -327,16 +429,25 @@ public final class PeerLink implements AutoCloseable {
                         int region = f.getInt();
                         int index = f.getInt();
                         int bytes = channel.bodyBytes() - Protocol.CHUNK_DATA_FIELDS;
+                        Slot slot = id >= 0 ? slots[(int) (id & (MAX_PULLS - 1))] : null;
                         // Claimed before reading: a request that times out from now on waits for this write.
-                        Pending p = pending.get(id);
-                        if (p == null || p.region() != region || p.index() != index || p.into().remaining() != bytes
-                                || !pending.remove(id, p)) {
+                        if (slot == null || (id & 0xff) >= MAX_PULLS
+                                || !slot.state.compareAndSet(id << 3 | WAITING, id << 3 | CLAIMED)) {
                             // Answer to a request that timed out, or a confused peer: drop the bytes.
                             channel.skip(bytes);
                             continue;
                         }
-                        channel.readFully(p.into());
-                        p.done().complete(null);
+                        if (slot.region != region || slot.index != index || slot.bytes != bytes) {
+                            slot.state.set(id << 3 | FAILED);
+                            LockSupport.unpark(slot.waiter);
+                            channel.skip(bytes);
+                            continue;
+                        }
+                        claimed = slot;
+                        channel.readInto(slot.dst, slot.offset, bytes);
+                        claimed = null;
+                        slot.state.set(id << 3 | DONE);
+                        LockSupport.unpark(slot.waiter);
                     }
                     case Protocol.ERROR -> throw channel.readError();
                     default -> throw new ProtocolException(Protocol.E_MALFORMED, "unexpected "
@@ -347,6 +458,11 @@ public final class PeerLink implements AutoCloseable {
             fail(e);
         } catch (RuntimeException e) {
             fail(new IOException("reading from " + peer + " failed: " + e, e));
+        } finally {
+            if (claimed != null) {
+                claimed.state.set((claimed.state.get() & ~7L) | FAILED);
+                LockSupport.unpark(claimed.waiter);
+            }
         }
     }
 
@@ -357,8 +473,11 @@ public final class PeerLink implements AutoCloseable {
             }
         }
         WATCHED.remove(this);
-        for (Pending p : pending.values()) {
-            p.done().completeExceptionally(e);
+        for (Slot slot : slots) {
+            long st = slot.state.get();
+            if ((st & 7) == WAITING && slot.state.compareAndSet(st, (st & ~7L) | FAILED)) {
+                LockSupport.unpark(slot.waiter);
+            }
         }
         for (AtomicLong a : acked.values()) {
             synchronized (a) {
