@@ -3,53 +3,92 @@ package io.memsync.cluster;
 import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
 import io.memsync.region.Region;
+import io.memsync.region.page.LazyRegion;
 import io.memsync.region.sync.Syncer;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.zip.CRC32C;
 
 /**
- * This node's copy of a cluster region: the owner's writable one, whose syncer pushes to the replicas, or a
- * replica's, filled by the owner and read-only here.
+ * This node's copy of a cluster region, in one of three roles: the owner's writable one, whose syncer pushes to
+ * the replicas; a replica's, filled by the owner and read-only here; or a migration destination's ("learner"),
+ * paged in from the source while it receives the source's stream, which becomes the owner's at the handover.
+ * <p>
+ * The owner's writers get {@link #segment()}, a view that is revoked when this node stops owning the region: every
+ * access through it then throws {@link IllegalStateException}, so a deposed owner's writers fail instead of
+ * writing where nobody will ever read.
  */
 public final class ClusterRegion implements AutoCloseable {
+    /** What this copy is. */
+    public enum Role { OWNER, REPLICA, LEARNER }
+
     private final String name;
     private final Region region;
+    private final LazyRegion lazy;
     private final ServedRegion served;
     private final Syncer syncer;
     private final ReplicaSink sink;
-    private final boolean owner;
+    private final Role role;
     private final Runnable afterFlush;
+    private final Arena writers;
+    private final MemorySegment writerView;
 
-    /** A replica's copy. */
-    ClusterRegion(String name, Region region, ServedRegion served) {
-        this(name, region, served, null, null, () -> { });
-    }
-
-    /** The owner's copy: {@code syncer} pushes into {@code sink}; {@code afterFlush} runs after each flush. */
-    ClusterRegion(String name, Region region, ServedRegion served, Syncer syncer, ReplicaSink sink,
-                  Runnable afterFlush) {
+    private ClusterRegion(String name, Region region, LazyRegion lazy, ServedRegion served, Syncer syncer,
+                          ReplicaSink sink, Role role, Runnable afterFlush) {
         this.name = name;
         this.region = region;
+        this.lazy = lazy;
         this.served = served;
         this.syncer = syncer;
         this.sink = sink;
-        this.owner = syncer != null;
+        this.role = role;
         this.afterFlush = afterFlush;
+        if (role == Role.OWNER) {
+            writers = Arena.ofShared();
+            writerView = MemorySegment.ofAddress(region.segment().address()).reinterpret(region.size(), writers,
+                    null);
+        } else {
+            writers = null;
+            writerView = null;
+        }
+    }
+
+    /** A replica's copy. */
+    static ClusterRegion replica(String name, Region region, LazyRegion lazy, ServedRegion served) {
+        return new ClusterRegion(name, region, lazy, served, null, null, Role.REPLICA, () -> { });
+    }
+
+    /** A migration destination's copy: paged in by {@code lazy}, fed by the source's stream through {@code served}. */
+    static ClusterRegion learner(String name, LazyRegion lazy, ServedRegion served) {
+        return new ClusterRegion(name, lazy.region(), lazy, served, null, null, Role.LEARNER, () -> { });
+    }
+
+    /** The owner's copy: {@code syncer} pushes into {@code sink}; {@code afterFlush} runs after each flush. */
+    static ClusterRegion owner(String name, Region region, LazyRegion lazy, ServedRegion served, Syncer syncer,
+                               ReplicaSink sink, Runnable afterFlush) {
+        return new ClusterRegion(name, region, lazy, served, syncer, sink, Role.OWNER, afterFlush);
     }
 
     public String name() {
         return name;
     }
 
-    public boolean isOwner() {
-        return owner;
+    public Role role() {
+        return role;
     }
 
-    /** The memory: writable on the owner, a read-only view on a replica. */
+    public boolean isOwner() {
+        return role == Role.OWNER;
+    }
+
+    /**
+     * The memory: on the owner a writable view that fails once this node stops owning the region; elsewhere a
+     * read-only view.
+     */
     public MemorySegment segment() {
-        return owner ? region.segment() : region.readOnlyView();
+        return role == Role.OWNER ? writerView : region.readOnlyView();
     }
 
     public long size() {
@@ -60,16 +99,22 @@ public final class ClusterRegion implements AutoCloseable {
         return region.layout().chunkCount();
     }
 
+    /** Share of chunks present here: 1 except on a copy still being paged in. */
+    public double availability() {
+        return lazy == null ? 1.0 : lazy.availability();
+    }
+
     /** On the owner: returns once the replica quorum holds every write made before the call. */
     public void flush() throws IOException {
-        if (!owner) {
-            throw new IllegalStateException("region " + name + " is a replica here: flush on its owner");
+        if (role != Role.OWNER) {
+            throw new IllegalStateException("region " + name + " is a " + role.name().toLowerCase()
+                    + " here: flush on its owner");
         }
         syncer.flush();
         afterFlush.run();
     }
 
-    /** CRC32C of the whole region, to compare copies. */
+    /** CRC32C of the whole region, to compare copies (pages a lazy copy lacks are pulled in first). */
     public long checksum() {
         CRC32C crc = new CRC32C();
         MemorySegment m = region.readOnlyView();
@@ -84,6 +129,11 @@ public final class ClusterRegion implements AutoCloseable {
         return served.appliedEpoch();
     }
 
+    /** The fencing token this copy follows. */
+    public long token() {
+        return served.token();
+    }
+
     ServedRegion served() {
         return served;
     }
@@ -92,22 +142,32 @@ public final class ClusterRegion implements AutoCloseable {
         return region;
     }
 
+    LazyRegion lazy() {
+        return lazy;
+    }
+
     Syncer syncer() {
         return syncer;
     }
 
-    /** On the owner: the replicas and their links; null on a replica. */
+    /** On the owner: the replicas and their links; null elsewhere. */
     ReplicaSink sink() {
         return sink;
     }
 
-    /** The fencing token this copy follows. */
-    public long token() {
-        return served.token();
+    /** Revokes the writers' view: from now on their accesses throw. */
+    void revokeWriters() {
+        if (writers != null && writers.scope().isAlive()) {
+            writers.close();
+        }
     }
 
-    /** Stops the syncer without its final flush and closes the links: this copy is no longer the owner's. */
+    /**
+     * This copy is no longer the owner's: revokes the writers' view, stops the syncer without a final flush (the
+     * replicas follow the new owner and would refuse it) and closes the links.
+     */
     void stopPushing() {
+        revokeWriters();
         try {
             syncer.close();
         } catch (IOException | RuntimeException expected) {
@@ -127,12 +187,17 @@ public final class ClusterRegion implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
+            revokeWriters();
             if (syncer != null) {
                 syncer.close();
             }
         } finally {
             closeLinks();
-            region.close();
+            if (lazy != null) {
+                lazy.close();
+            } else {
+                region.close();
+            }
         }
     }
 }

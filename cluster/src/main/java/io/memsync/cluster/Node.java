@@ -200,7 +200,7 @@ public final class Node implements AutoCloseable {
             ServedRegion served = new ServedRegion(id, region.segment(), layout, false, 1);
             data.serve(served);
             RegionRecord record = new RegionRecord(name, id, size, chunkSize, me(), 1, replicas, Map.of(),
-                    replicaCount);
+                    replicaCount, null);
             if (!directory.create(record)) {
                 throw new IllegalArgumentException("region " + name + " exists already in the cluster");
             }

@@ -50,12 +50,63 @@ public final class RegionDirectory {
         return map.executeOnKey(name, new CompareAndSet(token, null, replicas));
     }
 
-    /** Raises one replica's acknowledged epoch. */
+    /**
+     * Starts a migration of {@code name} to {@code destination} if the token in force is {@code token} and no
+     * migration is under way; returns the new record or null.
+     */
+    RegionRecord startMigration(String name, long token, String destination) {
+        return map.executeOnKey(name, new Migration(token, null, destination));
+    }
+
+    /** Ends the migration to {@code destination} without a handover (cancelled or failed); null if none was on. */
+    RegionRecord endMigration(String name, long token, String destination) {
+        return map.executeOnKey(name, new Migration(token, destination, null));
+    }
+
+    /**
+     * Hands {@code name} over to the destination of the migration under way: it owns the region with the next
+     * token and {@code replicas}. Null if the token moved on or that migration is no longer under way.
+     */
+    RegionRecord handover(String name, long token, String destination, List<String> replicas) {
+        return map.executeOnKey(name, new Handover(token, destination, replicas));
+    }
+
+    /** Compare-and-set of the migration target under the token in force. */
+    record Migration(long expectedToken, String expectedTarget, String target)
+            implements EntryProcessor<String, RegionRecord, RegionRecord> {
+        @Override
+        public RegionRecord process(Map.Entry<String, RegionRecord> entry) {
+            RegionRecord r = entry.getValue();
+            if (r == null || r.token() != expectedToken || !java.util.Objects.equals(r.migratingTo(), expectedTarget)) {
+                return null;
+            }
+            RegionRecord next = r.withMigration(target);
+            entry.setValue(next);
+            return next;
+        }
+    }
+
+    /** The owner change that ends a migration. */
+    record Handover(long expectedToken, String destination, List<String> replicas)
+            implements EntryProcessor<String, RegionRecord, RegionRecord> {
+        @Override
+        public RegionRecord process(Map.Entry<String, RegionRecord> entry) {
+            RegionRecord r = entry.getValue();
+            if (r == null || r.token() != expectedToken || !destination.equals(r.migratingTo())) {
+                return null;
+            }
+            RegionRecord next = r.withOwner(destination, replicas);
+            entry.setValue(next);
+            return next;
+        }
+    }
+
+    /** Raises one replica's (or a migration destination's) acknowledged epoch. */
     record Ack(String member, long epoch) implements EntryProcessor<String, RegionRecord, Void> {
         @Override
         public Void process(Map.Entry<String, RegionRecord> entry) {
             RegionRecord r = entry.getValue();
-            if (r != null && r.replicas().contains(member)) {
+            if (r != null && (r.replicas().contains(member) || member.equals(r.migratingTo()))) {
                 entry.setValue(r.withAck(member, epoch));
             }
             return null;

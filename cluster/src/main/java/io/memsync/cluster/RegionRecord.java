@@ -14,9 +14,12 @@ import java.util.TreeMap;
  * @param replicas member uuids of the replicas
  * @param acked    for each replica, the last epoch it acknowledged (present once it serves the region)
  * @param replicaCount how many replicas the region should have; the owner re-places them as members come and go
+ * @param migratingTo  the member the owner is migrating the region to, or null; that member prepares a copy and
+ *                     acknowledges (epoch 0) when it is ready to receive the stream
  */
 public record RegionRecord(String name, int id, long size, int chunkSize, String owner, long token,
-                           List<String> replicas, Map<String, Long> acked, int replicaCount) implements Serializable {
+                           List<String> replicas, Map<String, Long> acked, int replicaCount, String migratingTo)
+        implements Serializable {
 
     public RegionRecord {
         replicas = List.copyOf(replicas);
@@ -27,14 +30,18 @@ public record RegionRecord(String name, int id, long size, int chunkSize, String
     RegionRecord withAck(String member, long epoch) {
         Map<String, Long> next = new TreeMap<>(acked);
         next.merge(member, epoch, Math::max);
-        return new RegionRecord(name, id, size, chunkSize, owner, token, replicas, next, replicaCount);
+        return new RegionRecord(name, id, size, chunkSize, owner, token, replicas, next, replicaCount, migratingTo);
     }
 
     /** This record with {@code newReplicas}; acknowledgements of replicas that are dropped are forgotten. */
     RegionRecord withReplicas(List<String> newReplicas) {
         Map<String, Long> next = new TreeMap<>(acked);
         next.keySet().retainAll(newReplicas);
-        return new RegionRecord(name, id, size, chunkSize, owner, token, newReplicas, next, replicaCount);
+        if (migratingTo != null && acked.containsKey(migratingTo)) {
+            next.put(migratingTo, acked.get(migratingTo));
+        }
+        return new RegionRecord(name, id, size, chunkSize, owner, token, newReplicas, next, replicaCount,
+                migratingTo);
     }
 
     /**
@@ -42,6 +49,17 @@ public record RegionRecord(String name, int id, long size, int chunkSize, String
      * forgotten: they count the old owner's epochs, and the new owner's start again.
      */
     RegionRecord withOwner(String newOwner, List<String> newReplicas) {
-        return new RegionRecord(name, id, size, chunkSize, newOwner, token + 1, newReplicas, Map.of(), replicaCount);
+        return new RegionRecord(name, id, size, chunkSize, newOwner, token + 1, newReplicas, Map.of(), replicaCount,
+                null);
+    }
+
+    /** This record with a migration to {@code destination} started (or ended, with null). */
+    RegionRecord withMigration(String destination) {
+        Map<String, Long> next = new TreeMap<>(acked);
+        if (migratingTo != null) {
+            next.remove(migratingTo);
+            next.keySet().retainAll(replicas);
+        }
+        return new RegionRecord(name, id, size, chunkSize, owner, token, replicas, next, replicaCount, destination);
     }
 }

@@ -42,6 +42,7 @@ public final class Region implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment segment;
     private final MemorySegment readOnly;
+    private MemorySegment untracked;
     private final List<AutoCloseable> owned = new ArrayList<>();
     private boolean closed;
 
@@ -121,6 +122,23 @@ public final class Region implements AutoCloseable {
     /** The same memory through a view that refuses writes (the JDK throws {@link IllegalArgumentException}). */
     public MemorySegment readOnlyView() {
         return readOnly;
+    }
+
+    /**
+     * A second mapping of the same memory, made on first call and unmapped with the region. Writes through it are
+     * seen through every mapping but are invisible to this region's tracker, and it is never registered with a
+     * userfaultfd: a page missing from the memory reads as zeros here instead of faulting. For writing chunks that
+     * arrive from elsewhere into a region whose own mapping is tracked or paged.
+     */
+    public synchronized MemorySegment untrackedMapping() {
+        checkOpen();
+        if (untracked == null) {
+            long size = layout.regionSize();
+            long address = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
+            untracked = MemorySegment.ofAddress(address).reinterpret(size, arena, s -> LibC.munmap(s.address(),
+                    size));
+        }
+        return untracked;
     }
 
     /** The slice of chunk {@code index}. Allocates a segment: hot paths use offsets into {@link #segment()}. */

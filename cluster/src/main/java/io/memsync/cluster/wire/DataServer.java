@@ -305,7 +305,7 @@ public final class DataServer implements AutoCloseable {
                 c.readFully(in);
                 synchronized (r) {
                     checkPush(r, token);
-                    MemorySegment.copy(staging, 0, r.memory(), r.layout().offsetOf(index), chunkSize);
+                    MemorySegment.copy(staging, 0, r.applyMemory(), r.layout().offsetOf(index), chunkSize);
                 }
             }
             r.countChunk();

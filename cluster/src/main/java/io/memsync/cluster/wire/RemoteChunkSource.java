@@ -20,8 +20,19 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     private final List<PeerLink> peers;
     private final Duration timeout;
     private final AtomicInteger next = new AtomicInteger();
+    private final boolean inOrder;
 
+    /** A source spreading reads over {@code peers}. */
     public RemoteChunkSource(ChunkLayout layout, int regionId, List<PeerLink> peers, Duration timeout) {
+        this(layout, regionId, peers, timeout, false);
+    }
+
+    /**
+     * @param inOrder read from the first peer whose link works, the next only when it fails: for a copy that must
+     *                come from one peer while it is live (a migration's source, whose memory is ahead of replicas)
+     */
+    public RemoteChunkSource(ChunkLayout layout, int regionId, List<PeerLink> peers, Duration timeout,
+                             boolean inOrder) {
         if (peers.isEmpty()) {
             throw new IllegalArgumentException("a remote source needs at least one peer");
         }
@@ -29,6 +40,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
         this.regionId = regionId;
         this.peers = List.copyOf(peers);
         this.timeout = timeout;
+        this.inOrder = inOrder;
     }
 
     @Override
@@ -39,7 +51,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     @Override
     public void read(int index, MemorySegment destination, long offset) throws IOException {
         layout.checkChunk(index);
-        int first = Math.floorMod(next.getAndIncrement(), peers.size());
+        int first = inOrder ? 0 : Math.floorMod(next.getAndIncrement(), peers.size());
         IOException last = null;
         for (int i = 0; i < peers.size(); i++) {
             PeerLink link = peers.get((first + i) % peers.size());

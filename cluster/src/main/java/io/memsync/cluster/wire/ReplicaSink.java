@@ -41,12 +41,19 @@ public final class ReplicaSink implements ChunkSink {
     public static final class Replica {
         private final String member;
         private final PeerLink link;
+        private final boolean learner;
         private volatile long completeFrom;
 
-        private Replica(String member, PeerLink link, long completeFrom) {
+        private Replica(String member, PeerLink link, long completeFrom, boolean learner) {
             this.member = member;
             this.link = link;
             this.completeFrom = completeFrom;
+            this.learner = learner;
+        }
+
+        /** A learner gets the stream but is no replica yet: it never counts towards the quorum. */
+        public boolean learner() {
+            return learner;
         }
 
         public String member() {
@@ -64,7 +71,8 @@ public final class ReplicaSink implements ChunkSink {
 
         @Override
         public String toString() {
-            return member + "@" + link.peer() + (completeFrom == Long.MAX_VALUE ? " (filling)" : "");
+            return member + "@" + link.peer() + (learner ? " (learner)" : "")
+                    + (completeFrom == Long.MAX_VALUE ? " (filling)" : "");
         }
     }
 
@@ -110,12 +118,24 @@ public final class ReplicaSink implements ChunkSink {
      * nothing yet: call {@link #fill} before its acknowledgements count.
      */
     public synchronized Replica add(String member, PeerLink link, boolean fill) {
+        return add(member, link, fill, false);
+    }
+
+    /**
+     * Streams to {@code member} from now on without counting it towards the quorum (a migration's destination,
+     * which pulls the rest itself): {@link #awaitAck} tells when it applied an epoch.
+     */
+    public Replica addLearner(String member, PeerLink link) {
+        return add(member, link, false, true);
+    }
+
+    private synchronized Replica add(String member, PeerLink link, boolean fill, boolean learner) {
         for (Replica r : replicas) {
             if (r.member.equals(member)) {
                 throw new IllegalArgumentException("replica " + member + " is pushed to already");
             }
         }
-        Replica r = new Replica(member, link, fill ? Long.MAX_VALUE : 0);
+        Replica r = new Replica(member, link, fill ? Long.MAX_VALUE : 0, learner);
         List<Replica> next = new ArrayList<>(replicas);
         next.add(r);
         replicas = List.copyOf(next);
@@ -220,7 +240,7 @@ public final class ReplicaSink implements ChunkSink {
             payload.position(position);
             try {
                 r.link.sendChunk(regionId, t, epoch + 1, index, payload);
-                sent++;
+                sent += r.learner ? 0 : 1;
             } catch (IOException e) {
                 last = e;
             }
@@ -229,7 +249,7 @@ public final class ReplicaSink implements ChunkSink {
         if (sent < needed) {
             StringBuilder unreached = new StringBuilder();
             for (Replica r : targets) {
-                if (r.link.failure() != null) {
+                if (r.link.failure() != null && !r.learner) {
                     unreached.append(unreached.isEmpty() ? "" : ", ").append(r).append(" (")
                             .append(r.link.failure().getMessage()).append(')');
                 }
@@ -240,8 +260,20 @@ public final class ReplicaSink implements ChunkSink {
         }
     }
 
+    /** Waits until {@code replica} acknowledged {@code epoch}; false on timeout or a broken link. */
+    public boolean awaitAck(Replica replica, long epoch, long deadlineNanos) {
+        return replica.link.awaitAck(regionId, epoch, deadlineNanos);
+    }
+
     private int needed() {
-        int count = expected >= 0 ? expected : replicas.size();
+        int count = 0;
+        if (expected >= 0) {
+            count = expected;
+        } else {
+            for (Replica r : replicas) {
+                count += r.learner ? 0 : 1;
+            }
+        }
         return quorum == ALL ? count : Math.min(quorum, count);
     }
 
@@ -292,6 +324,9 @@ public final class ReplicaSink implements ChunkSink {
             boolean filling = false;
             StringBuilder missing = new StringBuilder();
             for (Replica r : targets) {
+                if (r.learner) {
+                    continue;
+                }
                 boolean complete = r.completeFrom <= ending;
                 if (complete && acks < needed && r.link.awaitAck(regionId, ending, deadline)) {
                     acks++;

@@ -17,6 +17,7 @@ import java.util.function.LongSupplier;
 public final class ServedRegion {
     private final int id;
     private final MemorySegment memory;
+    private final MemorySegment applyMemory;
     private final ChunkLayout layout;
     private final boolean replica;
     private final AtomicLong token;
@@ -34,11 +35,22 @@ public final class ServedRegion {
      * @param token   the fencing token in force; frames with an older one are refused
      */
     public ServedRegion(int id, MemorySegment memory, ChunkLayout layout, boolean replica, long token) {
-        if (memory.byteSize() != layout.regionSize()) {
+        this(id, memory, memory, layout, replica, token);
+    }
+
+    /**
+     * A region whose pulls are answered from {@code memory} and whose pushed chunks are written through
+     * {@code applyMemory}, another mapping of the same memory: for a copy being paged in, pulls must fault missing
+     * pages in, while pushed chunks must be written without faulting (and win over a page-in racing them).
+     */
+    public ServedRegion(int id, MemorySegment memory, MemorySegment applyMemory, ChunkLayout layout, boolean replica,
+                        long token) {
+        if (memory.byteSize() != layout.regionSize() || applyMemory.byteSize() != layout.regionSize()) {
             throw new IllegalArgumentException("memory of " + memory.byteSize() + " bytes does not match " + layout);
         }
         this.id = id;
         this.memory = memory;
+        this.applyMemory = applyMemory;
         this.layout = layout;
         this.replica = replica;
         this.token = new AtomicLong(token);
@@ -48,7 +60,7 @@ public final class ServedRegion {
         this.windows = new ByteBuffer[count];
         for (int w = 0; w < count; w++) {
             long offset = w * window;
-            windows[w] = memory.asSlice(offset, Math.min(window, layout.regionSize() - offset)).asByteBuffer();
+            windows[w] = applyMemory.asSlice(offset, Math.min(window, layout.regionSize() - offset)).asByteBuffer();
         }
     }
 
@@ -60,8 +72,14 @@ public final class ServedRegion {
         return layout;
     }
 
+    /** The memory pulls are answered from. */
     public MemorySegment memory() {
         return memory;
+    }
+
+    /** The memory pushed chunks are written into (the same memory, maybe through another mapping). */
+    MemorySegment applyMemory() {
+        return applyMemory;
     }
 
     public boolean isReplica() {

@@ -30,6 +30,17 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
             throw new IllegalArgumentException("network source '" + location + "': write REGION@host:port[,...]");
         }
         int region = Integer.parseInt(location.substring(0, at));
+        boolean inOrder = false;
+        int query = location.indexOf('?');
+        if (query > 0) {
+            String option = location.substring(query + 1);
+            if (!option.equals("order=failover") && !option.equals("order=spread")) {
+                throw new IllegalArgumentException("network source '" + location + "': the only option is "
+                        + "order=failover (first live peer) or order=spread (the default)");
+            }
+            inOrder = option.equals("order=failover");
+            location = location.substring(0, query);
+        }
         String secret = System.getenv("MEMSYNC_SECRET");
         if (secret == null) {
             throw new IllegalArgumentException("network source: set MEMSYNC_SECRET to the cluster secret");
@@ -49,6 +60,6 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
         if (links.isEmpty()) {
             throw new IOException("network source: no peer of region " + region + " could be reached", last);
         }
-        return new RemoteChunkSource(layout, region, links, Duration.ofSeconds(30));
+        return new RemoteChunkSource(layout, region, links, Duration.ofSeconds(30), inOrder);
     }
 }

@@ -18,9 +18,12 @@ import java.util.Objects;
  * @param retryBackoff first wait between retries, doubled each time
  * @param closeTimeout how long closing waits for outstanding faults before failing them
  * @param standby     whether a standby pager watches the active one and takes over if it dies
+ * @param writeTracking whether the application may write the region and track its writes with
+ *                      {@link LazyRegion#startTracking()} (write-protect mode on the same userfaultfd; needs the
+ *                      default COPY install)
  */
 public record PagerConfig(String source, int pullers, int faultFetchers, int readAhead, int retries,
-                          Duration retryBackoff, Duration closeTimeout, boolean standby) {
+                          Duration retryBackoff, Duration closeTimeout, boolean standby, boolean writeTracking) {
 
     public PagerConfig {
         Objects.requireNonNull(source, "source");
@@ -40,27 +43,33 @@ public record PagerConfig(String source, int pullers, int faultFetchers, int rea
 
     /** Serves from {@code source} with 4 pullers, 2 fault fetchers, read-ahead 8, 3 retries, and a standby. */
     public static PagerConfig of(String source) {
-        return new PagerConfig(source, 4, 2, 8, 3, Duration.ofMillis(10), Duration.ofSeconds(5), true);
+        return new PagerConfig(source, 4, 2, 8, 3, Duration.ofMillis(10), Duration.ofSeconds(5), true,
+                false);
     }
 
     public PagerConfig withPullers(int n) {
-        return new PagerConfig(source, n, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby);
+        return new PagerConfig(source, n, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby, writeTracking);
     }
 
     public PagerConfig withReadAhead(int n) {
-        return new PagerConfig(source, pullers, faultFetchers, n, retries, retryBackoff, closeTimeout, standby);
+        return new PagerConfig(source, pullers, faultFetchers, n, retries, retryBackoff, closeTimeout, standby, writeTracking);
     }
 
     public PagerConfig withRetries(int n, Duration backoff) {
-        return new PagerConfig(source, pullers, faultFetchers, readAhead, n, backoff, closeTimeout, standby);
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, n, backoff, closeTimeout, standby, writeTracking);
     }
 
     public PagerConfig withCloseTimeout(Duration timeout) {
-        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, timeout, standby);
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, timeout, standby, writeTracking);
     }
 
     public PagerConfig withStandby(boolean on) {
-        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, on);
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, on, writeTracking);
+    }
+
+    public PagerConfig withWriteTracking(boolean on) {
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby,
+                on);
     }
 
     /** The pager's command-line arguments for a region of {@code layout} (see {@link PagerMain}). */

@@ -43,7 +43,7 @@ public final class PagerMain {
                 Integer.parseInt(required(a, "fault-fetchers")), Integer.parseInt(required(a, "read-ahead")),
                 Integer.parseInt(required(a, "retries")),
                 Duration.ofMillis(Long.parseLong(required(a, "retry-backoff-ms"))),
-                Duration.ofMillis(Long.parseLong(required(a, "close-timeout-ms"))), false);
+                Duration.ofMillis(Long.parseLong(required(a, "close-timeout-ms"))), false, false);
         long base = Long.parseLong(required(a, "base"));
         boolean standby = "standby".equals(required(a, "role"));
         boolean takeover = standby || Boolean.parseBoolean(a.getOrDefault("takeover", "false"));

@@ -24,6 +24,7 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
     private static final int SCAN_VECTOR = 4096;
 
     private final int uffd;
+    private final boolean ownsUffd;
     private final PageMapScan pagemap;
     private final long base;
     private final int chunkShift;
@@ -54,7 +55,28 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
             throw e;
         }
         this.uffd = fd;
+        this.ownsUffd = true;
         this.pagemap = scan;
+    }
+
+    private WriteProtectTracker(MemorySegment mapping, ChunkLayout layout, int registeredUffd) {
+        super(mapping, layout);
+        this.base = mapping.address();
+        this.chunkShift = layout.chunkShift();
+        Userfaultfd.writeprotect(registeredUffd, base, layout.regionSize(), Userfaultfd.WRITEPROTECT_MODE_WP);
+        this.uffd = registeredUffd;
+        this.ownsUffd = false;
+        this.pagemap = new PageMapScan(SCAN_VECTOR);
+    }
+
+    /**
+     * Tracks {@code mapping} through {@code uffd}, a userfaultfd of the caller's that already has the mapping
+     * registered in write-protect mode (besides, say, MISSING for a pager) with {@code WP_ASYNC} and
+     * {@code WP_UNPOPULATED}: write-protects every page now, so every page starts clean. The descriptor stays the
+     * caller's.
+     */
+    public static WriteProtectTracker onRegistered(MemorySegment mapping, ChunkLayout layout, int uffd) {
+        return new WriteProtectTracker(mapping, layout, uffd);
     }
 
     @Override
@@ -91,8 +113,10 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
         try {
             pagemap.close();
         } finally {
-            // Closing the userfaultfd unregisters the range and drops the protection.
-            LibC.close(uffd);
+            if (ownsUffd) {
+                // Closing the userfaultfd unregisters the range and drops the protection.
+                LibC.close(uffd);
+            }
         }
     }
 }

@@ -415,4 +415,38 @@ class LazyRegionTest {
             assertEquals(-1, lazy.segment().mismatch(expected));
         }
     }
+
+    @Test
+    void aWriteTrackedLazyRegionReportsExactlyTheChunksTheApplicationWrote() throws Exception {
+        assumeTrue(KernelFeatures.get().writeProtectTrackingAvailable(), "write tracking needs WP_ASYNC and "
+                + "PAGEMAP_SCAN: " + KernelFeatures.get().describe());
+        int chunks = 64;
+        String source = image(chunks, 7);
+        try (LazyRegion lazy = LazyRegion.mount("lazy-tracked", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withWriteTracking(true))) {
+            MemorySegment m = lazy.segment();
+            for (int c = 0; c < 8; c++) {
+                assertEquals(expected.get(JAVA_LONG, (long) c * CHUNK), m.get(JAVA_LONG, (long) c * CHUNK));
+            }
+            // Chunk 9 arrives through the untracked mapping, as a pushed chunk would: present, not written here.
+            lazy.region().untrackedMapping().set(JAVA_LONG, 9L * CHUNK + 64, 99L);
+            io.memsync.region.track.DirtyTracker tracker = lazy.startTracking();
+            io.memsync.region.ChunkSet dirty = new io.memsync.region.ChunkSet(chunks);
+            tracker.collect(dirty);
+            assertEquals(0, dirty.cardinality(), "every page starts clean");
+
+            m.set(JAVA_LONG, 3L * CHUNK + 8, 1L);      // present, paged in above
+            m.set(JAVA_LONG, 9L * CHUNK + 8, 2L);      // present through the other mapping
+            m.set(JAVA_LONG, 40L * CHUNK + 8, 3L);     // missing: faults, is paged in, then written
+            assertEquals(expected.get(JAVA_LONG, 40L * CHUNK + 16), m.get(JAVA_LONG, 40L * CHUNK + 16),
+                    "the rest of a chunk written before it was present comes from the source");
+            assertEquals(99L, m.get(JAVA_LONG, 9L * CHUNK + 64), "the pushed bytes won over the source's");
+            tracker.collect(dirty);
+            assertTrue(dirty.contains(3) && dirty.contains(9) && dirty.contains(40), "written chunks: " + dirty);
+            dirty.clear();
+            m.get(JAVA_LONG, 50L * CHUNK);
+            tracker.collect(dirty);
+            assertTrue(!dirty.contains(3) && !dirty.contains(9), "reported once: " + dirty);
+        }
+    }
 }
