@@ -24,6 +24,7 @@ import io.memsync.region.track.DirtyTracker;
 import io.memsync.region.track.TrackerKind;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +65,11 @@ public final class Node implements AutoCloseable {
     private final Map<String, ClusterRegion> local = new ConcurrentHashMap<>();
     private final Map<String, LazyRegion> mounts = new ConcurrentHashMap<>();
     private final Map<String, ReplicaSink> owners = new ConcurrentHashMap<>();
+    private final Map<String, WriterControl> writerControls = new ConcurrentHashMap<>();
+    private final List<OwnershipListener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<String, MigrationProgress> migrations = new ConcurrentHashMap<>();
+    /** Links a migration's destination opens while it learns, to the members likely to be its replicas. */
+    private final Map<String, Map<String, PeerLink>> learnerLinks = new ConcurrentHashMap<>();
     /** Runs {@link #maintain()}: placement, failover and repairs happen on this one thread, one pass at a time. */
     private final ScheduledExecutorService maintenance;
     private volatile boolean closing;
@@ -213,7 +220,7 @@ public final class Node implements AutoCloseable {
                 sink.add(replica, link(replica, chunkSize), false);
             }
             Syncer syncer = new Syncer(name, tracker, sink, config.syncInterval()).start();
-            ClusterRegion cr = ownerCopy(name, region, served, syncer, sink);
+            ClusterRegion cr = ownerCopy(name, region, null, served, syncer, sink);
             local.put(name, cr);
             return cr;
         } catch (IOException | RuntimeException e) {
@@ -232,9 +239,9 @@ public final class Node implements AutoCloseable {
     }
 
     /** The owner's copy; after each flush it records in the directory what each complete replica acknowledged. */
-    private ClusterRegion ownerCopy(String name, Region region, ServedRegion served, Syncer syncer,
-                                   ReplicaSink sink) {
-        ClusterRegion copy = new ClusterRegion(name, region, served, syncer, sink, () -> {
+    private ClusterRegion ownerCopy(String name, Region region, LazyRegion lazy, ServedRegion served, Syncer syncer,
+                                    ReplicaSink sink) {
+        ClusterRegion copy = ClusterRegion.owner(name, region, lazy, served, syncer, sink, () -> {
             for (ReplicaSink.Replica r : sink.replicas()) {
                 long epoch = sink.completeEpoch(r);
                 if (epoch >= 0) {
@@ -338,6 +345,25 @@ public final class Node implements AutoCloseable {
     /** A record appeared or changed: open a replica here if we are named one; follow token changes. */
     private void onRecord(RegionRecord r) {
         ClusterRegion existing = local.get(r.name());
+        if (existing != null && existing.role() == ClusterRegion.Role.LEARNER) {
+            if (r.owner().equals(me())) {
+                // The handover: on this (event) thread, at once, for the writers wait for it.
+                try {
+                    promoteLearner(existing, r);
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "node " + config.name() + ": taking over migrated region "
+                            + r.name() + " failed (retried by maintenance): " + e.getMessage(), e);
+                    maintainSoon();
+                }
+            } else if (!me().equals(r.migratingTo())) {
+                maintainSoon();
+            }
+            return;
+        }
+        if (existing == null && me().equals(r.migratingTo())) {
+            maintainSoon();
+            return;
+        }
         if (existing != null && existing.isOwner() && !r.owner().equals(me())) {
             demote(existing, r);
             return;
@@ -356,17 +382,26 @@ public final class Node implements AutoCloseable {
             Region region = Region.builder(r.name()).size(r.size()).chunkSize(r.chunkSize()).create();
             ServedRegion served = replicaServing(r, region);
             data.serve(served);
-            local.put(r.name(), new ClusterRegion(r.name(), region, served));
+            local.put(r.name(), ClusterRegion.replica(r.name(), region, null, served));
         }
         directory.ack(r.name(), me(), 0);
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": serving region " + r.name()
                 + " as a replica of " + r.owner());
     }
 
-    /** A replica's serving state: pushes under a token newer than it knows are checked with the directory. */
     private ServedRegion replicaServing(RegionRecord r, Region region) {
+        return replicaServing(r, region, null);
+    }
+
+    /**
+     * A replica's serving state: pushes under a token newer than it knows are checked with the directory. On a
+     * paged copy ({@code lazy}), pulls are answered through the paged mapping and pushes written through the
+     * untracked one.
+     */
+    private ServedRegion replicaServing(RegionRecord r, Region region, LazyRegion lazy) {
         String name = r.name();
-        return new ServedRegion(r.id(), region.segment(), region.layout(), true, r.token()).authority(() -> {
+        MemorySegment apply = lazy == null ? region.segment() : region.untrackedMapping();
+        return new ServedRegion(r.id(), region.segment(), apply, region.layout(), true, r.token()).authority(() -> {
             RegionRecord now = directory.get(name);
             return now == null ? 0 : now.token();
         });
@@ -388,11 +423,18 @@ public final class Node implements AutoCloseable {
                     + ": " + e.getMessage());
         }
         Region region = owner.region();
-        ServedRegion served = replicaServing(r, region);
+        ServedRegion served = replicaServing(r, region, owner.lazy());
         data.serve(served);
-        local.put(r.name(), new ClusterRegion(r.name(), region, served));
+        local.put(r.name(), ClusterRegion.replica(r.name(), region, owner.lazy(), served));
         LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": region " + r.name() + " is owned by "
                 + r.owner() + " with token " + r.token() + " now; this node stopped writing to replicas");
+        for (OwnershipListener l : listeners) {
+            try {
+                l.lost(r.name(), r.owner(), r.token());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "an ownership listener failed: " + e, e);
+            }
+        }
     }
 
     private final class DirectoryListener implements EntryAddedListener<String, RegionRecord>,
@@ -461,16 +503,30 @@ public final class Node implements AutoCloseable {
             ClusterRegion copy = local.get(r.name());
             try {
                 if (copy == null) {
-                    onRecord(r);
+                    if (me().equals(r.migratingTo())) {
+                        prepareLearner(r);
+                    } else {
+                        onRecord(r);
+                    }
+                } else if (copy.role() == ClusterRegion.Role.LEARNER) {
+                    if (r.owner().equals(me())) {
+                        promoteLearner(copy, r);
+                    } else if (!me().equals(r.migratingTo())) {
+                        drop(copy, "the migration to this node ended without a handover");
+                    }
                 } else if (copy.isOwner() && !r.owner().equals(me())) {
                     demote(copy, r);
                 } else if (copy.isOwner()) {
-                    reconcile(copy, r, live);
+                    if (r.migratingTo() == null) {
+                        reconcile(copy, r, live);
+                    }
                 } else if (r.owner().equals(me())) {
                     promote(copy, r, live);
                 } else if (r.replicas().contains(me()) && !r.acked().containsKey(me())) {
                     // Named a replica under a uuid this node got when it rejoined: tell the owner it serves.
                     directory.ack(r.name(), me(), 0);
+                } else if (!r.replicas().contains(me()) && live.contains(r.owner())) {
+                    drop(copy, "the owner no longer places a replica here");
                 } else if (!live.contains(r.owner()) && me().equals(successor(r, live))) {
                     List<String> others = r.replicas().stream().filter(live::contains).filter(u -> !u.equals(me()))
                             .toList();
@@ -531,11 +587,12 @@ public final class Node implements AutoCloseable {
             tracker = region.startTracking(TrackerKind.AUTO);
             syncer = new Syncer(record.name(), tracker, sink, config.syncInterval());
             data.serve(served);
-            ClusterRegion owner = ownerCopy(record.name(), region, served, syncer, sink);
+            ClusterRegion owner = ownerCopy(record.name(), region, null, served, syncer, sink);
             local.put(record.name(), owner);
             syncer.start();
             LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns region " + record.name()
                     + " with token " + token + " now");
+            gained(owner);
         } catch (RuntimeException e) {
             owners.remove(record.name());
             local.put(record.name(), replica);
@@ -548,6 +605,275 @@ public final class Node implements AutoCloseable {
         }
         // The replicas are (re)connected and filled by the same path that repairs broken links.
         reconcile(local.get(record.name()), record, live);
+    }
+
+    /** Registers how the handover of a migration pauses the writers of region {@code name} on this node. */
+    public void writerControl(String name, WriterControl control) {
+        writerControls.put(name, control);
+    }
+
+    /** Tells {@code listener} whenever this node gains or loses the ownership of a region. */
+    public void addOwnershipListener(OwnershipListener listener) {
+        listeners.add(listener);
+    }
+
+    /** The last migration of {@code name} started on this node, or null. */
+    public MigrationProgress migration(String name) {
+        return migrations.get(name);
+    }
+
+    private void gained(ClusterRegion owner) {
+        for (OwnershipListener l : listeners) {
+            try {
+                l.gained(owner);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "an ownership listener failed: " + e, e);
+            }
+        }
+    }
+
+    /**
+     * Moves the ownership of region {@code name}, owned here, to member {@code destination} while the writers keep
+     * going. The destination maps the region at once, pages it in from here in the background and receives
+     * everything written from then on (pre-copy); dirty rounds run until they are small; then the writers are
+     * paused through the region's {@link WriterControl}, the last round is sent, and the directory names the
+     * destination owner with the next token. The destination's writers resume at once; whatever it still lacks
+     * it pages in on first touch (post-copy), from this node or any replica. This node keeps a replica if the
+     * replica count has room for it, and its writers' view fails from the handover on.
+     * <p>
+     * If anything fails before the handover, or {@link MigrationProgress#cancel()} is called, this node stays
+     * owner with nothing lost, and the writers resume here.
+     *
+     * @throws IOException if the migration failed or was cancelled (the message says why)
+     */
+    public MigrationResult migrate(String name, String destination, MigrationOptions options) throws IOException {
+        ClusterRegion copy = local.get(name);
+        if (copy == null || !copy.isOwner()) {
+            throw new IllegalStateException("region " + name + " is not owned by this node: migrate it from its owner");
+        }
+        WriterControl control = writerControls.get(name);
+        if (control == null) {
+            throw new IllegalStateException("region " + name + " has no WriterControl on this node: register one "
+                    + "with Node.writerControl so that the handover can pause the writers");
+        }
+        if (destination.equals(me()) || !members().contains(destination)) {
+            throw new IllegalArgumentException("migration destination " + destination + " is not another live "
+                    + "member; members: " + members());
+        }
+        RegionRecord r = directory.get(name);
+        MigrationProgress progress = new MigrationProgress(name, destination);
+        MigrationProgress running = migrations.get(name);
+        if (running != null && running.phase().compareTo(MigrationProgress.Phase.DONE) < 0) {
+            throw new IllegalStateException("region " + name + " is being migrated already: " + running);
+        }
+        migrations.put(name, progress);
+        ReplicaSink sink = copy.sink();
+        ReplicaSink.Replica learner = null;
+        boolean started = false;
+        boolean paused = false;
+        long start = System.nanoTime();
+        try {
+            if (directory.startMigration(name, r.token(), destination) == null) {
+                throw new IOException("region " + name + " changed under the migration: its ownership moved or "
+                        + "another migration is under way");
+            }
+            started = true;
+            awaitReplicasReady(name, List.of(destination), options.readyTimeout());
+            learner = sink.addLearner(destination, link(destination, r.chunkSize()));
+            progress.phase(MigrationProgress.Phase.PRECOPY);
+            while (true) {
+                checkMigration(progress, learner);
+                long before = copy.syncer().chunksPushed();
+                copy.flush();
+                long chunks = copy.syncer().chunksPushed() - before;
+                progress.round(chunks);
+                if ((progress.rounds() >= options.minRounds() && chunks <= options.maxDirtyChunks())
+                        || progress.rounds() >= options.maxRounds()) {
+                    break;
+                }
+            }
+            checkMigration(progress, learner);
+            progress.phase(MigrationProgress.Phase.HANDOVER);
+            long pauseStart = System.nanoTime();
+            control.pause();
+            paused = true;
+            long writersStopped = System.nanoTime();
+            long before = copy.syncer().chunksPushed();
+            copy.flush();
+            long finalChunks = copy.syncer().chunksPushed() - before;
+            long flushed = System.nanoTime();
+            long epoch = sink.epoch();
+            if (!sink.awaitAck(learner, epoch, System.nanoTime() + options.handoverTimeout().toNanos())) {
+                throw new IOException("the destination did not acknowledge the final round within "
+                        + options.handoverTimeout().toMillis() + " ms"
+                        + (learner.link().failure() != null ? ": " + learner.link().failure().getMessage() : ""));
+            }
+            // The destination takes the replicas that hold the final round as they are, and this node if there is
+            // room: its copy is complete too.
+            List<String> next = new ArrayList<>();
+            for (ReplicaSink.Replica replica : sink.replicas()) {
+                if (!replica.learner() && sink.completeEpoch(replica) >= epoch) {
+                    next.add(replica.member());
+                }
+            }
+            next.add(me());
+            next = List.copyOf(next.subList(0, Math.min(next.size(), r.replicaCount())));
+            long acknowledged = System.nanoTime();
+            RegionRecord handed = directory.handover(name, r.token(), destination, next);
+            if (handed == null) {
+                throw new IOException("the directory refused the handover: the region changed meanwhile");
+            }
+            long pauseNanos = System.nanoTime() - pauseStart;
+            progress.round(finalChunks);
+            progress.phase(MigrationProgress.Phase.DONE);
+            demote(copy, handed);
+            LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": migrated region " + name + " to "
+                    + destination + " in " + progress.rounds() + " rounds, writers paused "
+                    + pauseNanos / 1000 + " us (stopping them " + (writersStopped - pauseStart) / 1000
+                    + " us, final round of " + finalChunks + " chunks " + (flushed - writersStopped) / 1000
+                    + " us, its acknowledgement " + (acknowledged - flushed) / 1000 + " us, the directory "
+                    + (System.nanoTime() - acknowledged - (System.nanoTime() - pauseStart - pauseNanos)) / 1000
+                    + " us)");
+            return new MigrationResult(name, destination, handed.token(), progress.rounds(), finalChunks,
+                    progress.chunksSent(), pauseStart, pauseNanos, System.nanoTime() - start);
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            if (learner != null) {
+                sink.remove(destination);
+            }
+            if (started) {
+                try {
+                    directory.endMigration(name, r.token(), destination);
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            if (paused) {
+                control.resume();
+            }
+            boolean cancelled = progress.cancelRequested();
+            String why = (cancelled ? "cancelled" : "failed") + ": " + e.getMessage();
+            progress.failed(cancelled ? MigrationProgress.Phase.CANCELLED : MigrationProgress.Phase.FAILED, why);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("migration of region " + name + " to " + destination + " " + why
+                    + "; this node still owns it", e);
+        }
+    }
+
+    private static void checkMigration(MigrationProgress progress, ReplicaSink.Replica learner) throws IOException {
+        if (progress.cancelRequested()) {
+            throw new IOException("cancel requested");
+        }
+        if (learner != null && learner.link().failure() != null) {
+            throw new IOException("the link to the destination broke: " + learner.link().failure().getMessage());
+        }
+    }
+
+    /**
+     * This node is a migration's destination: maps the region lazily (paged in from the owner first, from a replica
+     * if the owner fails), serves it as a replica fed by the owner's stream, and tells the owner it is ready.
+     */
+    private void prepareLearner(RegionRecord r) throws IOException {
+        StringBuilder peers = new StringBuilder();
+        for (String member : concat(r.owner(), r.replicas())) {
+            String endpoint = endpoints.get(member);
+            if (endpoint != null) {
+                peers.append(peers.isEmpty() ? "" : ",").append(endpoint);
+            }
+        }
+        LazyRegion lazy = LazyRegion.mount("learner-" + r.name(), new ChunkLayout(r.size(), r.chunkSize()),
+                PagerConfig.of("tcp:" + r.id() + "@" + peers + "?order=failover").withPullers(config.migrationPullers())
+                        .withStandby(false).withWriteTracking(true));
+        // Connected now, so that the handover does not wait for handshakes.
+        Map<String, PeerLink> links = new ConcurrentHashMap<>();
+        for (String member : concat(r.owner(), r.replicas())) {
+            try {
+                links.put(member, link(member, r.chunkSize()));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": no link to " + member + " yet: "
+                        + e.getMessage());
+            }
+        }
+        closeLinks(learnerLinks.put(r.name(), links));
+        // Tracking from now on costs nothing (nothing writes through this mapping before the handover) and spares
+        // the handover the tracker's set-up.
+        lazy.startTracking();
+        synchronized (this) {
+            if (local.containsKey(r.name())) {
+                lazy.close();
+                return;
+            }
+            ServedRegion served = replicaServing(r, lazy.region(), lazy);
+            data.serve(served);
+            local.put(r.name(), ClusterRegion.learner(r.name(), lazy, served));
+        }
+        directory.ack(r.name(), me(), 0);
+        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": ready to take region " + r.name()
+                + " over from " + r.owner() + " (paging it in from " + peers + ")");
+    }
+
+    /**
+     * The handover named this node owner of the region it was learning: tracks the writes from now on, pushes to
+     * the replicas (which hold the final round already), and lets the writers go. What is not paged in yet is
+     * paged in on first touch.
+     */
+    private synchronized void promoteLearner(ClusterRegion learner, RegionRecord r) throws IOException {
+        if (local.get(r.name()) != learner) {
+            return;
+        }
+        long begin = System.nanoTime();
+        LazyRegion lazy = learner.lazy();
+        ChunkLayout layout = lazy.layout();
+        long token = r.token();
+        ReplicaSink sink = new ReplicaSink(layout, r.id(), () -> token, config.flushQuorum(), config.flushTimeout());
+        sink.expect(r.replicas().size());
+        Map<String, PeerLink> ready = learnerLinks.remove(r.name());
+        for (String member : r.replicas()) {
+            try {
+                PeerLink link = ready == null ? null : ready.remove(member);
+                sink.add(member, link != null && link.failure() == null ? link : link(member, layout.chunkSize()),
+                        false);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": cannot reach replica " + member
+                        + " of " + r.name() + " yet (retried, with a refill): " + e.getMessage());
+            }
+        }
+        long linked = System.nanoTime();
+        closeLinks(ready);
+        DirtyTracker tracker = lazy.tracker() != null ? lazy.tracker() : lazy.startTracking();
+        long tracked = System.nanoTime();
+        Syncer syncer = new Syncer(r.name(), tracker, sink, config.syncInterval());
+        ServedRegion served = new ServedRegion(r.id(), lazy.segment(), layout, false, token);
+        data.serve(served);
+        ClusterRegion owner = ownerCopy(r.name(), lazy.region(), lazy, served, syncer, sink);
+        local.put(r.name(), owner);
+        syncer.start();
+        gained(owner);
+        LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns migrated region " + r.name()
+                + " with token " + token + " now, " + String.format("%.1f", lazy.availability() * 100)
+                + " % paged in; took over in " + (System.nanoTime() - begin) / 1000 + " us (links "
+                + (linked - begin) / 1000 + " us, tracking " + (tracked - linked) / 1000 + " us)");
+        maintainSoon();
+    }
+
+    private static void closeLinks(Map<String, PeerLink> links) {
+        if (links != null) {
+            links.values().forEach(PeerLink::close);
+        }
+    }
+
+    /** Forgets this node's copy of a region it neither owns nor replicates (nor is learning) any more. */
+    private synchronized void drop(ClusterRegion copy, String why) throws IOException {
+        if (local.get(copy.name()) != copy) {
+            return;
+        }
+        local.remove(copy.name());
+        data.stopServing(copy.served());
+        closeLinks(learnerLinks.remove(copy.name()));
+        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": dropped its copy of region " + copy.name()
+                + ": " + why);
+        copy.close();
     }
 
     /**

@@ -22,12 +22,13 @@ import java.util.Objects;
  * @param flushQuorum   how many replicas must acknowledge a flush ({@link ReplicaSink#ALL}: all of them)
  * @param maintenanceInterval how often the node re-checks its regions: takes over orphaned ones, re-places
  *                      replicas, reconnects and refills replicas whose link broke
+ * @param migrationPullers background pullers of a migration's destination (0: it pages in only what it touches)
  * @param minClusterSize below this many members the region directory refuses every operation (Hazelcast split-brain
  *                      protection), so a node cut off from the majority cannot act on ownership; 1 turns it off
  */
 public record NodeConfig(String name, String clusterName, String host, int hazelcastPort, List<String> members,
                          int dataPort, byte[] secret, Duration syncInterval, Duration flushTimeout, int flushQuorum,
-                         Duration maintenanceInterval, int minClusterSize) {
+                         Duration maintenanceInterval, int minClusterSize, int migrationPullers) {
 
     public NodeConfig {
         Objects.requireNonNull(name, "name");
@@ -43,6 +44,9 @@ public record NodeConfig(String name, String clusterName, String host, int hazel
         if (flushQuorum < ReplicaSink.ALL) {
             throw new IllegalArgumentException("flush quorum " + flushQuorum + " is negative (-1: all replicas)");
         }
+        if (migrationPullers < 0 || migrationPullers > 64) {
+            throw new IllegalArgumentException("migration pullers " + migrationPullers + " outside [0, 64]");
+        }
         if (minClusterSize < 1) {
             throw new IllegalArgumentException("minimum cluster size " + minClusterSize + " is below 1");
         }
@@ -55,13 +59,19 @@ public record NodeConfig(String name, String clusterName, String host, int hazel
     /** This configuration with another flush quorum. */
     public NodeConfig withFlushQuorum(int quorum) {
         return new NodeConfig(name, clusterName, host, hazelcastPort, members, dataPort, secret, syncInterval,
-                flushTimeout, quorum, maintenanceInterval, minClusterSize);
+                flushTimeout, quorum, maintenanceInterval, minClusterSize, migrationPullers);
+    }
+
+    /** This configuration with another number of background pullers on a migration's destination. */
+    public NodeConfig withMigrationPullers(int pullers) {
+        return new NodeConfig(name, clusterName, host, hazelcastPort, members, dataPort, secret, syncInterval,
+                flushTimeout, flushQuorum, maintenanceInterval, minClusterSize, pullers);
     }
 
     /** A loopback node with a 2 ms push interval, a 10 s flush timeout that all replicas must meet, maintenance every second. */
     public static NodeConfig loopback(String name, String clusterName, int hazelcastPort, List<String> members,
                                       byte[] secret) {
         return new NodeConfig(name, clusterName, "127.0.0.1", hazelcastPort, members, 0, secret,
-                Duration.ofMillis(2), Duration.ofSeconds(10), ReplicaSink.ALL, Duration.ofSeconds(1), 1);
+                Duration.ofMillis(2), Duration.ofSeconds(10), ReplicaSink.ALL, Duration.ofSeconds(1), 1, 4);
     }
 }

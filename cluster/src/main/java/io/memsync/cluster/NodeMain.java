@@ -17,12 +17,17 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * A node as a process, driven by one command per line on stdin (for tests, benchmarks and the demo):
  * {@code create NAME BYTES CHUNK REPLICAS}, {@code write NAME SEED COUNT [FROM TO]}, {@code flush NAME},
  * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code has NAME}, {@code mount NAME PULLERS},
- * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code exit}. Each is answered by one line, {@code ok ...} or
- * {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
+ * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code exit}; for migrations
+ * {@code writeloop NAME WRITES_PER_S} (a {@link SequenceWriter} that runs while this node owns the region),
+ * {@code stoploop NAME}, {@code expect NAME} (the region holds exactly the writes made), {@code resumed NAME},
+ * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY]} (in the background), {@code migration NAME}
+ * (waits for its result), {@code cancel NAME}, {@code progress NAME}, {@code availability NAME}. Each is
+ * answered by one line, {@code ok ...} or {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
  * command line, which other users can read).
  * <p>
  * Options: {@code --name= --cluster= --host= --port= --members=host:port,... --data-port= --sync-ms=
- * --flush-timeout-ms= --quorum=} (replicas a flush needs, -1: all) {@code --maintenance-ms= --min-cluster-size=}.
+ * --flush-timeout-ms= --quorum=} (replicas a flush needs, -1: all) {@code --maintenance-ms= --min-cluster-size=
+ * --migration-pullers=}.
  */
 public final class NodeMain {
     private NodeMain() {
@@ -50,9 +55,12 @@ public final class NodeMain {
                 Duration.ofMillis(Long.parseLong(a.getOrDefault("flush-timeout-ms", "10000"))),
                 Integer.parseInt(a.getOrDefault("quorum", "-1")),
                 Duration.ofMillis(Long.parseLong(a.getOrDefault("maintenance-ms", "1000"))),
-                Integer.parseInt(a.getOrDefault("min-cluster-size", "1")));
+                Integer.parseInt(a.getOrDefault("min-cluster-size", "1")),
+                Integer.parseInt(a.getOrDefault("migration-pullers", "4")));
         try (Node node = Node.start(config);
              BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            Map<String, SequenceWriter> writers = new HashMap<>();
+            Map<String, java.util.concurrent.CompletableFuture<MigrationResult>> migrations = new HashMap<>();
             say("ready " + node.memberId());
             String line;
             while ((line = in.readLine()) != null) {
@@ -109,6 +117,97 @@ public final class NodeMain {
                                 say("ok mountsum " + Long.toHexString(crc(m)) + " present "
                                         + mounted.status().presentChunks());
                             }
+                        }
+                        case "writeloop" -> {
+                            SequenceWriter sw = new SequenceWriter(node, w[1], Long.parseLong(w[2]));
+                            SequenceWriter old = writers.put(w[1], sw);
+                            if (old != null) {
+                                old.stop();
+                            }
+                            sw.start();
+                            say("ok writing " + w[1]);
+                        }
+                        case "stoploop" -> {
+                            SequenceWriter sw = writers.remove(w[1]);
+                            if (sw == null) {
+                                say("error no writer for " + w[1] + " here");
+                            } else {
+                                sw.stop();
+                                ClusterRegion r = require(node, w[1]);
+                                say("ok stopped " + r.segment().get(JAVA_LONG, 0)
+                                        + (sw.failure() != null ? " failure " + sw.failure() : ""));
+                            }
+                        }
+                        case "resumed" -> {
+                            SequenceWriter sw = writers.get(w[1]);
+                            say(sw == null ? "error no writer for " + w[1] + " here"
+                                    : "ok resumed gained " + sw.gainedAtNanos() + " first-write "
+                                    + sw.resumedAtNanos());
+                        }
+                        case "expect" -> {
+                            ClusterRegion r = require(node, w[1]);
+                            long count = r.segment().get(JAVA_LONG, 0);
+                            long want = SequenceWriter.expected(r.size(), r.size() / r.chunkCount(), count);
+                            long got = r.checksum();
+                            say(want == got ? "ok expect " + count + " writes " + Long.toHexString(got)
+                                    : "error expect mismatch after " + count + " writes: region "
+                                    + Long.toHexString(got) + ", replay " + Long.toHexString(want));
+                        }
+                        case "migrate" -> {
+                            MigrationOptions options = MigrationOptions.defaults();
+                            if (w.length > 5) {
+                                options = options.withRounds(Integer.parseInt(w[3]), Integer.parseInt(w[4]))
+                                        .withMaxDirtyChunks(Integer.parseInt(w[5]));
+                            }
+                            MigrationOptions chosen = options;
+                            String region = w[1];
+                            String destination = w[2];
+                            java.util.concurrent.CompletableFuture<MigrationResult> done =
+                                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                                        try {
+                                            return node.migrate(region, destination, chosen);
+                                        } catch (java.io.IOException e) {
+                                            throw new java.io.UncheckedIOException(e);
+                                        }
+                                    });
+                            migrations.put(region, done);
+                            say("ok migrating " + region);
+                        }
+                        case "migration" -> {
+                            var done = migrations.get(w[1]);
+                            if (done == null) {
+                                say("error no migration of " + w[1] + " started here");
+                            } else {
+                                try {
+                                    MigrationResult m = done.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                                    say("ok migrated pause-us " + m.pauseNanos() / 1000 + " paused-at "
+                                            + m.pauseStartNanos() + " rounds " + m.rounds()
+                                            + " final " + m.finalChunks() + " chunks " + m.chunksSent()
+                                            + " total-ms " + m.totalNanos() / 1_000_000);
+                                } catch (java.util.concurrent.ExecutionException e) {
+                                    say("error migration " + e.getCause().getMessage().replace('\n', ' '));
+                                }
+                            }
+                        }
+                        case "cancel" -> {
+                            MigrationProgress p = node.migration(w[1]);
+                            if (p == null) {
+                                say("error no migration of " + w[1] + " here");
+                            } else {
+                                p.cancel();
+                                say("ok cancelling " + p);
+                            }
+                        }
+                        case "progress" -> {
+                            MigrationProgress p = node.migration(w[1]);
+                            say(p == null ? "error no migration of " + w[1] + " here" : "ok progress "
+                                    + p.phase() + " rounds " + p.rounds() + " chunks " + p.chunksSent());
+                        }
+                        case "availability" -> {
+                            ClusterRegion r = node.region(w[1]);
+                            say(r == null ? "ok availability none" : "ok availability "
+                                    + String.format("%.3f", r.availability()) + " role "
+                                    + r.role().name().toLowerCase() + " token " + r.token());
                         }
                         case "exit" -> {
                             say("ok exit");

@@ -87,6 +87,15 @@ final class NodeProcess implements AutoCloseable {
         throw new IllegalStateException(name + " said no '" + prefix + "' within " + seconds + " s");
     }
 
+    /** Waits for the node to start; returns its member id. */
+    String awaitReady(int seconds) throws InterruptedException {
+        String line = await("ready", seconds);
+        if (!line.startsWith("ready ")) {
+            throw new IllegalStateException(name + " did not start: " + line);
+        }
+        return line.substring("ready ".length()).trim();
+    }
+
     /** Sends {@code command}; returns its answer, failing on an error answer. */
     String call(String command, int seconds) throws IOException, InterruptedException {
         in.write(command + "\n");

@@ -73,6 +73,11 @@ public final class DataServer implements AutoCloseable {
         regions.remove(regionId);
     }
 
+    /** Stops serving {@code region}, unless another region is served under its id by now. */
+    public void stopServing(ServedRegion region) {
+        regions.remove(region.id(), region);
+    }
+
     /** Connections closed because the peer broke the protocol or failed to authenticate. */
     public long refusedConnections() {
         return refused.get();

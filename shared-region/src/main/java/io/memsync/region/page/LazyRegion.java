@@ -112,6 +112,12 @@ public final class LazyRegion implements AutoCloseable {
             Userfaultfd.register(uffd, region.segment().address(), layout.regionSize(),
                     Userfaultfd.REGISTER_MODE_MISSING | (minor ? Userfaultfd.REGISTER_MODE_MINOR : 0)
                             | (tracked ? Userfaultfd.REGISTER_MODE_WP : 0));
+            if (tracked) {
+                // Every page write-protected from the start (markers on the missing ones), and the pager installs
+                // chunks write-protected: starting to track later costs nothing, however much is paged in.
+                Userfaultfd.writeprotect(uffd, region.segment().address(), layout.regionSize(),
+                        Userfaultfd.WRITEPROTECT_MODE_WP);
+            }
             statusFd = LibC.memfd_create("memsync-status:" + name, LibC.MFD_CLOEXEC);
             LibC.ftruncate(statusFd, statusBytes);
             statusAddress = LibC.mmap(0, statusBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, statusFd, 0);
@@ -239,10 +245,10 @@ public final class LazyRegion implements AutoCloseable {
 
     /**
      * Starts tracking the application's writes to the region (mounted {@link PagerConfig#withWriteTracking with
-     * write tracking}): every page is clean from now on, a write to a present page is seen as in a {@code wp}
-     * tracker, and a chunk paged in later counts as written (the application may have written it as it arrived).
-     * Writes the pager and {@link Region#untrackedMapping()} make are not seen. Costs a page-table walk, about a
-     * millisecond per GiB; the region owns the tracker.
+     * write tracking}): the first write to each page after its chunk was paged in, or since the last scan, is
+     * seen, as in a {@code wp} tracker. Writes the pager and {@link Region#untrackedMapping()} make are not: every
+     * page is write-protected from the mount on and the pager installs chunks write-protected, so starting costs
+     * nothing. Call it before the application writes; the region owns the tracker.
      */
     public synchronized DirtyTracker startTracking() {
         checkOpen();
@@ -253,7 +259,12 @@ public final class LazyRegion implements AutoCloseable {
         if (tracker != null) {
             throw new IllegalStateException("lazy region " + region.name() + " is tracked already");
         }
-        tracker = WriteProtectTracker.onRegistered(region.segment(), layout(), uffd);
+        tracker = WriteProtectTracker.onRegistered(region.segment(), layout(), uffd, false);
+        return tracker;
+    }
+
+    /** The tracker {@link #startTracking()} started, or null. */
+    public synchronized DirtyTracker tracker() {
         return tracker;
     }
 

@@ -234,7 +234,7 @@ final class Pager {
         // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
         long installedBytes = switch (method) {
             case COPY -> Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
-                    Userfaultfd.COPY_MODE_DONTWAKE);
+                    Userfaultfd.COPY_MODE_DONTWAKE | (config.writeTracking() ? Userfaultfd.COPY_MODE_WP : 0));
             case MAP -> Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE);
             case WRITE -> {
                 // pwrite fills the page cache without a page fault per page and without zeroing whole pages.

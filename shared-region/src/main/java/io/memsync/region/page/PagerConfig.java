@@ -84,6 +84,10 @@ public record PagerConfig(String source, int pullers, int faultFetchers, int rea
         args.add("--retries=" + retries);
         args.add("--retry-backoff-ms=" + retryBackoff.toMillis());
         args.add("--close-timeout-ms=" + closeTimeout.toMillis());
+        if (writeTracking) {
+            // Chunks are installed write-protected, so that the application's first write to each is seen.
+            args.add("--write-tracking=true");
+        }
         return args;
     }
 }

@@ -43,7 +43,8 @@ public final class PagerMain {
                 Integer.parseInt(required(a, "fault-fetchers")), Integer.parseInt(required(a, "read-ahead")),
                 Integer.parseInt(required(a, "retries")),
                 Duration.ofMillis(Long.parseLong(required(a, "retry-backoff-ms"))),
-                Duration.ofMillis(Long.parseLong(required(a, "close-timeout-ms"))), false, false);
+                Duration.ofMillis(Long.parseLong(required(a, "close-timeout-ms"))), false,
+                Boolean.parseBoolean(a.getOrDefault("write-tracking", "false")));
         long base = Long.parseLong(required(a, "base"));
         boolean standby = "standby".equals(required(a, "role"));
         boolean takeover = standby || Boolean.parseBoolean(a.getOrDefault("takeover", "false"));

@@ -30,8 +30,20 @@ public final class ChunkSources {
         String kind = spec.substring(0, colon);
         String rest = spec.substring(colon + 1);
         int query = rest.indexOf('?');
-        Map<String, String> options = query < 0 ? Map.of() : parseOptions(spec, rest.substring(query + 1));
+        StringBuilder providerOptions = new StringBuilder();
+        Map<String, String> options = query < 0 ? Map.of() : parseOptions(spec, rest.substring(query + 1),
+                providerOptions);
         String location = query < 0 ? rest : rest.substring(0, query);
+        boolean builtIn = kind.equals("file") || kind.equals("dir") || kind.equals("shm");
+        if (!providerOptions.isEmpty()) {
+            if (builtIn) {
+                String key = providerOptions.toString().split("[=&]")[0];
+                throw new IllegalArgumentException("source '" + spec + "': unknown option '" + key
+                        + "', choose delayUs, failFirst, failFrom or fail");
+            }
+            // Options of the fault injector are taken here; the rest belong to the provider of this kind.
+            location = location + "?" + providerOptions;
+        }
         ChunkSource source = switch (kind) {
             case "file" -> {
                 Path path = Path.of(location);
@@ -94,7 +106,8 @@ public final class ChunkSources {
         }
     }
 
-    private static Map<String, String> parseOptions(String spec, String query) {
+    /** The fault injector's options; the others go, as they were written, to {@code others}. */
+    private static Map<String, String> parseOptions(String spec, String query, StringBuilder others) {
         Map<String, String> options = new TreeMap<>();
         for (String pair : query.split("&")) {
             int eq = pair.indexOf('=');
@@ -103,10 +116,10 @@ public final class ChunkSources {
             }
             String key = pair.substring(0, eq);
             if (!key.equals("delayUs") && !key.equals("failFirst") && !key.equals("failFrom") && !key.equals("fail")) {
-                throw new IllegalArgumentException("source '" + spec + "': unknown option '" + key
-                        + "', choose delayUs, failFirst, failFrom or fail");
+                others.append(others.isEmpty() ? "" : "&").append(pair);
+            } else {
+                options.put(key, pair.substring(eq + 1));
             }
-            options.put(key, pair.substring(eq + 1));
         }
         return options;
     }

@@ -59,11 +59,13 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
         this.pagemap = scan;
     }
 
-    private WriteProtectTracker(MemorySegment mapping, ChunkLayout layout, int registeredUffd) {
+    private WriteProtectTracker(MemorySegment mapping, ChunkLayout layout, int registeredUffd, boolean protect) {
         super(mapping, layout);
         this.base = mapping.address();
         this.chunkShift = layout.chunkShift();
-        Userfaultfd.writeprotect(registeredUffd, base, layout.regionSize(), Userfaultfd.WRITEPROTECT_MODE_WP);
+        if (protect) {
+            Userfaultfd.writeprotect(registeredUffd, base, layout.regionSize(), Userfaultfd.WRITEPROTECT_MODE_WP);
+        }
         this.uffd = registeredUffd;
         this.ownsUffd = false;
         this.pagemap = new PageMapScan(SCAN_VECTOR);
@@ -72,11 +74,13 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
     /**
      * Tracks {@code mapping} through {@code uffd}, a userfaultfd of the caller's that already has the mapping
      * registered in write-protect mode (besides, say, MISSING for a pager) with {@code WP_ASYNC} and
-     * {@code WP_UNPOPULATED}: write-protects every page now, so every page starts clean. The descriptor stays the
-     * caller's.
+     * {@code WP_UNPOPULATED}. With {@code protect}, write-protects every page now so every page starts clean;
+     * without, the caller kept every page protected until now (pages it installs arrive protected). The descriptor
+     * stays the caller's.
      */
-    public static WriteProtectTracker onRegistered(MemorySegment mapping, ChunkLayout layout, int uffd) {
-        return new WriteProtectTracker(mapping, layout, uffd);
+    public static WriteProtectTracker onRegistered(MemorySegment mapping, ChunkLayout layout, int uffd,
+                                                   boolean protect) {
+        return new WriteProtectTracker(mapping, layout, uffd, protect);
     }
 
     @Override

@@ -1,0 +1,210 @@
+package io.memsync.cluster;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Migrations between node processes, checked with a {@link SequenceWriter}: whatever happens, the owner at the end
+ * holds exactly the writes the sequence made, on whichever node they were made.
+ */
+@Timeout(300)
+class MigrationProcessesTest {
+    private static final String REGION_BYTES = Integer.toString(32 << 20);
+
+    /** Three nodes; returns their member ids in order. */
+    private static List<String> startCluster(List<NodeProcess> nodes, String prefix, List<String> options)
+            throws Exception {
+        List<Integer> ports = new ArrayList<>();
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                ports.add(s.getLocalPort());
+            }
+            members.add("127.0.0.1:" + ports.get(i));
+        }
+        for (int i = 0; i < 3; i++) {
+            nodes.add(new NodeProcess(prefix + i, List.of(), "127.0.0.1", ports.get(i), members, options));
+        }
+        List<String> ids = new ArrayList<>();
+        for (NodeProcess n : nodes) {
+            ids.add(n.awaitReady(90));
+        }
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        for (NodeProcess n : nodes) {
+            while (!n.call("members", 10).equals("ok members 3")) {
+                assertTrue(System.nanoTime() < deadline, n.name + " never saw 3 members");
+                Thread.sleep(100);
+            }
+        }
+        return ids;
+    }
+
+    /** The owner (node 0) creates the region with one replica; returns {replica index, spare index}. */
+    private static int[] createWithOneReplica(List<NodeProcess> nodes, String region) throws Exception {
+        nodes.get(0).call("create " + region + " " + REGION_BYTES + " 65536 1", 60);
+        int replica = nodes.get(1).call("has " + region, 10).equals("ok has yes") ? 1 : 2;
+        return new int[] {replica, 3 - replica};
+    }
+
+    private static void closeAll(List<NodeProcess> nodes) {
+        for (NodeProcess n : nodes) {
+            n.close();
+        }
+    }
+
+    private static String sum(NodeProcess n, String region) throws Exception {
+        return n.call("checksum " + region, 60).split(" ")[2];
+    }
+
+    private static void awaitAnswer(NodeProcess node, String command, String expected, String what)
+            throws Exception {
+        long until = System.nanoTime() + 60_000_000_000L;
+        String answer;
+        while (!(answer = node.ask(command, 30)).contains(expected)) {
+            assertTrue(System.nanoTime() < until, what + " within 60 s; last answer: " + answer);
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void aRegionMigratesUnderContinuousWritesAndTheDestinationHoldsEveryWrite() throws Exception {
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            List<String> ids = startCluster(nodes, "g", List.of());
+            int[] roles = createWithOneReplica(nodes, "moving");
+            NodeProcess source = nodes.get(0);
+            NodeProcess replica = nodes.get(roles[0]);
+            NodeProcess destination = nodes.get(roles[1]);
+            // 12,000 writes a second to random pages: about 50 MB/s of dirtied pages.
+            source.call("writeloop moving 12000", 10);
+            destination.call("writeloop moving 12000", 10);
+            Thread.sleep(500);
+
+            source.call("migrate moving " + ids.get(roles[1]), 10);
+            String result = source.call("migration moving", 120);
+            System.out.println("migration under 12000 writes/s: " + result);
+            assertTrue(result.startsWith("ok migrated pause-us "), result);
+            awaitAnswer(destination, "availability moving", "role owner token 2", "the destination owns the region");
+            Thread.sleep(500);
+            String resumed = destination.call("resumed moving", 10);
+            long pausedAt = Long.parseLong(result.split(" ")[5]);
+            long firstWrite = Long.parseLong(resumed.split(" ")[5]);
+            assertTrue(firstWrite > pausedAt, "the destination wrote after the source paused: " + resumed);
+            System.out.println("writers stopped from the source's pause to the destination's first write: "
+                    + (firstWrite - pausedAt) / 1000 + " us");
+
+            String stopped = destination.call("stoploop moving", 30);
+            long writes = Long.parseLong(stopped.split(" ")[2]);
+            assertTrue(writes > 6000, "the sequence went on on the destination: " + stopped);
+            destination.call("flush moving", 30);
+            String expect = destination.call("expect moving", 60);
+            assertTrue(expect.startsWith("ok expect " + writes + " writes"), expect);
+            assertEquals(sum(destination, "moving"), sum(replica, "moving"), "the replica follows the new owner");
+            String role = source.ask("availability moving", 10);
+            assertTrue(role.equals("ok availability none") || role.contains("role replica token 2"),
+                    "the old owner is a replica or holds no copy: " + role);
+        } finally {
+            closeAll(nodes);
+        }
+    }
+
+    @Test
+    void whenTheSourceDiesDuringPostCopyTheDestinationPagesTheRestInFromTheReplica() throws Exception {
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            // No background pullers on the destination: it pages in only what it touches, so post-copy lasts.
+            List<String> ids = startCluster(nodes, "k", List.of("--migration-pullers=0"));
+            int[] roles = createWithOneReplica(nodes, "orphan");
+            NodeProcess source = nodes.get(0);
+            NodeProcess replica = nodes.get(roles[0]);
+            NodeProcess destination = nodes.get(roles[1]);
+            source.call("writeloop orphan 300", 10);
+            destination.call("writeloop orphan 300", 10);
+            Thread.sleep(500);
+            source.call("migrate orphan " + ids.get(roles[1]), 10);
+            assertTrue(source.call("migration orphan", 120).startsWith("ok migrated"));
+            source.process().destroyForcibly().waitFor();
+
+            awaitAnswer(destination, "availability orphan", "role owner", "the destination owns the region");
+            String availability = destination.call("availability orphan", 10);
+            double present = Double.parseDouble(availability.split(" ")[2]);
+            assertTrue(present < 0.9, "post-copy was still under way when the source died: " + availability);
+            Thread.sleep(300);
+            String stopped = destination.call("stoploop orphan", 30);
+            long writes = Long.parseLong(stopped.split(" ")[2]);
+            // Reading the whole region pages in every missing chunk: from the replica, the source being dead.
+            String expect = destination.call("expect orphan", 120);
+            assertTrue(expect.startsWith("ok expect " + writes + " writes"), expect);
+            destination.call("flush orphan", 30);
+            assertEquals(sum(destination, "orphan"), sum(replica, "orphan"), "the replica follows the new owner");
+        } finally {
+            closeAll(nodes);
+        }
+    }
+
+    @Test
+    void aCancelledMigrationLeavesTheSourceOwnerWithNothingLost() throws Exception {
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            List<String> ids = startCluster(nodes, "c", List.of());
+            int[] roles = createWithOneReplica(nodes, "stays");
+            NodeProcess source = nodes.get(0);
+            NodeProcess destination = nodes.get(roles[1]);
+            source.call("writeloop stays 2000", 10);
+            // Rounds that never end by themselves: only the cancel stops this migration.
+            source.call("migrate stays " + ids.get(roles[1]) + " 1000000000 1000000000 0", 10);
+            awaitAnswer(source, "progress stays", "PRECOPY", "the pre-copy started");
+            awaitAnswer(destination, "availability stays", "role learner", "the destination prepared its copy");
+            Thread.sleep(300);
+            source.call("cancel stays", 10);
+            String result = source.ask("migration stays", 60);
+            assertTrue(result.contains("cancelled") && result.contains("still owns"), result);
+            checkSourceStillOwns(nodes, roles, "stays");
+        } finally {
+            closeAll(nodes);
+        }
+    }
+
+    @Test
+    void whenTheDestinationDiesMidWayTheSourceStaysOwnerWithNothingLost() throws Exception {
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            List<String> ids = startCluster(nodes, "d", List.of());
+            int[] roles = createWithOneReplica(nodes, "kept");
+            NodeProcess source = nodes.get(0);
+            NodeProcess destination = nodes.get(roles[1]);
+            source.call("writeloop kept 2000", 10);
+            source.call("migrate kept " + ids.get(roles[1]) + " 1000000000 1000000000 0", 10);
+            awaitAnswer(destination, "availability kept", "role learner", "the destination prepared its copy");
+            Thread.sleep(300);
+            destination.process().destroyForcibly().waitFor();
+            String result = source.ask("migration kept", 60);
+            assertTrue(result.contains("failed") && result.contains("still owns"), result);
+            checkSourceStillOwns(nodes, roles, "kept");
+        } finally {
+            closeAll(nodes);
+        }
+    }
+
+    /** The source owns the region under token 1, its writer goes on, and a flush leaves the replica identical. */
+    private static void checkSourceStillOwns(List<NodeProcess> nodes, int[] roles, String region) throws Exception {
+        NodeProcess source = nodes.get(0);
+        assertEquals("ok role owner token 1", source.call("role " + region, 10));
+        long before = Long.parseLong(source.call("stoploop " + region, 30).split(" ")[2]);
+        source.call("writeloop " + region + " 2000", 10);
+        Thread.sleep(300);
+        long writes = Long.parseLong(source.call("stoploop " + region, 30).split(" ")[2]);
+        assertTrue(writes > before, "the writer went on on the source: " + before + " then " + writes);
+        String expect = source.call("expect " + region, 60);
+        assertTrue(expect.startsWith("ok expect " + writes + " writes"), expect);
+        source.call("flush " + region, 30);
+        assertEquals(sum(source, region), sum(nodes.get(roles[0]), region), "the replica holds the same");
+    }
+}
