@@ -266,6 +266,11 @@ public final class Node implements AutoCloseable {
         for (int i = 0; next.size() < r.replicaCount() && i < candidates.size(); i++) {
             next.add(candidates.get(i));
         }
+        if (next.size() > r.replicaCount() && copy.availability() >= 1.0) {
+            // A migration's source stays a replica beyond the count while this copy still pages chunks in from it;
+            // once everything is here, it goes (it was added last).
+            next = new ArrayList<>(next.subList(0, r.replicaCount()));
+        }
         if (!next.equals(r.replicas())) {
             if (directory.setReplicas(r.name(), r.token(), next) == null) {
                 return;
@@ -617,6 +622,11 @@ public final class Node implements AutoCloseable {
         listeners.add(listener);
     }
 
+    /** Chunks this node's data server sent to peers that pulled them (mounts, migration destinations). */
+    public long chunksServed() {
+        return data.chunksServed();
+    }
+
     /** The last migration of {@code name} started on this node, or null. */
     public MigrationProgress migration(String name) {
         return migrations.get(name);
@@ -638,8 +648,9 @@ public final class Node implements AutoCloseable {
      * everything written from then on (pre-copy); dirty rounds run until they are small; then the writers are
      * paused through the region's {@link WriterControl}, the last round is sent, and the directory names the
      * destination owner with the next token. The destination's writers resume at once; whatever it still lacks
-     * it pages in on first touch (post-copy), from this node or any replica. This node keeps a replica if the
-     * replica count has room for it, and its writers' view fails from the handover on.
+     * it pages in on first touch (post-copy), from this node or any replica. This node stays a replica (beyond
+     * the replica count if need be, until the destination has paged everything in), and its writers' view fails
+     * from the handover on.
      * <p>
      * If anything fails before the handover, or {@link MigrationProgress#cancel()} is called, this node stays
      * owner with nothing lost, and the writers resume here.
@@ -716,8 +727,10 @@ public final class Node implements AutoCloseable {
                     next.add(replica.member());
                 }
             }
+            // This node last, and beyond the replica count if need be: the destination pages in from it what it
+            // lacks, and lets it go once it has everything.
             next.add(me());
-            next = List.copyOf(next.subList(0, Math.min(next.size(), r.replicaCount())));
+            next = List.copyOf(next);
             long acknowledged = System.nanoTime();
             RegionRecord handed = directory.handover(name, r.token(), destination, next);
             if (handed == null) {

@@ -142,7 +142,9 @@ class MigrationProcessesTest {
             // Reading the whole region pages in every missing chunk: from the replica, the source being dead.
             String expect = destination.call("expect orphan", 120);
             assertTrue(expect.startsWith("ok expect " + writes + " writes"), expect);
-            destination.call("flush orphan", 30);
+            // The dead source is still in the replica set until the cluster notices it left (5 s): until then a
+            // flush with a quorum of all replicas fails, naming it.
+            awaitAnswer(destination, "flush orphan", "ok flushed", "a flush once the dead source left the set");
             assertEquals(sum(destination, "orphan"), sum(replica, "orphan"), "the replica follows the new owner");
         } finally {
             closeAll(nodes);

@@ -38,6 +38,7 @@ public final class DataServer implements AutoCloseable {
     private final Thread acceptor;
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong connectionSequence = new AtomicLong();
+    private final AtomicLong chunksServed = new AtomicLong();
     private volatile boolean closed;
 
     /** Listens on {@code bind} (port 0 picks one); peers must prove they know {@code secret}. */
@@ -76,6 +77,11 @@ public final class DataServer implements AutoCloseable {
     /** Stops serving {@code region}, unless another region is served under its id by now. */
     public void stopServing(ServedRegion region) {
         regions.remove(region.id(), region);
+    }
+
+    /** Chunks sent in answer to pulls, over all regions. */
+    public long chunksServed() {
+        return chunksServed.get();
     }
 
     /** Connections closed because the peer broke the protocol or failed to authenticate. */
@@ -368,6 +374,7 @@ public final class DataServer implements AutoCloseable {
             c.begin(Protocol.CHUNK_DATA, Protocol.CHUNK_DATA_FIELDS + chunkSize).putLong(requestId)
                     .putInt(regionId).putInt(index).flip();
             c.writeFrame(out);
+            chunksServed.incrementAndGet();
         }
     }
 
