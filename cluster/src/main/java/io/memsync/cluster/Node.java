@@ -56,12 +56,15 @@ public final class Node implements AutoCloseable {
     static final String DIRECTORY = "memsync.regions";
     static final String ENDPOINTS = "memsync.endpoints";
     static final String COUNTERS = "memsync.counters";
+    /** Region name to the share a migration's destination has paged in, reported by the destination. */
+    static final String PAGING = "memsync.paging";
 
     private final NodeConfig config;
     private final HazelcastInstance hazelcast;
     private final DataServer data;
     private final RegionDirectory directory;
     private final IMap<String, String> endpoints;
+    private final IMap<String, Double> paging;
     private final Map<String, ClusterRegion> local = new ConcurrentHashMap<>();
     private final Map<String, LazyRegion> mounts = new ConcurrentHashMap<>();
     private final Map<String, ReplicaSink> owners = new ConcurrentHashMap<>();
@@ -80,6 +83,7 @@ public final class Node implements AutoCloseable {
         this.data = data;
         this.directory = new RegionDirectory(hazelcast.getMap(DIRECTORY));
         this.endpoints = hazelcast.getMap(ENDPOINTS);
+        this.paging = hazelcast.getMap(PAGING);
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
                 .name("memsync-maintenance-" + config.name()).daemon(true).unstarted(r));
     }
@@ -130,7 +134,7 @@ public final class Node implements AutoCloseable {
         }
         // The directory and endpoints are tiny and everything rests on them: two synchronous backups, so that they
         // survive a member dying while partitions migrate to a newcomer.
-        for (String map : List.of(DIRECTORY, ENDPOINTS, COUNTERS)) {
+        for (String map : List.of(DIRECTORY, ENDPOINTS, COUNTERS, PAGING)) {
             c.getMapConfig(map).setBackupCount(2);
         }
         NetworkConfig network = c.getNetworkConfig();
@@ -692,6 +696,11 @@ public final class Node implements AutoCloseable {
             awaitReplicasReady(name, List.of(destination), options.readyTimeout());
             learner = sink.addLearner(destination, link(destination, r.chunkSize()));
             progress.phase(MigrationProgress.Phase.PRECOPY);
+            long precopyEnd = System.nanoTime() + options.maxPrecopy().toNanos();
+            while (System.nanoTime() < precopyEnd && paged(name, destination) < options.minAvailability()) {
+                checkMigration(progress, learner);
+                LockSupport.parkNanos(20_000_000);
+            }
             while (true) {
                 checkMigration(progress, learner);
                 long before = copy.syncer().chunksPushed();
@@ -774,6 +783,12 @@ public final class Node implements AutoCloseable {
         }
     }
 
+    /** The share of region {@code name} that {@code destination} reported paged in. */
+    private double paged(String name, String destination) {
+        Double share = paging.get(name + "@" + destination);
+        return share == null ? 0 : share;
+    }
+
     private static void checkMigration(MigrationProgress progress, ReplicaSink.Replica learner) throws IOException {
         if (progress.cancelRequested()) {
             throw new IOException("cancel requested");
@@ -822,6 +837,8 @@ public final class Node implements AutoCloseable {
             local.put(r.name(), ClusterRegion.learner(r.name(), lazy, served));
         }
         directory.ack(r.name(), me(), 0);
+        String key = r.name() + "@" + me();
+        Thread.ofVirtual().name("memsync-paging-" + r.name()).start(() -> reportPaging(key, lazy));
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": ready to take region " + r.name()
                 + " over from " + r.owner() + " (paging it in from " + peers + ")");
     }
@@ -868,6 +885,26 @@ public final class Node implements AutoCloseable {
                 + " % paged in; took over in " + (System.nanoTime() - begin) / 1000 + " us (links "
                 + (linked - begin) / 1000 + " us, tracking " + (tracked - linked) / 1000 + " us)");
         maintainSoon();
+    }
+
+    /** Publishes how much of {@code lazy} is paged in, every 20 ms, until all of it is or it is closed. */
+    private void reportPaging(String key, LazyRegion lazy) {
+        try {
+            double share = 0;
+            while (!closing && share < 1.0) {
+                share = lazy.availability();
+                paging.set(key, share);
+                LockSupport.parkNanos(20_000_000);
+            }
+        } catch (RuntimeException closed) {
+            // The copy was closed or the node is shutting down: nothing left to report.
+        } finally {
+            try {
+                paging.delete(key);
+            } catch (RuntimeException ignored) {
+                // Best effort.
+            }
+        }
     }
 
     private static void closeLinks(Map<String, PeerLink> links) {

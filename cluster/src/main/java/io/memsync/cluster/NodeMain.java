@@ -20,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code exit}; for migrations
  * {@code writeloop NAME WRITES_PER_S} (a {@link SequenceWriter} that runs while this node owns the region),
  * {@code stoploop NAME}, {@code expect NAME} (the region holds exactly the writes made), {@code resumed NAME},
- * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY]} (in the background), {@code migration NAME}
+ * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY [MIN_AVAILABILITY]]} (in the background), {@code migration NAME}
  * (waits for its result), {@code cancel NAME}, {@code progress NAME}, {@code availability NAME}. Each is
  * answered by one line, {@code ok ...} or {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
  * command line, which other users can read).
@@ -158,6 +158,10 @@ public final class NodeMain {
                             if (w.length > 5) {
                                 options = options.withRounds(Integer.parseInt(w[3]), Integer.parseInt(w[4]))
                                         .withMaxDirtyChunks(Integer.parseInt(w[5]));
+                            }
+                            if (w.length > 6) {
+                                options = options.withMinAvailability(Double.parseDouble(w[6]),
+                                        Duration.ofSeconds(60));
                             }
                             MigrationOptions chosen = options;
                             String region = w[1];

@@ -9,6 +9,7 @@ import io.memsync.region.linux.LibC;
 import io.memsync.region.linux.Userfaultfd;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +60,7 @@ public final class LazyRegion implements AutoCloseable {
     private volatile boolean closing;
     private boolean closed;
     private DirtyTracker tracker;
+    private Arena statusArena;
 
     private LazyRegion(Region region, PagerConfig config, int uffd, int statusFd, long statusAddress,
                        long statusBytes, PagerStatus status, List<String> pagerArguments) {
@@ -121,7 +123,11 @@ public final class LazyRegion implements AutoCloseable {
             statusFd = LibC.memfd_create("memsync-status:" + name, LibC.MFD_CLOEXEC);
             LibC.ftruncate(statusFd, statusBytes);
             statusAddress = LibC.mmap(0, statusBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, statusFd, 0);
-            PagerStatus status = PagerStatus.format(MemorySegment.ofAddress(statusAddress).reinterpret(statusBytes),
+            // Read through an arena closed before the unmap: a reader left after close() gets an exception, not a
+            // segmentation fault.
+            Arena statusArena = Arena.ofShared();
+            PagerStatus status = PagerStatus.format(MemorySegment.ofAddress(statusAddress).reinterpret(statusBytes,
+                            statusArena, null),
                     layout.chunkCount());
             List<String> args = new ArrayList<>(config.toArguments(layout));
             args.add("--app-pid=" + ProcessHandle.current().pid());
@@ -131,6 +137,7 @@ public final class LazyRegion implements AutoCloseable {
             args.add("--base=" + region.segment().address());
             args.add("--install=" + method.configName());
             lazy = new LazyRegion(region, config, uffd, statusFd, statusAddress, statusBytes, status, args);
+            lazy.statusArena = statusArena;
             lazy.active = PagerProcess.start("active", args, START_TIMEOUT);
             // The standby is started by the supervisor: the region is usable without waiting for it.
             lazy.supervisor.start();
@@ -365,6 +372,7 @@ public final class LazyRegion implements AutoCloseable {
             region.close();
         } finally {
             stopPagers();
+            statusArena.close();
             LibC.munmap(statusAddress, statusBytes);
             LibC.close(statusFd);
             LibC.close(uffd);
