@@ -71,6 +71,8 @@ public final class Node implements AutoCloseable {
     private final Map<String, WriterControl> writerControls = new ConcurrentHashMap<>();
     private final List<OwnershipListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, MigrationProgress> migrations = new ConcurrentHashMap<>();
+    /** Regions this node holds a replica of and is the destination of a migration of: their armed trackers. */
+    private final Map<String, DirtyTracker> armed = new ConcurrentHashMap<>();
     /** Links a migration's destination opens while it learns, to the members likely to be its replicas. */
     private final Map<String, Map<String, PeerLink>> learnerLinks = new ConcurrentHashMap<>();
     /** Runs {@link #maintain()}: placement, failover and repairs happen on this one thread, one pass at a time. */
@@ -377,8 +379,22 @@ public final class Node implements AutoCloseable {
             demote(existing, r);
             return;
         }
+        if (existing != null && r.owner().equals(me()) && armed.containsKey(r.name())) {
+            // A migration's handover to this replica: at once, on this (event) thread; no refill needed.
+            try {
+                promote(existing, r, members(), true);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "node " + config.name() + ": taking over migrated region "
+                        + r.name() + " failed (retried by maintenance): " + e.getMessage(), e);
+                maintainSoon();
+            }
+            return;
+        }
         if (existing != null) {
             existing.served().advanceToken(r.token());
+            if (me().equals(r.migratingTo()) != armed.containsKey(r.name())) {
+                maintainSoon();
+            }
             return;
         }
         if (!r.replicas().contains(me())) {
@@ -408,8 +424,12 @@ public final class Node implements AutoCloseable {
      * untracked one.
      */
     private ServedRegion replicaServing(RegionRecord r, Region region, LazyRegion lazy) {
+        return replicaServing(r, region, lazy != null);
+    }
+
+    private ServedRegion replicaServing(RegionRecord r, Region region, boolean applyUntracked) {
         String name = r.name();
-        MemorySegment apply = lazy == null ? region.segment() : region.untrackedMapping();
+        MemorySegment apply = applyUntracked ? region.untrackedMapping() : region.segment();
         return new ServedRegion(r.id(), region.segment(), apply, region.layout(), true, r.token()).authority(() -> {
             RegionRecord now = directory.get(name);
             return now == null ? 0 : now.token();
@@ -530,7 +550,11 @@ public final class Node implements AutoCloseable {
                         reconcile(copy, r, live);
                     }
                 } else if (r.owner().equals(me())) {
-                    promote(copy, r, live);
+                    promote(copy, r, live, armed.containsKey(r.name()));
+                } else if (me().equals(r.migratingTo()) && !armed.containsKey(r.name())) {
+                    arm(copy, r);
+                } else if (!me().equals(r.migratingTo()) && armed.containsKey(r.name())) {
+                    disarm(r.name());
                 } else if (r.replicas().contains(me()) && !r.acked().containsKey(me())) {
                     // Named a replica under a uuid this node got when it rejoined: tell the owner it serves.
                     directory.ack(r.name(), me(), 0);
@@ -547,7 +571,8 @@ public final class Node implements AutoCloseable {
                     }
                     LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": claimed region " + r.name()
                             + " from " + r.owner() + " (gone) with token " + claimed.token());
-                    promote(copy, claimed, live);
+                    disarm(r.name());
+                    promote(copy, claimed, live, false);
                 }
             } catch (IOException | RuntimeException e) {
                 if (!closing) {
@@ -572,7 +597,11 @@ public final class Node implements AutoCloseable {
      * region once before its acknowledgements count. On failure nothing is left half-built: the next maintenance
      * pass tries again (the directory still names this node owner).
      */
-    private void promote(ClusterRegion replica, RegionRecord record, List<String> live) throws IOException {
+    private synchronized void promote(ClusterRegion replica, RegionRecord record, List<String> live,
+                                      boolean handedOver) throws IOException {
+        if (local.get(record.name()) != replica || replica.isOwner()) {
+            return;
+        }
         Region region = replica.region();
         ChunkLayout layout = region.layout();
         long token = record.token();
@@ -585,23 +614,35 @@ public final class Node implements AutoCloseable {
         Syncer syncer = null;
         try {
             // Connected before this node reports itself owner, so that a flush from then on waits for the fills.
+            // After a failover the replicas may differ in what the old owner sent after its last flush: each gets
+            // the whole region. After a migration's handover they all hold its final round: no fill.
+            Map<String, PeerLink> ready = learnerLinks.remove(record.name());
             for (String member : replicas) {
                 try {
-                    sink.add(member, link(member, layout.chunkSize()), true);
+                    PeerLink link = ready == null ? null : ready.remove(member);
+                    sink.add(member, link != null && link.failure() == null ? link
+                            : link(member, layout.chunkSize()), !handedOver);
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": cannot reach replica " + member
                             + " of " + record.name() + " yet (retried): " + e.getMessage());
                 }
             }
-            tracker = region.startTracking(TrackerKind.AUTO);
+            closeLinks(ready);
+            tracker = armed.remove(record.name());
+            if (tracker == null || !handedOver) {
+                if (tracker != null) {
+                    tracker.close();
+                }
+                tracker = region.startTracking(TrackerKind.AUTO);
+            }
             syncer = new Syncer(record.name(), tracker, sink, config.syncInterval());
             data.serve(served);
             ClusterRegion owner = ownerCopy(record.name(), region, null, served, syncer, sink);
             local.put(record.name(), owner);
             syncer.start();
-            LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns region " + record.name()
-                    + " with token " + token + " now");
             gained(owner);
+            LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns region " + record.name()
+                    + " with token " + token + " now" + (handedOver ? ", handed over by a migration" : ""));
         } catch (RuntimeException e) {
             owners.remove(record.name());
             local.put(record.name(), replica);
@@ -612,8 +653,58 @@ public final class Node implements AutoCloseable {
             sink.replicas().forEach(x -> x.link().close());
             throw e;
         }
-        // The replicas are (re)connected and filled by the same path that repairs broken links.
-        reconcile(local.get(record.name()), record, live);
+        if (handedOver) {
+            maintainSoon();
+        } else {
+            // The replicas are (re)connected and filled by the same path that repairs broken links.
+            reconcile(local.get(record.name()), record, live);
+        }
+    }
+
+    /**
+     * This node's replica is the destination of a migration: from now on pushed chunks are written through a
+     * second mapping and the region's own mapping is tracked, so that the handover finds tracking running (none of
+     * its set-up on the pause) and the replica's own writes since are all the application's. Links to the other
+     * members are opened now for the same reason. Reports itself ready (fully paged in) to the source.
+     */
+    private synchronized void arm(ClusterRegion replica, RegionRecord r) throws IOException {
+        if (local.get(r.name()) != replica || armed.containsKey(r.name())) {
+            return;
+        }
+        Region region = replica.region();
+        ServedRegion served = replicaServing(r, region, true);
+        data.serve(served);
+        local.put(r.name(), ClusterRegion.replica(r.name(), region, null, served));
+        armed.put(r.name(), region.startTracking(TrackerKind.AUTO));
+        Map<String, PeerLink> links = new ConcurrentHashMap<>();
+        for (String member : concat(r.owner(), r.replicas())) {
+            if (!member.equals(me())) {
+                try {
+                    links.put(member, link(member, r.chunkSize()));
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": no link to " + member + " yet: "
+                            + e.getMessage());
+                }
+            }
+        }
+        closeLinks(learnerLinks.put(r.name(), links));
+        paging.set(r.name() + "@" + me(), 1.0);
+        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": its replica of " + r.name()
+                + " is ready to take the region over from " + r.owner());
+    }
+
+    /** The migration to this node's replica ended without a handover. */
+    private synchronized void disarm(String name) {
+        DirtyTracker tracker = armed.remove(name);
+        if (tracker != null) {
+            tracker.close();
+            closeLinks(learnerLinks.remove(name));
+            try {
+                paging.delete(name + "@" + me());
+            } catch (RuntimeException ignored) {
+                // Best effort: it is only read during a migration to this node.
+            }
+        }
     }
 
     /** Registers how the handover of a migration pauses the writers of region {@code name} on this node. */
@@ -694,7 +785,9 @@ public final class Node implements AutoCloseable {
             }
             started = true;
             awaitReplicasReady(name, List.of(destination), options.readyTimeout());
-            learner = sink.addLearner(destination, link(destination, r.chunkSize()));
+            // A replica has the whole region and the stream already: it only arms itself (see arm()).
+            ReplicaSink.Replica target = sink.replica(destination);
+            learner = target != null ? target : sink.addLearner(destination, link(destination, r.chunkSize()));
             progress.phase(MigrationProgress.Phase.PRECOPY);
             long precopyEnd = System.nanoTime() + options.maxPrecopy().toNanos();
             while (System.nanoTime() < precopyEnd && paged(name, destination) < options.minAvailability()) {
@@ -723,7 +816,8 @@ public final class Node implements AutoCloseable {
             long finalChunks = copy.syncer().chunksPushed() - before;
             long flushed = System.nanoTime();
             long epoch = sink.epoch();
-            if (!sink.awaitAck(learner, epoch, System.nanoTime() + options.handoverTimeout().toNanos())) {
+            if (!sink.awaitAck(learner, epoch, System.nanoTime() + options.handoverTimeout().toNanos())
+                    || (!learner.learner() && sink.completeEpoch(learner) < epoch)) {
                 throw new IOException("the destination did not acknowledge the final round within "
                         + options.handoverTimeout().toMillis() + " ms"
                         + (learner.link().failure() != null ? ": " + learner.link().failure().getMessage() : ""));
@@ -732,7 +826,7 @@ public final class Node implements AutoCloseable {
             // room: its copy is complete too.
             List<String> next = new ArrayList<>();
             for (ReplicaSink.Replica replica : sink.replicas()) {
-                if (!replica.learner() && sink.completeEpoch(replica) >= epoch) {
+                if (!replica.learner() && replica != learner && sink.completeEpoch(replica) >= epoch) {
                     next.add(replica.member());
                 }
             }
@@ -759,7 +853,7 @@ public final class Node implements AutoCloseable {
             return new MigrationResult(name, destination, handed.token(), progress.rounds(), finalChunks,
                     progress.chunksSent(), pauseStart, pauseNanos, System.nanoTime() - start);
         } catch (IOException | RuntimeException | InterruptedException e) {
-            if (learner != null) {
+            if (learner != null && learner.learner()) {
                 sink.remove(destination);
             }
             if (started) {

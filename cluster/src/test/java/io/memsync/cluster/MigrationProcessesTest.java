@@ -116,6 +116,34 @@ class MigrationProcessesTest {
     }
 
     @Test
+    void aRegionMigratesToItsReplicaWithoutAnyRefill() throws Exception {
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            List<String> ids = startCluster(nodes, "r", List.of());
+            int[] roles = createWithOneReplica(nodes, "promoted");
+            NodeProcess source = nodes.get(0);
+            NodeProcess replica = nodes.get(roles[0]);
+            source.call("writeloop promoted 3000", 10);
+            replica.call("writeloop promoted 3000", 10);
+            Thread.sleep(300);
+            source.call("migrate promoted " + ids.get(roles[0]), 10);
+            String result = source.call("migration promoted", 120);
+            System.out.println("migration to the replica under 3000 writes/s: " + result);
+            awaitAnswer(replica, "availability promoted", "role owner token 2", "the replica owns the region");
+            Thread.sleep(300);
+            long writes = Long.parseLong(replica.call("stoploop promoted", 30).split(" ")[2]);
+            String expect = replica.call("expect promoted", 60);
+            assertTrue(expect.startsWith("ok expect " + writes + " writes"), expect);
+            replica.call("flush promoted", 30);
+            // The old owner became the new owner's replica, in step without a refill.
+            assertEquals(sum(replica, "promoted"), sum(source, "promoted"), "the old owner follows as a replica");
+            assertEquals("ok role replica token 2", source.call("role promoted", 10));
+        } finally {
+            closeAll(nodes);
+        }
+    }
+
+    @Test
     void whenTheSourceDiesDuringPostCopyTheDestinationPagesTheRestInFromTheReplica() throws Exception {
         List<NodeProcess> nodes = new ArrayList<>();
         try {
