@@ -11,6 +11,7 @@ public final class MigrationProgress {
     private volatile int rounds;
     private volatile long chunksSent;
     private volatile long lastRoundChunks;
+    private volatile double destinationAvailability;
     private volatile String failure;
     private volatile boolean cancelRequested;
 
@@ -41,6 +42,15 @@ public final class MigrationProgress {
 
     public long lastRoundChunks() {
         return lastRoundChunks;
+    }
+
+    /** The share of the region the destination reported paged in (last seen during the pre-copy). */
+    public double destinationAvailability() {
+        return destinationAvailability;
+    }
+
+    void destinationAvailability(double share) {
+        destinationAvailability = share;
     }
 
     /** Why it failed, or null. */
@@ -75,6 +85,7 @@ public final class MigrationProgress {
     @Override
     public String toString() {
         return "migration of " + region + " to " + destination + ": " + phase + ", " + rounds + " rounds, "
-                + chunksSent + " chunks sent" + (failure != null ? ", " + failure : "");
+                + chunksSent + " chunks sent, destination " + String.format("%.1f", destinationAvailability * 100)
+                + " % paged in" + (failure != null ? ", " + failure : "");
     }
 }

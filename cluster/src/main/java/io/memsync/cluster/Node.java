@@ -94,13 +94,17 @@ public final class Node implements AutoCloseable {
     public static Node start(NodeConfig config) throws IOException {
         DataServer data = new DataServer(new InetSocketAddress(config.host(), config.dataPort()), config.secret(), 64);
         HazelcastInstance hz;
+        java.util.concurrent.atomic.AtomicReference<Node> self = new java.util.concurrent.atomic.AtomicReference<>();
         try {
-            hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config));
+            Config hazelcastConfig = hazelcastConfig(config);
+            hazelcastConfig.getUserContext().put(MigrationRequest.NODE, self);
+            hz = Hazelcast.newHazelcastInstance(hazelcastConfig);
         } catch (RuntimeException e) {
             data.close();
             throw e;
         }
         Node node = new Node(config, hz, data);
+        self.set(node);
         node.publishEndpoint();
         node.directory.map().addEntryListener(node.new DirectoryListener(), true);
         hz.getCluster().addMembershipListener(node.new MembershipTrigger());
@@ -790,10 +794,13 @@ public final class Node implements AutoCloseable {
             learner = target != null ? target : sink.addLearner(destination, link(destination, r.chunkSize()));
             progress.phase(MigrationProgress.Phase.PRECOPY);
             long precopyEnd = System.nanoTime() + options.maxPrecopy().toNanos();
-            while (System.nanoTime() < precopyEnd && paged(name, destination) < options.minAvailability()) {
+            double share;
+            while ((share = paged(name, destination)) < options.minAvailability() && System.nanoTime() < precopyEnd) {
+                progress.destinationAvailability(share);
                 checkMigration(progress, learner);
                 LockSupport.parkNanos(20_000_000);
             }
+            progress.destinationAvailability(share);
             while (true) {
                 checkMigration(progress, learner);
                 long before = copy.syncer().chunksPushed();
@@ -881,6 +888,47 @@ public final class Node implements AutoCloseable {
     private double paged(String name, String destination) {
         Double share = paging.get(name + "@" + destination);
         return share == null ? 0 : share;
+    }
+
+    /**
+     * Takes region {@code name} over from its owner, as a migration to this node that the owner runs (through
+     * Hazelcast's executor) with {@code options}. With a low {@code minAvailability} this is the "managed mount":
+     * the region is writable here at once, pages in on first touch and in the background, and every write is pushed
+     * to the replicas (the old owner among them). Returns once this node owns it.
+     *
+     * @throws IOException if the owner refused or the migration failed (the owner then still owns the region)
+     */
+    public MigrationResult acquire(String name, MigrationOptions options) throws IOException {
+        RegionRecord r = directory.get(name);
+        if (r == null) {
+            throw new IllegalArgumentException("no region " + name + " in the cluster");
+        }
+        if (r.owner().equals(me())) {
+            throw new IllegalStateException("region " + name + " is owned by this node already");
+        }
+        Member owner = hazelcast.getCluster().getMembers().stream()
+                .filter(m -> m.getUuid().toString().equals(r.owner())).findFirst()
+                .orElseThrow(() -> new IOException("the owner of region " + name + " (" + r.owner()
+                        + ") is not a live member; wait for the failover"));
+        java.util.concurrent.Future<MigrationResult> done = hazelcast.getExecutorService("memsync.migrations")
+                .submitToMember(new MigrationRequest(name, me(), options), owner);
+        long waitNanos = options.readyTimeout().plus(options.maxPrecopy()).plus(options.handoverTimeout())
+                .plusSeconds(30).toNanos();
+        try {
+            MigrationResult result = done.get(waitNanos, TimeUnit.NANOSECONDS);
+            awaitRegion(name, Duration.ofSeconds(10));
+            return result;
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new IOException("taking region " + name + " over from " + r.owner() + " failed: "
+                    + (cause != null ? cause.getMessage() : e.getMessage()), cause);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("taking region " + name + " over from " + r.owner() + " took longer than "
+                    + waitNanos / 1_000_000 + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while taking region " + name + " over", e);
+        }
     }
 
     private static void checkMigration(MigrationProgress progress, ReplicaSink.Replica learner) throws IOException {

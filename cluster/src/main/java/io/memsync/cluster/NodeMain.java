@@ -21,7 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code writeloop NAME WRITES_PER_S} (a {@link SequenceWriter} that runs while this node owns the region),
  * {@code stoploop NAME}, {@code expect NAME} (the region holds exactly the writes made), {@code resumed NAME},
  * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY [MIN_AVAILABILITY]]} (in the background), {@code migration NAME}
- * (waits for its result), {@code cancel NAME}, {@code progress NAME}, {@code availability NAME}. Each is
+ * (waits for its result), {@code acquire NAME [MIN_AVAILABILITY]} (asks the owner to migrate the region here;
+ * with 0, the default, a managed mount), {@code cancel NAME}, {@code progress NAME}, {@code availability NAME}. Each is
  * answered by one line, {@code ok ...} or {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
  * command line, which other users can read).
  * <p>
@@ -177,6 +178,13 @@ public final class NodeMain {
                             migrations.put(region, done);
                             say("ok migrating " + region);
                         }
+                        case "acquire" -> {
+                            double share = w.length > 2 ? Double.parseDouble(w[2]) : 0.0;
+                            MigrationResult m = node.acquire(w[1], MigrationOptions.defaults()
+                                    .withMinAvailability(share, Duration.ofSeconds(60)));
+                            say("ok acquired pause-us " + m.pauseNanos() / 1000 + " paused-at "
+                                    + m.pauseStartNanos() + " rounds " + m.rounds());
+                        }
                         case "migration" -> {
                             var done = migrations.get(w[1]);
                             if (done == null) {
@@ -205,7 +213,8 @@ public final class NodeMain {
                         case "progress" -> {
                             MigrationProgress p = node.migration(w[1]);
                             say(p == null ? "error no migration of " + w[1] + " here" : "ok progress "
-                                    + p.phase() + " rounds " + p.rounds() + " chunks " + p.chunksSent());
+                                    + p.phase() + " rounds " + p.rounds() + " chunks " + p.chunksSent()
+                                    + " destination " + String.format("%.3f", p.destinationAvailability()));
                         }
                         case "availability" -> {
                             ClusterRegion r = node.region(w[1]);

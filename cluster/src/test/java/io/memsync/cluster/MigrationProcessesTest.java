@@ -144,7 +144,7 @@ class MigrationProcessesTest {
     }
 
     @Test
-    void whenTheSourceDiesDuringPostCopyTheDestinationPagesTheRestInFromTheReplica() throws Exception {
+    void aManagedMountWritesAtOnceAndWhenTheSourceDiesPagesTheRestInFromTheReplica() throws Exception {
         List<NodeProcess> nodes = new ArrayList<>();
         try {
             // No background pullers on the destination: it pages in only what it touches, so post-copy lasts.
@@ -156,9 +156,10 @@ class MigrationProcessesTest {
             source.call("writeloop orphan 300", 10);
             destination.call("writeloop orphan 300", 10);
             Thread.sleep(500);
-            // Handover at once, whatever the destination holds: the rest is post-copy.
-            source.call("migrate orphan " + ids.get(roles[1]) + " 1 20 64 0", 10);
-            assertTrue(source.call("migration orphan", 120).startsWith("ok migrated"));
+            // The destination asks for the region as a managed mount: handover at once, whatever it holds, the
+            // rest is post-copy.
+            String acquired = destination.call("acquire orphan 0", 120);
+            assertTrue(acquired.startsWith("ok acquired pause-us "), acquired);
             source.process().destroyForcibly().waitFor();
 
             awaitAnswer(destination, "availability orphan", "role owner", "the destination owns the region");
