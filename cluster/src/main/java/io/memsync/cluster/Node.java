@@ -954,7 +954,7 @@ public final class Node implements AutoCloseable {
         }
         LazyRegion lazy = LazyRegion.mount("learner-" + r.name(), new ChunkLayout(r.size(), r.chunkSize()),
                 PagerConfig.of("tcp:" + r.id() + "@" + peers + "?order=failover").withPullers(config.migrationPullers())
-                        .withStandby(false).withWriteTracking(true));
+                        .withStandby(false).withWriteTracking(true), pagerEnvironment());
         // Connected now, so that the handover does not wait for handshakes.
         Map<String, PeerLink> links = new ConcurrentHashMap<>();
         for (String member : concat(r.owner(), r.replicas())) {
@@ -1029,6 +1029,11 @@ public final class Node implements AutoCloseable {
         maintainSoon();
     }
 
+    /** The pager processes pull over the data plane with this node's secret, handed over in their environment. */
+    private Map<String, String> pagerEnvironment() {
+        return Map.of("MEMSYNC_SECRET", new String(config.secret(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     /** Publishes how much of {@code lazy} is paged in, every 20 ms, until all of it is or it is closed. */
     private void reportPaging(String key, LazyRegion lazy) {
         try {
@@ -1088,7 +1093,8 @@ public final class Node implements AutoCloseable {
             throw new IOException("no member serving region " + name + " has a data endpoint");
         }
         LazyRegion mounted = LazyRegion.mount("mount-" + name, new ChunkLayout(r.size(), r.chunkSize()),
-                PagerConfig.of("tcp:" + r.id() + "@" + peers).withPullers(pullers).withStandby(standby));
+                PagerConfig.of("tcp:" + r.id() + "@" + peers).withPullers(pullers).withStandby(standby),
+                pagerEnvironment());
         LazyRegion previous = mounts.put(name, mounted);
         if (previous != null) {
             previous.close();

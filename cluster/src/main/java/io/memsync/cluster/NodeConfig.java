@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param hazelcastPort Hazelcast member port
  * @param members       the other members to join, "host:port" (TCP/IP join; multicast is off)
  * @param dataPort      data plane port (0 picks a free one)
- * @param secret        the cluster secret the data plane authenticates with (at least 16 bytes)
+ * @param secret        the cluster secret the data plane authenticates with (at least 16 bytes of UTF-8 text: the
+ *                      node hands it to its pager processes in their environment)
  * @param syncInterval  how often an owner pushes dirty chunks between flushes
  * @param flushTimeout  how long a flush waits for its replicas; also how long a write to a peer may stay blocked
  *                      before its link is cut

@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -61,6 +62,7 @@ public final class LazyRegion implements AutoCloseable {
     private boolean closed;
     private DirtyTracker tracker;
     private Arena statusArena;
+    private Map<String, String> environment = Map.of();
 
     private LazyRegion(Region region, PagerConfig config, int uffd, int statusFd, long statusAddress,
                        long statusBytes, PagerStatus status, List<String> pagerArguments) {
@@ -82,6 +84,16 @@ public final class LazyRegion implements AutoCloseable {
      * in the background ({@link #awaitStandby}).
      */
     public static LazyRegion mount(String name, ChunkLayout layout, PagerConfig config) throws IOException {
+        return mount(name, layout, config, Map.of());
+    }
+
+    /**
+     * As {@link #mount(String, ChunkLayout, PagerConfig)}, with {@code environment} added to the pagers' (for
+     * example {@code MEMSYNC_SECRET} for a network source: the environment, unlike the command line, is readable
+     * only by the same user).
+     */
+    public static LazyRegion mount(String name, ChunkLayout layout, PagerConfig config,
+                                   Map<String, String> environment) throws IOException {
         KernelFeatures kernel = KernelFeatures.get();
         if (!kernel.lazyShmemAvailable()) {
             throw new UnsupportedOperationException("lazy regions need userfaultfd with MISSING faults on shmem: "
@@ -138,7 +150,8 @@ public final class LazyRegion implements AutoCloseable {
             args.add("--install=" + method.configName());
             lazy = new LazyRegion(region, config, uffd, statusFd, statusAddress, statusBytes, status, args);
             lazy.statusArena = statusArena;
-            lazy.active = PagerProcess.start("active", args, START_TIMEOUT);
+            lazy.environment = Map.copyOf(environment);
+            lazy.active = PagerProcess.start("active", args, lazy.environment, START_TIMEOUT);
             // The standby is started by the supervisor: the region is usable without waiting for it.
             lazy.supervisor.start();
             return lazy;
@@ -319,13 +332,13 @@ public final class LazyRegion implements AutoCloseable {
                     } else if (!closing) {
                         List<String> args = new ArrayList<>(pagerArguments);
                         args.add("--takeover=true");
-                        active = PagerProcess.start("active", args, START_TIMEOUT);
+                        active = PagerProcess.start("active", args, environment, START_TIMEOUT);
                         LOG.log(System.Logger.Level.WARNING, "region " + region.name() + ": pager " + a.pid()
                                 + " died with no standby; started " + active.pid());
                     }
                 }
                 if (config.standby() && !closing && (standby == null || !standby.isAlive())) {
-                    standby = PagerProcess.start("standby", pagerArguments, START_TIMEOUT);
+                    standby = PagerProcess.start("standby", pagerArguments, environment, START_TIMEOUT);
                 }
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "region " + region.name() + ": replacing a pager failed: "

@@ -36,6 +36,12 @@ final class PagerProcess {
 
     /** Starts a pager with {@code arguments} (see {@link PagerMain}); returns once it says it is ready. */
     static PagerProcess start(String role, List<String> arguments, Duration timeout) throws IOException {
+        return start(role, arguments, java.util.Map.of(), timeout);
+    }
+
+    /** As above, with {@code environment} added to the pager's (secrets its source needs stay off the command line). */
+    static PagerProcess start(String role, List<String> arguments, java.util.Map<String, String> environment,
+                              Duration timeout) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--enable-native-access=ALL-UNNAMED");
@@ -48,7 +54,9 @@ final class PagerProcess {
         command.add(PagerMain.class.getName());
         command.add("--role=" + role);
         command.addAll(arguments);
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().putAll(environment);
+        Process p = builder.start();
         PagerProcess pager = new PagerProcess(p, role);
         String ready = pager.await("ready", timeout);
         if (ready == null) {
