@@ -34,7 +34,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * pause is from {@link WriterControl#pause()} on the source to {@link OwnershipListener#gained} on the
  * destination, when the writer may write again. Needs {@code MEMSYNC_SECRET} in the environment (the
  * destination's pager inherits it). Usage: {@code MigrationBenchmark [--region-mib 1024] [--migrations 5]
- * [--rates 0,3000,12800]} (page writes per second); prints Markdown.
+ * [--rates 0,3000,12800] [--min-availability 1.0]} (page writes per second; the share the destination holds before
+ * the handover: below 1, the rest is post-copy); prints Markdown.
  */
 public final class MigrationBenchmark {
     private static final int CHUNK = 64 * 1024;
@@ -47,15 +48,17 @@ public final class MigrationBenchmark {
         long regionMiB = 1024;
         int migrations = 5;
         int[] rates = {0, 3_000, 12_800};
+        double minAvailability = 1.0;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
+                case "--min-availability" -> minAvailability = Double.parseDouble(args[i + 1]);
                 case "--region-mib" -> regionMiB = Long.parseLong(args[i + 1]);
                 case "--migrations" -> migrations = Integer.parseInt(args[i + 1]);
                 case "--rates" -> rates = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        System.out.print(run(regionMiB, migrations, rates));
+        System.out.print(run(regionMiB, migrations, rates, minAvailability));
     }
 
     /** Moves the region's writes from node to node as ownership moves. */
@@ -156,6 +159,12 @@ public final class MigrationBenchmark {
     }
 
     public static String run(long regionMiB, int migrations, int[] rates) throws Exception {
+        return run(regionMiB, migrations, rates, 1.0);
+    }
+
+    /** With {@code minAvailability} below 1 the handover comes before the destination holds everything. */
+    public static String run(long regionMiB, int migrations, int[] rates, double minAvailability)
+            throws Exception {
         String secret = System.getenv("MEMSYNC_SECRET");
         if (secret == null) {
             throw new IllegalStateException("set MEMSYNC_SECRET (the destination's pager needs it)");
@@ -167,8 +176,9 @@ public final class MigrationBenchmark {
         String cluster = "migration-bench-" + ProcessHandle.current().pid();
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "Live migration of a %d MiB region (%d KiB chunks, no replica) between "
-                + "two nodes on loopback, %d migrations per rate; the pause is from pausing the writer on the "
-                + "source to the destination letting it write.%n%n", regionMiB, CHUNK / 1024, migrations));
+                + "two nodes on loopback, %d migrations per rate, handover once the destination holds %.0f %% of it; "
+                + "the pause is from pausing the writer on the source to the destination letting it write.%n%n",
+                regionMiB, CHUNK / 1024, migrations, minAvailability * 100));
         out.append("| page writes/s | dirtied MB/s | pause p50 | pause p99 | first write after | rounds | "
                 + "final round | total to handover | paged in after | MB sent |\n");
         out.append("|---|---|---|---|---|---|---|---|---|---|\n");
@@ -212,7 +222,7 @@ public final class MigrationBenchmark {
                     Thread.sleep(300);
                     long servedBefore = source.chunksServed();
                     MigrationResult result = source.migrate(REGION, destination.memberId(),
-                            MigrationOptions.defaults());
+                            MigrationOptions.defaults().withMinAvailability(minAvailability, Duration.ofSeconds(60)));
                     long handedAt = System.nanoTime();
                     ClusterRegion moved = destination.awaitRegion(REGION, Duration.ofSeconds(30));
                     for (long deadline = System.nanoTime() + 120_000_000_000L; moved.availability() < 1.0; ) {
