@@ -228,8 +228,9 @@ public final class NodeMain {
                         }
                         default -> say("error unknown command '" + w[0] + "'");
                     }
-                } catch (Exception e) {
-                    say("error " + e.getMessage());
+                } catch (Exception | InternalError e) {
+                    // InternalError: a page that could not be paged in from anywhere (the pager poisoned it).
+                    say("error " + e.getClass().getSimpleName() + ": " + e.getMessage());
                 }
             }
         }
@@ -247,9 +248,18 @@ public final class NodeMain {
         return m.asSlice(from, to - from);
     }
 
+    /** CRC32C of {@code m}, copied out first (see {@link ClusterRegion#checksum()} for why). */
     private static long crc(MemorySegment m) {
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(m.asByteBuffer());
+        long step = 1 << 20;
+        try (java.lang.foreign.Arena scratch = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment buffer = scratch.allocate(step, 4096);
+            for (long o = 0; o < m.byteSize(); o += step) {
+                long n = Math.min(step, m.byteSize() - o);
+                MemorySegment.copy(m, o, buffer, 0, n);
+                crc.update(buffer.asSlice(0, n).asByteBuffer());
+            }
+        }
         return crc.getValue();
     }
 

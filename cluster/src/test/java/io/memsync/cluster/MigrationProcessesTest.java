@@ -182,6 +182,29 @@ class MigrationProcessesTest {
     }
 
     @Test
+    void aChunkNoNodeCanProvideFailsTheReaderClearlyInsteadOfHanging() throws Exception {
+        List<NodeProcess> nodes = new ArrayList<>();
+        try {
+            List<String> ids = startCluster(nodes, "x", List.of("--migration-pullers=0"));
+            int[] roles = createWithOneReplica(nodes, "lost");
+            NodeProcess source = nodes.get(0);
+            NodeProcess destination = nodes.get(roles[1]);
+            source.call("writeloop lost 200", 10);
+            Thread.sleep(300);
+            source.call("flush lost", 30);
+            assertTrue(destination.call("acquire lost 0", 120).startsWith("ok acquired"));
+            // Every copy the destination could page in from is gone.
+            source.process().destroyForcibly().waitFor();
+            nodes.get(roles[0]).process().destroyForcibly().waitFor();
+            String answer = destination.ask("checksum lost", 90);
+            assertTrue(answer.startsWith("error InternalError"), "the reader fails at the access: " + answer);
+            assertTrue(destination.call("members", 10).startsWith("ok members"), "the node keeps serving");
+        } finally {
+            closeAll(nodes);
+        }
+    }
+
+    @Test
     void aCancelledMigrationLeavesTheSourceOwnerWithNothingLost() throws Exception {
         List<NodeProcess> nodes = new ArrayList<>();
         try {

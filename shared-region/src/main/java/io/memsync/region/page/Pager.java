@@ -2,6 +2,7 @@ package io.memsync.region.page;
 
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSource;
+import io.memsync.region.linux.Errno;
 import io.memsync.region.linux.LibC;
 import io.memsync.region.linux.LinuxException;
 import io.memsync.region.linux.Userfaultfd;
@@ -282,7 +283,17 @@ final class Pager {
         status.countPoisoned();
         try {
             for (long p = start; p < start + layout.chunkSize(); p += page) {
-                Userfaultfd.poison(uffd, p, page, 0);
+                long r = Userfaultfd.poison(uffd, p, page, 0);
+                if (r == -Errno.EEXIST && config.writeTracking()) {
+                    // The kernel refuses to poison over any PTE, even the write-protect marker a tracked region
+                    // keeps on its missing pages: drop the marker (without waking anyone), then poison.
+                    Userfaultfd.writeprotect(uffd, p, page, Userfaultfd.WRITEPROTECT_MODE_DONTWAKE);
+                    r = Userfaultfd.poison(uffd, p, page, 0);
+                }
+                if (r == -Errno.EEXIST) {
+                    // Present after all (installed meanwhile): whoever waits on it can go on.
+                    Userfaultfd.wake(uffd, p, page);
+                }
             }
         } catch (LinuxException e) {
             LOG.log(System.Logger.Level.ERROR, "pager: poisoning chunk " + chunk + " failed: " + e.getMessage());

@@ -245,12 +245,15 @@ class LazyRegionTest {
         }
     }
 
-    @Test
-    void aSourceThatKeepsFailingFailsTheFaultingThreadNotWithZeros() throws Exception {
+    /** With write tracking too: the kernel will not poison over the write-protect markers of missing pages. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aSourceThatKeepsFailingFailsTheFaultingThreadNotWithZeros(boolean writeTracking) throws Exception {
         int chunks = 16;
         String source = image(chunks, 7) + "?fail=always";
-        try (LazyRegion lazy = LazyRegion.mount("lazy-broken", layout(chunks),
-                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(2, Duration.ofMillis(1)))) {
+        try (LazyRegion lazy = LazyRegion.mount("lazy-broken-" + writeTracking, layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(2, Duration.ofMillis(1))
+                        .withWriteTracking(writeTracking))) {
             AtomicReference<Throwable> thrown = new AtomicReference<>();
             long[] value = {42};
             Thread reader = Thread.ofPlatform().start(() -> {
