@@ -550,8 +550,12 @@ public final class Node implements AutoCloseable {
                 } else if (copy.isOwner() && !r.owner().equals(me())) {
                     demote(copy, r);
                 } else if (copy.isOwner()) {
+                    MigrationProgress running = migrations.get(r.name());
                     if (r.migratingTo() == null) {
                         reconcile(copy, r, live);
+                    } else if (running == null || running.phase().compareTo(MigrationProgress.Phase.DONE) >= 0) {
+                        // A migration that ended without clearing its mark (the directory failed at that moment).
+                        directory.endMigration(r.name(), r.token(), r.migratingTo());
                     }
                 } else if (r.owner().equals(me())) {
                     promote(copy, r, live, armed.containsKey(r.name()));

@@ -69,7 +69,10 @@ public record NodeConfig(String name, String clusterName, String host, int hazel
                 flushTimeout, flushQuorum, maintenanceInterval, minClusterSize, pullers);
     }
 
-    /** A loopback node with a 2 ms push interval, a 10 s flush timeout that all replicas must meet, maintenance every second. */
+    /**
+     * A loopback node with a 2 ms push interval, a 10 s flush timeout that all replicas must meet, maintenance every
+     * second, no split-brain protection and 4 pullers on a migration's destination.
+     */
     public static NodeConfig loopback(String name, String clusterName, int hazelcastPort, List<String> members,
                                       byte[] secret) {
         return new NodeConfig(name, clusterName, "127.0.0.1", hazelcastPort, members, 0, secret,

@@ -20,11 +20,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code exit}; for migrations
  * {@code writeloop NAME WRITES_PER_S} (a {@link SequenceWriter} that runs while this node owns the region),
  * {@code stoploop NAME}, {@code expect NAME} (the region holds exactly the writes made), {@code resumed NAME},
- * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY [MIN_AVAILABILITY]]} (in the background), {@code migration NAME}
- * (waits for its result), {@code acquire NAME [MIN_AVAILABILITY]} (asks the owner to migrate the region here;
- * with 0, the default, a managed mount), {@code cancel NAME}, {@code progress NAME}, {@code availability NAME}. Each is
- * answered by one line, {@code ok ...} or {@code error ...}. The cluster secret comes from the environment variable {@code MEMSYNC_SECRET} (never the
- * command line, which other users can read).
+ * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY [MIN_AVAILABILITY]]} (in the background),
+ * {@code migration NAME} (waits for its result), {@code acquire NAME [MIN_AVAILABILITY]} (asks the owner to migrate
+ * the region here; with 0, the default, a managed mount), {@code cancel NAME}, {@code progress NAME},
+ * {@code availability NAME}. Each is answered by one line, {@code ok ...} or {@code error ...}. The cluster secret
+ * comes from the environment variable {@code MEMSYNC_SECRET} (never the command line, which other users can read).
  * <p>
  * Options: {@code --name= --cluster= --host= --port= --members=host:port,... --data-port= --sync-ms=
  * --flush-timeout-ms= --quorum=} (replicas a flush needs, -1: all) {@code --maintenance-ms= --min-cluster-size=

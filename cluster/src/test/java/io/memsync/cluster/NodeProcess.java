@@ -54,8 +54,8 @@ final class NodeProcess implements AutoCloseable {
         cmd.addAll(options);
         Path logs = Path.of("target", "node-logs");
         Files.createDirectories(logs);
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectError(ProcessBuilder.Redirect.appendTo(logs.resolve(name + "-" + ProcessHandle.current().pid() + ".log").toFile()));
+        Path log = logs.resolve(name + "-" + ProcessHandle.current().pid() + ".log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("MEMSYNC_SECRET", SECRET);
         process = pb.start();
         in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);

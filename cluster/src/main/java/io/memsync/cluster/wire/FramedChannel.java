@@ -146,7 +146,10 @@ final class FramedChannel implements AutoCloseable {
         }
     }
 
-    /** Writes the frame begun with {@link #begin} (flipped) and {@code payload} (may be null) in one gathering write. */
+    /**
+     * Writes the frame begun with {@link #begin} (flipped) and {@code payload} (may be null) in one gathering
+     * write.
+     */
     void writeFrame(ByteBuffer payload) throws IOException {
         gather[0] = out;
         gather[1] = payload;

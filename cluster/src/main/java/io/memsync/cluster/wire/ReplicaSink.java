@@ -342,18 +342,20 @@ public final class ReplicaSink implements ChunkSink {
                 return;
             }
             if (!filling || System.nanoTime() > deadline) {
-                throw new IOException("flush of region " + regionId + ": " + acks + " of " + Math.max(
-                        targets.size(), expected) + " replicas acknowledged epoch " + ending + " within " + ackTimeout.toMillis()
-                        + " ms, the quorum is " + needed + "; missing: " + missing);
+                throw new IOException("flush of region " + regionId + ": " + acks + " of "
+                        + Math.max(targets.size(), expected) + " replicas acknowledged epoch " + ending + " within "
+                        + ackTimeout.toMillis() + " ms, the quorum is " + needed + "; missing: " + missing);
             }
             awaitFillProgress(targets, ending, deadline);
         }
     }
 
+    /** Waits until a replica that was being filled when {@code ending} ended has its fill sent, or broke. */
     private static void awaitFillProgress(List<Replica> targets, long ending, long deadline) {
         while (System.nanoTime() < deadline) {
             for (Replica r : targets) {
-                if ((r.completeFrom != Long.MAX_VALUE && r.completeFrom > ending) || r.link.failure() != null) {
+                long from = r.completeFrom;
+                if (!r.learner && from > ending && (from != Long.MAX_VALUE || r.link.failure() != null)) {
                     return;
                 }
             }

@@ -48,23 +48,28 @@ public record PagerConfig(String source, int pullers, int faultFetchers, int rea
     }
 
     public PagerConfig withPullers(int n) {
-        return new PagerConfig(source, n, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby, writeTracking);
+        return new PagerConfig(source, n, faultFetchers, readAhead, retries, retryBackoff, closeTimeout,
+                standby, writeTracking);
     }
 
     public PagerConfig withReadAhead(int n) {
-        return new PagerConfig(source, pullers, faultFetchers, n, retries, retryBackoff, closeTimeout, standby, writeTracking);
+        return new PagerConfig(source, pullers, faultFetchers, n, retries, retryBackoff, closeTimeout,
+                standby, writeTracking);
     }
 
     public PagerConfig withRetries(int n, Duration backoff) {
-        return new PagerConfig(source, pullers, faultFetchers, readAhead, n, backoff, closeTimeout, standby, writeTracking);
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, n, backoff, closeTimeout,
+                standby, writeTracking);
     }
 
     public PagerConfig withCloseTimeout(Duration timeout) {
-        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, timeout, standby, writeTracking);
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, timeout,
+                standby, writeTracking);
     }
 
     public PagerConfig withStandby(boolean on) {
-        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, on, writeTracking);
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, on,
+                writeTracking);
     }
 
     public PagerConfig withWriteTracking(boolean on) {
