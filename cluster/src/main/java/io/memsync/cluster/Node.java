@@ -170,6 +170,22 @@ public final class Node implements AutoCloseable {
         return directory;
     }
 
+    /**
+     * Waits until every Hazelcast partition has its backups in place (true), or {@code timeout} passes (false).
+     * Until then a member that dies can take directory entries with it: a cluster just formed is still moving
+     * partitions to its newer members.
+     */
+    public boolean awaitClusterSafe(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!hazelcast.getPartitionService().isClusterSafe()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            LockSupport.parkNanos(20_000_000);
+        }
+        return true;
+    }
+
     public int clusterSize() {
         return hazelcast.getCluster().getMembers().size();
     }
@@ -204,6 +220,10 @@ public final class Node implements AutoCloseable {
         if (replicaCount < 0 || replicaCount > others.size()) {
             throw new IllegalArgumentException("region " + name + " wants " + replicaCount + " replicas but only "
                     + others.size() + " other members are up");
+        }
+        if (!awaitClusterSafe(Duration.ofSeconds(30))) {
+            LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": creating region " + name + " while "
+                    + "Hazelcast partitions are still migrating: a member dying now could lose its directory entry");
         }
         int id = nextRegionId();
         List<String> replicas = new ArrayList<>();

@@ -17,7 +17,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * A node as a process, driven by one command per line on stdin (for tests, benchmarks and the demo):
  * {@code create NAME BYTES CHUNK REPLICAS}, {@code write NAME SEED COUNT [FROM TO]}, {@code flush NAME},
  * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code has NAME}, {@code mount NAME PULLERS},
- * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code exit}; for migrations
+ * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code safe [SECONDS]} (waits
+ * until Hazelcast's partitions have their backups), {@code exit}; for migrations
  * {@code writeloop NAME WRITES_PER_S} (a {@link SequenceWriter} that runs while this node owns the region),
  * {@code stoploop NAME}, {@code expect NAME} (the region holds exactly the writes made), {@code resumed NAME},
  * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY [MIN_AVAILABILITY]]} (in the background),
@@ -102,6 +103,8 @@ public final class NodeMain {
                             }
                         }
                         case "members" -> say("ok members " + node.clusterSize());
+                        case "safe" -> say(node.awaitClusterSafe(Duration.ofSeconds(Long.parseLong(w.length > 1 ? w[1]
+                                : "60"))) ? "ok safe" : "error the cluster's partitions are still migrating");
                         case "has" -> say("ok has " + (node.region(w[1]) != null ? "yes" : "no"));
                         case "mount" -> {
                             node.mount(w[1], Integer.parseInt(w[2]), false);
