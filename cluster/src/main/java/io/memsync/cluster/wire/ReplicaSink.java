@@ -338,7 +338,9 @@ public final class ReplicaSink implements ChunkSink {
                             ? " (" + r.link.failure().getMessage() + ")" : complete ? " (no answer)" : "");
                 }
             }
-            if (acks >= needed) {
+            // The replica set may have shrunk meanwhile (the owner dropped a replica, closing its link): the
+            // quorum is that of the set now.
+            if (acks >= needed || acks >= needed()) {
                 return;
             }
             if (!filling || System.nanoTime() > deadline) {
