@@ -669,6 +669,7 @@ public final class Node implements AutoCloseable {
             local.put(record.name(), owner);
             syncer.start();
             gained(owner);
+            forgetPaging(record.name());
             LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns region " + record.name()
                     + " with token " + token + " now" + (handedOver ? ", handed over by a migration" : ""));
         } catch (RuntimeException e) {
@@ -727,11 +728,7 @@ public final class Node implements AutoCloseable {
         if (tracker != null) {
             tracker.close();
             closeLinks(learnerLinks.remove(name));
-            try {
-                paging.delete(name + "@" + me());
-            } catch (RuntimeException ignored) {
-                // Best effort: it is only read during a migration to this node.
-            }
+            forgetPaging(name);
         }
     }
 
@@ -1046,6 +1043,7 @@ public final class Node implements AutoCloseable {
         local.put(r.name(), owner);
         syncer.start();
         gained(owner);
+        forgetPaging(r.name());
         LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns migrated region " + r.name()
                 + " with token " + token + " now, " + String.format("%.1f", lazy.availability() * 100)
                 + " % paged in; took over in " + (System.nanoTime() - begin) / 1000 + " us (links "
@@ -1058,7 +1056,10 @@ public final class Node implements AutoCloseable {
         return Map.of("MEMSYNC_SECRET", new String(config.secret(), java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    /** Publishes how much of {@code lazy} is paged in, every 20 ms, until all of it is or it is closed. */
+    /**
+     * Publishes how much of {@code lazy} is paged in, every 20 ms, until all of it is (the last value stays for the
+     * source to read; {@link #forgetPaging} removes it) or the copy is closed.
+     */
     private void reportPaging(String key, LazyRegion lazy) {
         try {
             double share = 0;
@@ -1069,12 +1070,14 @@ public final class Node implements AutoCloseable {
             }
         } catch (RuntimeException closed) {
             // The copy was closed or the node is shutting down: nothing left to report.
-        } finally {
-            try {
-                paging.delete(key);
-            } catch (RuntimeException ignored) {
-                // Best effort.
-            }
+        }
+    }
+
+    private void forgetPaging(String name) {
+        try {
+            paging.delete(name + "@" + me());
+        } catch (RuntimeException ignored) {
+            // Best effort: it is only read while a migration to this node runs.
         }
     }
 
@@ -1092,6 +1095,7 @@ public final class Node implements AutoCloseable {
         local.remove(copy.name());
         data.stopServing(copy.served());
         closeLinks(learnerLinks.remove(copy.name()));
+        forgetPaging(copy.name());
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": dropped its copy of region " + copy.name()
                 + ": " + why);
         copy.close();
