@@ -214,20 +214,30 @@ public final class PeerLink implements AutoCloseable {
 
     /** Pushes chunk {@code index} of region {@code region}; its bytes are {@code payload}'s remaining ones. */
     public void sendChunk(int region, long token, long epoch, int index, ByteBuffer payload) throws IOException {
-        send(() -> {
+        beginWrite();
+        try {
             channel.begin(Protocol.CHUNK, Protocol.CHUNK_FIELDS + payload.remaining()).putInt(region)
                     .putLong(token).putLong(epoch).putInt(index).flip();
             channel.writeFrame(payload);
-        });
+        } catch (IOException e) {
+            throw writeFailed(e);
+        } finally {
+            endWrite();
+        }
     }
 
     /** Marks the end of {@code epoch}: the peer acknowledges it once it applied every chunk sent before. */
     public void sendEpochEnd(int region, long token, long epoch) throws IOException {
-        send(() -> {
+        beginWrite();
+        try {
             channel.begin(Protocol.EPOCH_END, Protocol.EPOCH_END_FIELDS).putInt(region).putLong(token)
                     .putLong(epoch).flip();
             channel.writeFrame(null);
-        });
+        } catch (IOException e) {
+            throw writeFailed(e);
+        } finally {
+            endWrite();
+        }
     }
 
     /** The highest epoch of {@code region} the peer acknowledged. */
@@ -348,55 +358,49 @@ public final class PeerLink implements AutoCloseable {
     }
 
     private void sendRequest(long id, int region, int index) throws IOException {
-        IOException f = failure;
-        if (f != null) {
-            throw new IOException("link to " + peer + " is closed: " + f.getMessage(), f);
-        }
-        writeLock.lock();
+        beginWrite();
         try {
-            if (delayNanos > 0) {
-                LockSupport.parkNanos(delayNanos);
-            }
-            writingSince = System.nanoTime() | 1;
             channel.begin(Protocol.REQUEST, Protocol.REQUEST_FIELDS).putLong(id).putInt(region).putInt(index).flip();
             channel.writeFrame(null);
         } catch (IOException e) {
-            IOException cause = failure != null ? failure : e;
-            fail(cause);
-            throw cause == e ? e : new IOException(cause.getMessage(), cause);
+            throw writeFailed(e);
         } finally {
-            writingSince = 0;
-            writeLock.unlock();
+            endWrite();
         }
     }
 
-    private interface Write {
-        void run() throws IOException;
-    }
-
-    private void send(Write write) throws IOException {
+    /**
+     * Takes the link for one frame: fails at once if it is closed, waits the injected delay, and starts the clock
+     * the watchdog reads. Pair with {@link #endWrite()} in a finally block. No lambda: this runs for every chunk.
+     */
+    private void beginWrite() throws IOException {
         IOException f = failure;
         if (f != null) {
             throw new IOException("link to " + peer + " is closed: " + f.getMessage(), f);
         }
         writeLock.lock();
-        try {
-            if (delayNanos > 0) {
+        if (delayNanos > 0) {
+            try {
                 TimeUnit.NANOSECONDS.sleep(delayNanos);
+            } catch (InterruptedException e) {
+                writeLock.unlock();
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while sending to " + peer);
             }
-            writingSince = System.nanoTime() | 1;
-            write.run();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while sending to " + peer);
-        } catch (IOException e) {
-            IOException cause = failure != null ? failure : e;
-            fail(cause);
-            throw cause == e ? e : new IOException(cause.getMessage(), cause);
-        } finally {
-            writingSince = 0;
-            writeLock.unlock();
         }
+        writingSince = System.nanoTime() | 1;
+    }
+
+    private void endWrite() {
+        writingSince = 0;
+        writeLock.unlock();
+    }
+
+    /** A write failed: the link is closed with the first cause (the watchdog's, if it cut the write short). */
+    private IOException writeFailed(IOException e) {
+        IOException cause = failure != null ? failure : e;
+        fail(cause);
+        return cause == e ? e : new IOException(cause.getMessage(), cause);
     }
 
     private void readLoop() {
