@@ -34,8 +34,7 @@ public final class ReplicaSink implements ChunkSink {
     private volatile int expected = -1;
     private volatile long epoch;
     private MemorySegment windowed;
-    private ByteBuffer[] windows;
-    private int chunksPerWindow;
+    private ChunkWindows windows;
 
     /** A replica pushed to: who it is, its link, and from which epoch on its acknowledgements prove a full copy. */
     public static final class Replica {
@@ -206,19 +205,12 @@ public final class ReplicaSink implements ChunkSink {
         if (memory.byteSize() != layout.regionSize()) {
             throw new IllegalArgumentException("memory of " + memory.byteSize() + " bytes does not match " + layout);
         }
-        long span = Math.max(layout.chunkSize(), 1L << 30);
-        int perWindow = (int) (span / layout.chunkSize());
-        ByteBuffer window = null;
+        // Views of its own: the syncer's thread uses the sink's windows meanwhile.
+        ChunkWindows chunks = new ChunkWindows(memory, layout.chunkSize());
         long t = token.getAsLong();
         for (int i = 0; i < layout.chunkCount(); i++) {
-            if (i % perWindow == 0) {
-                long start = (long) i * layout.chunkSize();
-                window = memory.asSlice(start, Math.min(span, memory.byteSize() - start)).asByteBuffer();
-            }
-            int position = (i % perWindow) * layout.chunkSize();
-            window.limit(position + layout.chunkSize()).position(position);
             // The epoch number only labels the frame: completeness is decided by the epoch end below.
-            replica.link.sendChunk(regionId, t, epoch + 1, i, window);
+            replica.link.sendChunk(regionId, t, epoch + 1, i, chunks.chunk(i));
         }
         // Every chunk of the fill precedes, on the link, the end of any epoch after the one in progress now.
         replica.completeFrom = epoch + 1;
@@ -280,21 +272,10 @@ public final class ReplicaSink implements ChunkSink {
     /** A buffer over {@code source[offset, offset + chunkSize)}, from views built once per source segment. */
     private ByteBuffer window(MemorySegment source, long offset) {
         if (source != windowed) {
-            long span = Math.max(layout.chunkSize(), 1L << 30);
-            int count = (int) ((source.byteSize() + span - 1) / span);
-            windows = new ByteBuffer[count];
-            for (int w = 0; w < count; w++) {
-                long start = w * span;
-                windows[w] = source.asSlice(start, Math.min(span, source.byteSize() - start)).asByteBuffer();
-            }
-            chunksPerWindow = (int) (span / layout.chunkSize());
+            windows = new ChunkWindows(source, layout.chunkSize());
             windowed = source;
         }
-        long span = (long) chunksPerWindow * layout.chunkSize();
-        ByteBuffer w = windows[(int) (offset / span)];
-        int position = (int) (offset % span);
-        w.limit(position + layout.chunkSize()).position(position);
-        return w;
+        return windows.chunk((int) (offset / layout.chunkSize()));
     }
 
     /**

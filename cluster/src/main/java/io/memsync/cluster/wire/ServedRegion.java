@@ -26,8 +26,7 @@ public final class ServedRegion {
     private long pusher;
     private final AtomicLong appliedEpoch = new AtomicLong();
     private final AtomicLong chunksApplied = new AtomicLong();
-    private final ByteBuffer[] windows;
-    private final int chunksPerWindow;
+    private final ChunkWindows windows;
 
     /**
      * @param memory  the region's writable mapping (a replica writes received chunks into it)
@@ -54,14 +53,7 @@ public final class ServedRegion {
         this.layout = layout;
         this.replica = replica;
         this.token = new AtomicLong(token);
-        long window = Math.max(layout.chunkSize(), 1L << 30);
-        this.chunksPerWindow = (int) (window / layout.chunkSize());
-        int count = (int) ((layout.regionSize() + window - 1) / window);
-        this.windows = new ByteBuffer[count];
-        for (int w = 0; w < count; w++) {
-            long offset = w * window;
-            windows[w] = applyMemory.asSlice(offset, Math.min(window, layout.regionSize() - offset)).asByteBuffer();
-        }
+        this.windows = new ChunkWindows(applyMemory, layout.chunkSize());
     }
 
     public int id() {
@@ -156,9 +148,6 @@ public final class ServedRegion {
      * shared, so a caller holds {@code this} while using it.
      */
     ByteBuffer chunkBuffer(int index) {
-        ByteBuffer w = windows[index / chunksPerWindow];
-        int position = (index % chunksPerWindow) * layout.chunkSize();
-        w.limit(position + layout.chunkSize()).position(position);
-        return w;
+        return windows.chunk(index);
     }
 }
