@@ -121,14 +121,18 @@ public final class ClusterRegion implements AutoCloseable {
      * CRC32C intrinsic, which it does not.
      */
     public long checksum() {
+        return crc32c(region.readOnlyView());
+    }
+
+    /** CRC32C of {@code memory}, copied out a MiB at a time first (see {@link #checksum()} for why). */
+    static long crc32c(MemorySegment memory) {
         CRC32C crc = new CRC32C();
-        MemorySegment m = region.readOnlyView();
         long step = 1 << 20;
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment buffer = scratch.allocate(step, 4096);
-            for (long o = 0; o < m.byteSize(); o += step) {
-                long n = Math.min(step, m.byteSize() - o);
-                MemorySegment.copy(m, o, buffer, 0, n);
+            for (long o = 0; o < memory.byteSize(); o += step) {
+                long n = Math.min(step, memory.byteSize() - o);
+                MemorySegment.copy(memory, o, buffer, 0, n);
                 crc.update(buffer.asSlice(0, n).asByteBuffer());
             }
         }

@@ -67,7 +67,6 @@ public final class Node implements AutoCloseable {
     private final IMap<String, Double> paging;
     private final Map<String, ClusterRegion> local = new ConcurrentHashMap<>();
     private final Map<String, LazyRegion> mounts = new ConcurrentHashMap<>();
-    private final Map<String, ReplicaSink> owners = new ConcurrentHashMap<>();
     private final Map<String, WriterControl> writerControls = new ConcurrentHashMap<>();
     private final List<OwnershipListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, MigrationProgress> migrations = new ConcurrentHashMap<>();
@@ -271,7 +270,7 @@ public final class Node implements AutoCloseable {
     /** The owner's copy; after each flush it records in the directory what each complete replica acknowledged. */
     private ClusterRegion ownerCopy(String name, Region region, LazyRegion lazy, ServedRegion served, Syncer syncer,
                                     ReplicaSink sink) {
-        ClusterRegion copy = ClusterRegion.owner(name, region, lazy, served, syncer, sink, () -> {
+        return ClusterRegion.owner(name, region, lazy, served, syncer, sink, () -> {
             for (ReplicaSink.Replica r : sink.replicas()) {
                 long epoch = sink.completeEpoch(r);
                 if (epoch >= 0) {
@@ -279,8 +278,6 @@ public final class Node implements AutoCloseable {
                 }
             }
         });
-        owners.put(name, sink);
-        return copy;
     }
 
     /**
@@ -468,7 +465,6 @@ public final class Node implements AutoCloseable {
         if (local.get(r.name()) != owner) {
             return;
         }
-        owners.remove(r.name());
         try {
             owner.stopPushing();
         } catch (RuntimeException e) {
@@ -647,9 +643,7 @@ public final class Node implements AutoCloseable {
             Map<String, PeerLink> ready = learnerLinks.remove(record.name());
             for (String member : replicas) {
                 try {
-                    PeerLink link = ready == null ? null : ready.remove(member);
-                    sink.add(member, link != null && link.failure() == null ? link
-                            : link(member, layout.chunkSize()), !handedOver);
+                    sink.add(member, readyLink(ready, member, layout.chunkSize()), !handedOver);
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": cannot reach replica " + member
                             + " of " + record.name() + " yet (retried): " + e.getMessage());
@@ -673,7 +667,6 @@ public final class Node implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns region " + record.name()
                     + " with token " + token + " now" + (handedOver ? ", handed over by a migration" : ""));
         } catch (RuntimeException e) {
-            owners.remove(record.name());
             local.put(record.name(), replica);
             data.serve(replica.served());
             if (tracker != null) {
@@ -705,19 +698,8 @@ public final class Node implements AutoCloseable {
         data.serve(served);
         local.put(r.name(), ClusterRegion.replica(r.name(), region, null, served));
         armed.put(r.name(), region.startTracking(TrackerKind.AUTO));
-        Map<String, PeerLink> links = new ConcurrentHashMap<>();
-        for (String member : concat(r.owner(), r.replicas())) {
-            if (!member.equals(me())) {
-                try {
-                    links.put(member, link(member, r.chunkSize()));
-                } catch (IOException e) {
-                    LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": no link to " + member + " yet: "
-                            + e.getMessage());
-                }
-            }
-        }
-        closeLinks(learnerLinks.put(r.name(), links));
-        paging.set(r.name() + "@" + me(), 1.0);
+        closeLinks(learnerLinks.put(r.name(), openLinks(r)));
+        paging.set(pagingKey(r.name(), me()), 1.0);
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": its replica of " + r.name()
                 + " is ready to take the region over from " + r.owner());
     }
@@ -907,7 +889,7 @@ public final class Node implements AutoCloseable {
 
     /** The share of region {@code name} that {@code destination} reported paged in. */
     private double paged(String name, String destination) {
-        Double share = paging.get(name + "@" + destination);
+        Double share = paging.get(pagingKey(name, destination));
         return share == null ? 0 : share;
     }
 
@@ -966,27 +948,12 @@ public final class Node implements AutoCloseable {
      * if the owner fails), serves it as a replica fed by the owner's stream, and tells the owner it is ready.
      */
     private void prepareLearner(RegionRecord r) throws IOException {
-        StringBuilder peers = new StringBuilder();
-        for (String member : concat(r.owner(), r.replicas())) {
-            String endpoint = endpoints.get(member);
-            if (endpoint != null) {
-                peers.append(peers.isEmpty() ? "" : ",").append(endpoint);
-            }
-        }
+        String source = networkSource(r) + "?order=failover";
         LazyRegion lazy = LazyRegion.mount("learner-" + r.name(), new ChunkLayout(r.size(), r.chunkSize()),
-                PagerConfig.of("tcp:" + r.id() + "@" + peers + "?order=failover").withPullers(config.migrationPullers())
-                        .withStandby(false).withWriteTracking(true), pagerEnvironment());
+                PagerConfig.of(source).withPullers(config.migrationPullers()).withStandby(false)
+                        .withWriteTracking(true), pagerEnvironment());
         // Connected now, so that the handover does not wait for handshakes.
-        Map<String, PeerLink> links = new ConcurrentHashMap<>();
-        for (String member : concat(r.owner(), r.replicas())) {
-            try {
-                links.put(member, link(member, r.chunkSize()));
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": no link to " + member + " yet: "
-                        + e.getMessage());
-            }
-        }
-        closeLinks(learnerLinks.put(r.name(), links));
+        closeLinks(learnerLinks.put(r.name(), openLinks(r)));
         // Tracking from now on costs nothing (nothing writes through this mapping before the handover) and spares
         // the handover the tracker's set-up.
         lazy.startTracking();
@@ -1000,10 +967,10 @@ public final class Node implements AutoCloseable {
             local.put(r.name(), ClusterRegion.learner(r.name(), lazy, served));
         }
         directory.ack(r.name(), me(), 0);
-        String key = r.name() + "@" + me();
+        String key = pagingKey(r.name(), me());
         Thread.ofVirtual().name("memsync-paging-" + r.name()).start(() -> reportPaging(key, lazy));
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": ready to take region " + r.name()
-                + " over from " + r.owner() + " (paging it in from " + peers + ")");
+                + " over from " + r.owner() + " (paging it in through " + source + ")");
     }
 
     /**
@@ -1024,9 +991,7 @@ public final class Node implements AutoCloseable {
         Map<String, PeerLink> ready = learnerLinks.remove(r.name());
         for (String member : r.replicas()) {
             try {
-                PeerLink link = ready == null ? null : ready.remove(member);
-                sink.add(member, link != null && link.failure() == null ? link : link(member, layout.chunkSize()),
-                        false);
+                sink.add(member, readyLink(ready, member, layout.chunkSize()), false);
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": cannot reach replica " + member
                         + " of " + r.name() + " yet (retried, with a refill): " + e.getMessage());
@@ -1075,10 +1040,55 @@ public final class Node implements AutoCloseable {
 
     private void forgetPaging(String name) {
         try {
-            paging.delete(name + "@" + me());
+            paging.delete(pagingKey(name, me()));
         } catch (RuntimeException ignored) {
             // Best effort: it is only read while a migration to this node runs.
         }
+    }
+
+    /**
+     * Links to the region's owner and replicas (not this node), opened ahead of a handover; a member that cannot be
+     * reached now is left out (the handover connects it then).
+     */
+    private Map<String, PeerLink> openLinks(RegionRecord r) {
+        Map<String, PeerLink> links = new ConcurrentHashMap<>();
+        for (String member : concat(r.owner(), r.replicas())) {
+            if (!member.equals(me())) {
+                try {
+                    links.put(member, link(member, r.chunkSize()));
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": no link to " + member + " yet: "
+                            + e.getMessage());
+                }
+            }
+        }
+        return links;
+    }
+
+    /** The link to {@code member} opened ahead in {@code ready} if it still works, else a new one. */
+    private PeerLink readyLink(Map<String, PeerLink> ready, String member, int chunkSize) throws IOException {
+        PeerLink link = ready == null ? null : ready.remove(member);
+        return link != null && link.failure() == null ? link : link(member, chunkSize);
+    }
+
+    /** The pager source that pulls region {@code r} over the data plane from its owner and replicas. */
+    private String networkSource(RegionRecord r) throws IOException {
+        StringBuilder peers = new StringBuilder();
+        for (String member : concat(r.owner(), r.replicas())) {
+            String endpoint = endpoints.get(member);
+            if (endpoint != null) {
+                peers.append(peers.isEmpty() ? "" : ",").append(endpoint);
+            }
+        }
+        if (peers.isEmpty()) {
+            throw new IOException("no member serving region " + r.name() + " has a data endpoint");
+        }
+        return "tcp:" + r.id() + "@" + peers;
+    }
+
+    /** The key under which {@code member} reports how much of region {@code name} it has paged in. */
+    private static String pagingKey(String name, String member) {
+        return name + "@" + member;
     }
 
     private static void closeLinks(Map<String, PeerLink> links) {
@@ -1110,19 +1120,8 @@ public final class Node implements AutoCloseable {
         if (r == null) {
             throw new IllegalArgumentException("no region " + name + " in the cluster");
         }
-        StringBuilder peers = new StringBuilder();
-        for (String member : concat(r.owner(), r.replicas())) {
-            String endpoint = endpoints.get(member);
-            if (endpoint != null) {
-                peers.append(peers.isEmpty() ? "" : ",").append(endpoint);
-            }
-        }
-        if (peers.isEmpty()) {
-            throw new IOException("no member serving region " + name + " has a data endpoint");
-        }
         LazyRegion mounted = LazyRegion.mount("mount-" + name, new ChunkLayout(r.size(), r.chunkSize()),
-                PagerConfig.of("tcp:" + r.id() + "@" + peers).withPullers(pullers).withStandby(standby),
-                pagerEnvironment());
+                PagerConfig.of(networkSource(r)).withPullers(pullers).withStandby(standby), pagerEnvironment());
         LazyRegion previous = mounts.put(name, mounted);
         if (previous != null) {
             previous.close();

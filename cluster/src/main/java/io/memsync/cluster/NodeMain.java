@@ -97,7 +97,7 @@ public final class NodeMain {
                             if (r == null) {
                                 say("error no copy of region " + w[1] + " here");
                             } else {
-                                String sum = w.length > 2 ? Long.toHexString(crc(area(r, w, 2)))
+                                String sum = w.length > 2 ? Long.toHexString(ClusterRegion.crc32c(area(r, w, 2)))
                                         : Long.toHexString(r.checksum());
                                 say("ok checksum " + sum + " epoch " + r.appliedEpoch());
                             }
@@ -118,7 +118,7 @@ public final class NodeMain {
                                 long chunk = mounted.layout().chunkSize();
                                 MemorySegment m = mounted.segment().asSlice(Long.parseLong(w[2]) * chunk,
                                         (Long.parseLong(w[3]) - Long.parseLong(w[2])) * chunk);
-                                say("ok mountsum " + Long.toHexString(crc(m)) + " present "
+                                say("ok mountsum " + Long.toHexString(ClusterRegion.crc32c(m)) + " present "
                                         + mounted.status().presentChunks());
                             }
                         }
@@ -249,21 +249,6 @@ public final class NodeMain {
         long from = Long.parseLong(w[at]) * chunk;
         long to = Long.parseLong(w[at + 1]) * chunk;
         return m.asSlice(from, to - from);
-    }
-
-    /** CRC32C of {@code m}, copied out first (see {@link ClusterRegion#checksum()} for why). */
-    private static long crc(MemorySegment m) {
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        long step = 1 << 20;
-        try (java.lang.foreign.Arena scratch = java.lang.foreign.Arena.ofConfined()) {
-            MemorySegment buffer = scratch.allocate(step, 4096);
-            for (long o = 0; o < m.byteSize(); o += step) {
-                long n = Math.min(step, m.byteSize() - o);
-                MemorySegment.copy(m, o, buffer, 0, n);
-                crc.update(buffer.asSlice(0, n).asByteBuffer());
-            }
-        }
-        return crc.getValue();
     }
 
     private static ClusterRegion require(Node node, String name) {
