@@ -3,7 +3,6 @@ package io.memsync.cluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,42 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class ClusterProcessesTest {
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     /** Starts {@code count} nodes (added to {@code nodes} as they start) and waits until each sees all. */
     private static void startCluster(List<NodeProcess> nodes, String prefix, int count) throws Exception {
-        startCluster(nodes, prefix, count, List.of());
-    }
-
-    private static void startCluster(List<NodeProcess> nodes, String prefix, int count, List<String> options)
-            throws Exception {
-        List<Integer> ports = new ArrayList<>();
-        List<String> members = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            ports.add(freePort());
-            members.add("127.0.0.1:" + ports.get(i));
-        }
-        for (int i = 0; i < count; i++) {
-            nodes.add(new NodeProcess(prefix + i, List.of(), "127.0.0.1", ports.get(i), members, options));
-        }
-        for (NodeProcess n : nodes) {
-            n.await("ready", 90);
-        }
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        for (NodeProcess n : nodes) {
-            while (!n.call("members", 10).equals("ok members " + count)) {
-                assertTrue(System.nanoTime() < deadline, n.name + " never saw " + count + " members");
-                Thread.sleep(100);
-            }
-        }
-        // Partitions still migrating to the newer members would die with a member the test kills or pauses.
-        for (NodeProcess n : nodes) {
-            n.call("safe 60", 70);
-        }
+        NodeProcess.startCluster(nodes, prefix, count, List.of());
     }
 
     @Test
@@ -203,23 +169,11 @@ class ClusterProcessesTest {
         }
     }
 
-    /** Polls {@code node} with {@code command} until its answer contains {@code expected}, within 60 s. */
-    private static String awaitAnswer(NodeProcess node, String command, String expected, String what)
-            throws Exception {
-        long until = System.nanoTime() + 60_000_000_000L;
-        String answer;
-        while (!(answer = node.ask(command, 30)).contains(expected)) {
-            assertTrue(System.nanoTime() < until, what + " within 60 s; last answer: " + answer);
-            Thread.sleep(200);
-        }
-        return answer;
-    }
-
     @Test
     void aPausedReplicaDoesNotStallTheOwnerAndIsRefilledWhenItResumes() throws Exception {
         List<NodeProcess> nodes = new ArrayList<>();
         try {
-            startCluster(nodes, "p", 3, List.of("--quorum=1", "--flush-timeout-ms=1000", "--maintenance-ms=300"));
+            NodeProcess.startCluster(nodes, "p", 3, List.of("--quorum=1", "--flush-timeout-ms=1000", "--maintenance-ms=300"));
             NodeProcess owner = nodes.get(0);
             NodeProcess paused = nodes.get(1);
             NodeProcess steady = nodes.get(2);
@@ -248,7 +202,7 @@ class ClusterProcessesTest {
             owner.call("write paused 4 2000", 30);
             owner.call("flush paused", 30);
             String sum = owner.call("checksum paused", 30).split(" ")[2];
-            awaitAnswer(paused, "checksum paused", "checksum " + sum + " ", "the resumed replica is refilled");
+            paused.awaitAnswer("checksum paused", "checksum " + sum + " ", "the resumed replica is refilled");
         } finally {
             for (NodeProcess n : nodes) {
                 n.signal("CONT");
@@ -261,7 +215,7 @@ class ClusterProcessesTest {
     void aPausedOwnerIsFencedOutAndComesBackAsAReplica() throws Exception {
         List<NodeProcess> nodes = new ArrayList<>();
         try {
-            startCluster(nodes, "o", 3, List.of("--min-cluster-size=2", "--maintenance-ms=300"));
+            NodeProcess.startCluster(nodes, "o", 3, List.of("--min-cluster-size=2", "--maintenance-ms=300"));
             NodeProcess old = nodes.get(0);
             old.call("create fenced " + (16 << 20) + " 65536 2", 60);
             old.call("write fenced 1 20000", 30);
@@ -296,8 +250,8 @@ class ClusterProcessesTest {
                     "nothing the deposed owner wrote reached the new owner");
 
             // It rejoins the cluster, learns of the new owner, and is placed and filled as a replica again.
-            awaitAnswer(old, "role fenced", "role replica token 2", "the old owner demoted itself");
-            awaitAnswer(old, "checksum fenced", "checksum " + sum + " ", "the old owner refilled as a replica");
+            old.awaitAnswer("role fenced", "role replica token 2", "the old owner demoted itself");
+            old.awaitAnswer("checksum fenced", "checksum " + sum + " ", "the old owner refilled as a replica");
         } finally {
             for (NodeProcess n : nodes) {
                 n.signal("CONT");

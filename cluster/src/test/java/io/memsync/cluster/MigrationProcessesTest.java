@@ -3,7 +3,6 @@ package io.memsync.cluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,33 +20,7 @@ class MigrationProcessesTest {
     /** Three nodes; returns their member ids in order. */
     private static List<String> startCluster(List<NodeProcess> nodes, String prefix, List<String> options)
             throws Exception {
-        List<Integer> ports = new ArrayList<>();
-        List<String> members = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                ports.add(s.getLocalPort());
-            }
-            members.add("127.0.0.1:" + ports.get(i));
-        }
-        for (int i = 0; i < 3; i++) {
-            nodes.add(new NodeProcess(prefix + i, List.of(), "127.0.0.1", ports.get(i), members, options));
-        }
-        List<String> ids = new ArrayList<>();
-        for (NodeProcess n : nodes) {
-            ids.add(n.awaitReady(90));
-        }
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        for (NodeProcess n : nodes) {
-            while (!n.call("members", 10).equals("ok members 3")) {
-                assertTrue(System.nanoTime() < deadline, n.name + " never saw 3 members");
-                Thread.sleep(100);
-            }
-        }
-        // Partitions still migrating to the newer members would die with a member the test kills or pauses.
-        for (NodeProcess n : nodes) {
-            n.call("safe 60", 70);
-        }
-        return ids;
+        return NodeProcess.startCluster(nodes, prefix, 3, options);
     }
 
     /** The owner (node 0) creates the region with one replica; returns {replica index, spare index}. */
@@ -65,16 +38,6 @@ class MigrationProcessesTest {
 
     private static String sum(NodeProcess n, String region) throws Exception {
         return n.call("checksum " + region, 60).split(" ")[2];
-    }
-
-    private static void awaitAnswer(NodeProcess node, String command, String expected, String what)
-            throws Exception {
-        long until = System.nanoTime() + 60_000_000_000L;
-        String answer;
-        while (!(answer = node.ask(command, 30)).contains(expected)) {
-            assertTrue(System.nanoTime() < until, what + " within 60 s; last answer: " + answer);
-            Thread.sleep(100);
-        }
     }
 
     @Test
@@ -95,7 +58,7 @@ class MigrationProcessesTest {
             String result = source.call("migration moving", 120);
             System.out.println("migration under 12000 writes/s: " + result);
             assertTrue(result.startsWith("ok migrated pause-us "), result);
-            awaitAnswer(destination, "availability moving", "role owner token 2", "the destination owns the region");
+            destination.awaitAnswer("availability moving", "role owner token 2", "the destination owns the region");
             Thread.sleep(500);
             String resumed = destination.call("resumed moving", 10);
             long pausedAt = Long.parseLong(result.split(" ")[5]);
@@ -133,7 +96,7 @@ class MigrationProcessesTest {
             source.call("migrate promoted " + ids.get(roles[0]), 10);
             String result = source.call("migration promoted", 120);
             System.out.println("migration to the replica under 3000 writes/s: " + result);
-            awaitAnswer(replica, "availability promoted", "role owner token 2", "the replica owns the region");
+            replica.awaitAnswer("availability promoted", "role owner token 2", "the replica owns the region");
             Thread.sleep(300);
             long writes = Long.parseLong(replica.call("stoploop promoted", 30).split(" ")[2]);
             String expect = replica.call("expect promoted", 60);
@@ -166,7 +129,7 @@ class MigrationProcessesTest {
             assertTrue(acquired.startsWith("ok acquired pause-us "), acquired);
             source.process().destroyForcibly().waitFor();
 
-            awaitAnswer(destination, "availability orphan", "role owner", "the destination owns the region");
+            destination.awaitAnswer("availability orphan", "role owner", "the destination owns the region");
             String availability = destination.call("availability orphan", 10);
             double present = Double.parseDouble(availability.split(" ")[2]);
             assertTrue(present < 0.9, "post-copy was still under way when the source died: " + availability);
@@ -178,7 +141,7 @@ class MigrationProcessesTest {
             assertTrue(expect.startsWith("ok expect " + writes + " writes"), expect);
             // The dead source is still in the replica set until the cluster notices it left (5 s): until then a
             // flush with a quorum of all replicas fails, naming it.
-            awaitAnswer(destination, "flush orphan", "ok flushed", "a flush once the dead source left the set");
+            destination.awaitAnswer("flush orphan", "ok flushed", "a flush once the dead source left the set");
             assertEquals(sum(destination, "orphan"), sum(replica, "orphan"), "the replica follows the new owner");
         } finally {
             closeAll(nodes);
@@ -219,8 +182,8 @@ class MigrationProcessesTest {
             source.call("writeloop stays 2000", 10);
             // Rounds that never end by themselves: only the cancel stops this migration.
             source.call("migrate stays " + ids.get(roles[1]) + " 1000000000 1000000000 0", 10);
-            awaitAnswer(source, "progress stays", "PRECOPY", "the pre-copy started");
-            awaitAnswer(destination, "availability stays", "role learner", "the destination prepared its copy");
+            source.awaitAnswer("progress stays", "PRECOPY", "the pre-copy started");
+            destination.awaitAnswer("availability stays", "role learner", "the destination prepared its copy");
             Thread.sleep(300);
             source.call("cancel stays", 10);
             String result = source.ask("migration stays", 60);
@@ -241,7 +204,7 @@ class MigrationProcessesTest {
             NodeProcess destination = nodes.get(roles[1]);
             source.call("writeloop kept 2000", 10);
             source.call("migrate kept " + ids.get(roles[1]) + " 1000000000 1000000000 0", 10);
-            awaitAnswer(destination, "availability kept", "role learner", "the destination prepared its copy");
+            destination.awaitAnswer("availability kept", "role learner", "the destination prepared its copy");
             Thread.sleep(300);
             destination.process().destroyForcibly().waitFor();
             String result = source.ask("migration kept", 60);

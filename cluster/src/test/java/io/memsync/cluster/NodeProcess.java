@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A {@link NodeMain} in its own JVM, driven line by line. */
 final class NodeProcess implements AutoCloseable {
@@ -85,6 +88,52 @@ final class NodeProcess implements AutoCloseable {
             }
         }
         throw new IllegalStateException(name + " said no '" + prefix + "' within " + seconds + " s");
+    }
+
+    /**
+     * Starts {@code count} loopback nodes with {@code options} (added to {@code nodes} as they start), waits until
+     * each sees all of them and Hazelcast's partitions have their backups (a test may then kill or pause one);
+     * returns their member ids in order.
+     */
+    static List<String> startCluster(List<NodeProcess> nodes, String prefix, int count, List<String> options)
+            throws Exception {
+        List<Integer> ports = new ArrayList<>();
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                ports.add(s.getLocalPort());
+            }
+            members.add("127.0.0.1:" + ports.get(i));
+        }
+        for (int i = 0; i < count; i++) {
+            nodes.add(new NodeProcess(prefix + i, List.of(), "127.0.0.1", ports.get(i), members, options));
+        }
+        List<String> ids = new ArrayList<>();
+        for (NodeProcess n : nodes) {
+            ids.add(n.awaitReady(90));
+        }
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        for (NodeProcess n : nodes) {
+            while (!n.call("members", 10).equals("ok members " + count)) {
+                assertTrue(System.nanoTime() < deadline, n.name + " never saw " + count + " members");
+                Thread.sleep(100);
+            }
+        }
+        for (NodeProcess n : nodes) {
+            n.call("safe 60", 70);
+        }
+        return ids;
+    }
+
+    /** Polls with {@code command} until the answer contains {@code expected}, within 60 s; returns the answer. */
+    String awaitAnswer(String command, String expected, String what) throws Exception {
+        long until = System.nanoTime() + 60_000_000_000L;
+        String answer;
+        while (!(answer = ask(command, 30)).contains(expected)) {
+            assertTrue(System.nanoTime() < until, what + " within 60 s; last answer: " + answer);
+            Thread.sleep(100);
+        }
+        return answer;
     }
 
     /** Waits for the node to start; returns its member id. */

@@ -1,26 +1,20 @@
 package io.memsync.cluster.wire;
 
-import io.memsync.region.ChunkLayout;
 import io.memsync.region.Region;
 import io.memsync.region.sync.Syncer;
 import io.memsync.region.track.TrackerKind;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,45 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(60)
-class DataPlaneTest {
-    private static final byte[] SECRET = "test-cluster-secret-0123456789".getBytes(StandardCharsets.US_ASCII);
-    private static final int CHUNK = 64 * 1024;
+class DataPlaneTest extends WireTestSupport {
     private static final int REGION_ID = 7;
-    private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T t) {
-        closeables.add(t);
-        return t;
-    }
-
-    private Region region(String name, int chunks) {
-        return keep(Region.builder(name).size((long) chunks * CHUNK).chunkSize(CHUNK).create());
-    }
 
     private DataServer replicaServer(Region replica, long token) throws IOException {
         DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
         server.serve(new ServedRegion(REGION_ID, replica.segment(), replica.layout(), true, token));
         return server;
-    }
-
-    private PeerLink link(DataServer server) throws IOException {
-        return keep(PeerLink.connect(server.address(), SECRET, "owner", CHUNK, Duration.ZERO));
-    }
-
-    private static void randomWrites(MemorySegment m, long seed, int count) {
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int i = 0; i < count; i++) {
-            m.set(JAVA_LONG, r.nextLong(m.byteSize() / 8) * 8, r.nextLong());
-        }
     }
 
     @Test

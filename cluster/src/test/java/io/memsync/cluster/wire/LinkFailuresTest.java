@@ -1,22 +1,16 @@
 package io.memsync.cluster.wire;
 
 import io.memsync.region.Region;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -29,46 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Links and sinks when peers misbehave: stop reading, never answer, race connections, join late. */
 @Timeout(60)
-class LinkFailuresTest {
-    private static final byte[] SECRET = "test-cluster-secret-0123456789".getBytes(StandardCharsets.US_ASCII);
-    private static final int CHUNK = 64 * 1024;
+class LinkFailuresTest extends WireTestSupport {
     private static final int REGION_ID = 9;
-    private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T t) {
-        closeables.add(t);
-        return t;
-    }
-
-    private Region region(String name, int chunks) {
-        return keep(Region.builder(name).size((long) chunks * CHUNK).chunkSize(CHUNK).create());
-    }
 
     private DataServer replicaServer(Region replica, ServedRegion[] served) throws IOException {
         DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
         served[0] = new ServedRegion(REGION_ID, replica.segment(), replica.layout(), true, 1);
         server.serve(served[0]);
         return server;
-    }
-
-    private PeerLink link(DataServer server) throws IOException {
-        return keep(PeerLink.connect(server.address(), SECRET, "owner", CHUNK, Duration.ZERO));
-    }
-
-    private static void randomWrites(MemorySegment m, long seed, int count) {
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int i = 0; i < count; i++) {
-            m.set(JAVA_LONG, r.nextLong(m.byteSize() / 8) * 8, r.nextLong());
-        }
     }
 
     /** Completes the server side of the handshake on {@code socket}, then never reads again. */
