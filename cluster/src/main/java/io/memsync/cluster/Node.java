@@ -16,6 +16,7 @@ import io.memsync.cluster.wire.PeerLink;
 import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
 import io.memsync.region.ChunkLayout;
+import io.memsync.region.ChunkSet;
 import io.memsync.region.Region;
 import io.memsync.region.page.LazyRegion;
 import io.memsync.region.page.PagerConfig;
@@ -785,6 +786,8 @@ public final class Node implements AutoCloseable {
         boolean started = false;
         boolean paused = false;
         long start = System.nanoTime();
+        ChunkSet unseen = new ChunkSet(copy.chunkCount());
+        sink.recordWrites(unseen);
         try {
             if (directory.startMigration(name, r.token(), destination) == null) {
                 throw new IOException("region " + name + " changed under the migration: its ownership moved or "
@@ -795,6 +798,14 @@ public final class Node implements AutoCloseable {
             // A replica has the whole region and the stream already: it only arms itself (see arm()).
             ReplicaSink.Replica target = sink.replica(destination);
             learner = target != null ? target : sink.addLearner(destination, link(destination, r.chunkSize()));
+            // Chunks pushed before the learner was added may have been paged in by it before: send them again. The
+            // flush lets every cycle that was still noting them finish first.
+            sink.stopRecording();
+            copy.flush();
+            int chunkSize = r.chunkSize();
+            for (int i = unseen.next(0); i >= 0; i = unseen.next(i + 1)) {
+                copy.syncer().tracker().mark((long) i * chunkSize, chunkSize);
+            }
             progress.phase(MigrationProgress.Phase.PRECOPY);
             long precopyEnd = System.nanoTime() + options.maxPrecopy().toNanos();
             double share;
@@ -863,6 +874,7 @@ public final class Node implements AutoCloseable {
             return new MigrationResult(name, destination, handed.token(), progress.rounds(), finalChunks,
                     progress.chunksSent(), pauseStart, pauseNanos, System.nanoTime() - start);
         } catch (IOException | RuntimeException | InterruptedException e) {
+            sink.stopRecording();
             if (learner != null && learner.learner()) {
                 sink.remove(destination);
             }

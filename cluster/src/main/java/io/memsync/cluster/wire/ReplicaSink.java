@@ -1,6 +1,7 @@
 package io.memsync.cluster.wire;
 
 import io.memsync.region.ChunkLayout;
+import io.memsync.region.ChunkSet;
 import io.memsync.region.ChunkSink;
 
 import java.io.IOException;
@@ -33,6 +34,7 @@ public final class ReplicaSink implements ChunkSink {
     private volatile List<Replica> replicas;
     private volatile int expected = -1;
     private volatile long epoch;
+    private volatile ChunkSet recording;
     private MemorySegment windowed;
     private ChunkWindows windows;
 
@@ -216,9 +218,28 @@ public final class ReplicaSink implements ChunkSink {
         replica.completeFrom = epoch + 1;
     }
 
+    /**
+     * From now on, notes every chunk written into {@code into} (the syncer's thread adds, so read it only once a
+     * later {@code Syncer.flush()} returned): a migration's destination may page a chunk in before it is added as a
+     * learner, and a write pushed in between reaches nobody there; the chunks noted are sent again once it is.
+     */
+    public void recordWrites(ChunkSet into) {
+        recording = into;
+    }
+
+    /** Stops {@link #recordWrites}. */
+    public void stopRecording() {
+        recording = null;
+    }
+
     @Override
     public void write(int index, MemorySegment source, long offset) throws IOException {
         layout.checkChunk(index);
+        // Read before the replicas: a write that sees no recording any more sees a learner added before it stopped.
+        ChunkSet noted = recording;
+        if (noted != null) {
+            noted.add(index);
+        }
         ByteBuffer payload = window(source, offset);
         int position = payload.position();
         long t = token.getAsLong();
