@@ -4,11 +4,14 @@ import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
 import io.memsync.region.Region;
 import io.memsync.region.page.LazyRegion;
+import io.memsync.region.page.PagerStatus;
 import io.memsync.region.sync.Syncer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -99,6 +102,23 @@ public final class ClusterRegion implements AutoCloseable {
         return region.layout().chunkCount();
     }
 
+    public int chunkSize() {
+        return region.layout().chunkSize();
+    }
+
+    /** Chunks present here: all of them except on a copy still being paged in. */
+    public long presentChunks() {
+        return lazy == null ? chunkCount() : lazy.status().presentChunks();
+    }
+
+    /**
+     * The counters this copy's pager processes share with this JVM (faults, chunks pulled, fault latencies), or null
+     * when the copy is not paged (created here, or a replica filled by the owner).
+     */
+    public PagerStatus pagerStatus() {
+        return lazy == null ? null : lazy.status();
+    }
+
     /** Share of chunks present here: 1 except on a copy still being paged in. */
     public double availability() {
         return lazy == null ? 1.0 : lazy.availability();
@@ -110,6 +130,9 @@ public final class ClusterRegion implements AutoCloseable {
             throw new IllegalStateException("region " + name + " is a " + role.name().toLowerCase()
                     + " here: flush on its owner");
         }
+        // A replica placed but not yet connected (a region just created, a member just joined) is waited for
+        // rather than failing the flush at once; the pushes between flushes do not wait.
+        sink.awaitReplicas();
         syncer.flush();
         afterFlush.run();
     }
@@ -139,6 +162,29 @@ public final class ClusterRegion implements AutoCloseable {
         return crc.getValue();
     }
 
+    /**
+     * The epoch this copy is at: on the owner the last epoch its flushes ended, elsewhere the last epoch applied
+     * here. Epochs end with flushes only.
+     */
+    public long epoch() {
+        return sink != null ? sink.epoch() : served.appliedEpoch();
+    }
+
+    /**
+     * On the owner: for each replica pushed to, the last epoch it acknowledged in a way that proves it holds every
+     * chunk flushed until then (-1 while its fill is not acknowledged yet); empty elsewhere. Replicas of the
+     * directory that have no working link now are missing from it.
+     */
+    public Map<String, Long> replicaEpochs() {
+        Map<String, Long> epochs = new TreeMap<>();
+        if (sink != null) {
+            for (ReplicaSink.Replica r : sink.replicas()) {
+                epochs.put(r.member(), sink.completeEpoch(r));
+            }
+        }
+        return epochs;
+    }
+
     /** The last epoch applied here (replicas). */
     public long appliedEpoch() {
         return served.appliedEpoch();
@@ -161,7 +207,11 @@ public final class ClusterRegion implements AutoCloseable {
         return lazy;
     }
 
-    Syncer syncer() {
+    /**
+     * On the owner the syncer that pushes this copy to the replicas, for its counters and for tuning (interval,
+     * pause and resume); null elsewhere. It belongs to the node: closing it is the node's job.
+     */
+    public Syncer syncer() {
         return syncer;
     }
 
@@ -187,6 +237,11 @@ public final class ClusterRegion implements AutoCloseable {
             syncer.close();
         } catch (IOException | RuntimeException expected) {
             // The final flush fails against replicas that follow the new owner: that is the point.
+        }
+        if (lazy == null) {
+            // A wp tracker keeps the range registered with its userfaultfd: left open, this node could never track
+            // the region again (EBUSY) when it becomes owner once more. A paged copy's tracker is its LazyRegion's.
+            syncer.tracker().close();
         }
         closeLinks();
     }

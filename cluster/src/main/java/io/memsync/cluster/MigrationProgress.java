@@ -1,6 +1,9 @@
 package io.memsync.cluster;
 
-/** A migration under way or finished, as the source sees it; safe to read from any thread. */
+/**
+ * A migration under way or finished, as the source sees it; safe to read from any thread. Every phase change is
+ * told to the node's {@link MigrationListener}s, and the end is recorded as a JFR {@link MigrationEvent}.
+ */
 public final class MigrationProgress {
     /** Where a migration is. */
     public enum Phase { PREPARING, PRECOPY, HANDOVER, DONE, FAILED, CANCELLED }
@@ -14,10 +17,23 @@ public final class MigrationProgress {
     private volatile double destinationAvailability;
     private volatile String failure;
     private volatile boolean cancelRequested;
+    private volatile long pauseNanos = -1;
+    private final long chunkSize;
+    private final MigrationListener listener;
+    /** Begun with the migration, committed at its end: its duration is the migration's. */
+    private final MigrationEvent event = new MigrationEvent();
 
     MigrationProgress(String region, String destination) {
+        this(region, destination, 0, p -> { });
+    }
+
+    /** A migration of {@code region} (chunks of {@code chunkSize} bytes) whose phase changes go to {@code listener}. */
+    MigrationProgress(String region, String destination, long chunkSize, MigrationListener listener) {
         this.region = region;
         this.destination = destination;
+        this.chunkSize = chunkSize;
+        this.listener = listener;
+        event.begin();
     }
 
     public String region() {
@@ -53,6 +69,20 @@ public final class MigrationProgress {
         destinationAvailability = share;
     }
 
+    /** How long the writers were paused for the handover, in nanoseconds; -1 until the handover completed. */
+    public long pauseNanos() {
+        return pauseNanos;
+    }
+
+    void pauseNanos(long nanos) {
+        pauseNanos = nanos;
+    }
+
+    /** Whether the migration ended (done, failed or cancelled). */
+    public boolean ended() {
+        return phase.compareTo(Phase.DONE) >= 0;
+    }
+
     /** Why it failed, or null. */
     public String failure() {
         return failure;
@@ -67,8 +97,10 @@ public final class MigrationProgress {
         return cancelRequested;
     }
 
+    /** Enters {@code p} (announcing it even if it is the phase already: {@code PREPARING} is announced so). */
     void phase(Phase p) {
         phase = p;
+        changed();
     }
 
     void round(long chunks) {
@@ -80,6 +112,22 @@ public final class MigrationProgress {
     void failed(Phase p, String why) {
         failure = why;
         phase = p;
+        changed();
+    }
+
+    private void changed() {
+        if (ended() && event.shouldCommit()) {
+            event.region = region;
+            event.destination = destination;
+            event.phase = phase.name();
+            event.rounds = rounds;
+            event.chunksSent = chunksSent;
+            event.bytesSent = chunksSent * chunkSize;
+            event.pause = Math.max(0, pauseNanos);
+            event.failure = failure == null ? "" : failure;
+            event.commit();
+        }
+        listener.phaseChanged(this);
     }
 
     @Override

@@ -9,9 +9,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Asks a region's owner, through Hazelcast's executor, to migrate the region to the member that sent it (see
- * {@link Node#acquire}). It runs on the owner's member and finds the owner's {@link Node} in the member's user
- * context.
+ * Asks a region's owner, through Hazelcast's executor, to migrate the region to a member: the one that sent it
+ * ({@link Node#acquire}) or any other ({@link Node#requestMigration}). It runs on the owner's member and finds the
+ * owner's {@link Node} in the member's user context.
  */
 final class MigrationRequest implements Callable<MigrationResult>, Serializable, HazelcastInstanceAware {
     @Serial
@@ -35,13 +35,18 @@ final class MigrationRequest implements Callable<MigrationResult>, Serializable,
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public MigrationResult call() throws Exception {
+        return localNode(hazelcast).migrate(region, destination, options);
+    }
+
+    /** The memsync node of the member a task runs on, from the member's user context. */
+    @SuppressWarnings("unchecked")
+    static Node localNode(HazelcastInstance hazelcast) {
         Object holder = hazelcast.getUserContext().get(NODE);
         Node node = holder instanceof AtomicReference<?> ref ? ((AtomicReference<Node>) ref).get() : null;
         if (node == null) {
             throw new IllegalStateException("member " + hazelcast.getName() + " runs no memsync node");
         }
-        return node.migrate(region, destination, options);
+        return node;
     }
 }

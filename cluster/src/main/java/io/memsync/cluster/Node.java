@@ -27,6 +27,7 @@ import io.memsync.region.track.TrackerKind;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -59,6 +60,10 @@ public final class Node implements AutoCloseable {
     static final String COUNTERS = "memsync.counters";
     /** Region name to the share a migration's destination has paged in, reported by the destination. */
     static final String PAGING = "memsync.paging";
+    /** Hazelcast executor that runs {@link ChecksumRequest}s. */
+    static final String CHECKSUMS = "memsync.checksums";
+    /** Hazelcast member attribute holding the node's name, so that every node can name its peers. */
+    public static final String NAME_ATTRIBUTE = "memsync.name";
 
     private final NodeConfig config;
     private final HazelcastInstance hazelcast;
@@ -71,6 +76,8 @@ public final class Node implements AutoCloseable {
     private final Map<String, WriterControl> writerControls = new ConcurrentHashMap<>();
     private final List<OwnershipListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, MigrationProgress> migrations = new ConcurrentHashMap<>();
+    /** How regions are kept on this host, where it differs from the defaults: files applications map, trackers. */
+    private final Map<String, LocalRegionSettings> localSettings = new ConcurrentHashMap<>();
     /** Regions this node holds a replica of and is the destination of a migration of: their armed trackers. */
     private final Map<String, DirtyTracker> armed = new ConcurrentHashMap<>();
     /** Links a migration's destination opens while it learns, to the members likely to be its replicas. */
@@ -78,6 +85,10 @@ public final class Node implements AutoCloseable {
     /** Runs {@link #maintain()}: placement, failover and repairs happen on this one thread, one pass at a time. */
     private final ScheduledExecutorService maintenance;
     private volatile boolean closing;
+    private final List<MigrationListener> migrationListeners = new CopyOnWriteArrayList<>();
+    private final List<PeerListener> peerListeners = new CopyOnWriteArrayList<>();
+    /** Member uuid to node name, of every member seen: names stay known after a member left. */
+    private final Map<String, String> knownNames = new ConcurrentHashMap<>();
 
     private Node(NodeConfig config, HazelcastInstance hazelcast, DataServer data) {
         this.config = config;
@@ -92,6 +103,14 @@ public final class Node implements AutoCloseable {
 
     /** Starts the Hazelcast member and the data server, and joins the cluster. */
     public static Node start(NodeConfig config) throws IOException {
+        return start(config, Map.of());
+    }
+
+    /**
+     * Starts the node with {@link #localSettings} for some regions in place before it opens any region: a replica
+     * may be opened by the very first maintenance pass.
+     */
+    public static Node start(NodeConfig config, Map<String, LocalRegionSettings> settings) throws IOException {
         DataServer data = new DataServer(new InetSocketAddress(config.host(), config.dataPort()), config.secret(), 64);
         HazelcastInstance hz;
         java.util.concurrent.atomic.AtomicReference<Node> self = new java.util.concurrent.atomic.AtomicReference<>();
@@ -104,7 +123,9 @@ public final class Node implements AutoCloseable {
             throw e;
         }
         Node node = new Node(config, hz, data);
+        node.localSettings.putAll(settings);
         self.set(node);
+        node.addOwnershipListener(new OwnershipEvents(node::memberId));
         node.publishEndpoint();
         node.directory.map().addEntryListener(node.new DirectoryListener(), true);
         hz.getCluster().addMembershipListener(node.new MembershipTrigger());
@@ -127,6 +148,7 @@ public final class Node implements AutoCloseable {
         c.setProperty("hazelcast.phone.home.enabled", "false");
         c.setProperty("hazelcast.logging.type", "jdk");
         c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        c.getMemberAttributeConfig().setAttribute(NAME_ATTRIBUTE, config.name());
         // A member cut off (paused, partitioned) looks for the others every 5 s, not after Hazelcast's 5 minutes, so
         // that a deposed owner comes back as a replica soon.
         c.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
@@ -214,10 +236,21 @@ public final class Node implements AutoCloseable {
      * among the live ones); returns once every replica serves it. Its flush needs the configured quorum.
      */
     public ClusterRegion createRegion(String name, long size, int chunkSize, int replicaCount) throws IOException {
+        return createRegion(name, size, chunkSize, replicaCount, false);
+    }
+
+    /**
+     * Like {@link #createRegion(String, long, int, int)}; with {@code placeLater} a region may want more replicas
+     * than other members are up: it gets those that are, and maintenance places the rest as members join (until
+     * then a flush with quorum all waits for them and times out). A region backed by a file here
+     * ({@link #localSettings}) keeps the file's content, and its replicas get the whole of it once.
+     */
+    public ClusterRegion createRegion(String name, long size, int chunkSize, int replicaCount, boolean placeLater)
+            throws IOException {
         ChunkLayout layout = new ChunkLayout(size, chunkSize);
         List<String> others = hazelcast.getCluster().getMembers().stream().map(m -> m.getUuid().toString())
                 .filter(u -> !u.equals(me())).sorted(Comparator.naturalOrder()).toList();
-        if (replicaCount < 0 || replicaCount > others.size()) {
+        if (replicaCount < 0 || (replicaCount > others.size() && !placeLater)) {
             throw new IllegalArgumentException("region " + name + " wants " + replicaCount + " replicas but only "
                     + others.size() + " other members are up");
         }
@@ -227,13 +260,14 @@ public final class Node implements AutoCloseable {
         }
         int id = nextRegionId();
         List<String> replicas = new ArrayList<>();
-        for (int i = 0; i < replicaCount; i++) {
+        for (int i = 0; i < Math.min(replicaCount, others.size()); i++) {
             replicas.add(others.get((id + i) % others.size()));
         }
-        Region region = Region.builder(name).size(size).chunkSize(chunkSize).create();
+        Region region = newRegion(name, size, chunkSize);
+        boolean hasContent = backingFile(name) != null;
         ReplicaSink sink = null;
         try {
-            DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
+            DirtyTracker tracker = region.startTracking(trackerFor(name));
             ServedRegion served = new ServedRegion(id, region.segment(), layout, false, 1);
             data.serve(served);
             RegionRecord record = new RegionRecord(name, id, size, chunkSize, me(), 1, replicas, Map.of(),
@@ -244,12 +278,13 @@ public final class Node implements AutoCloseable {
             awaitReplicasReady(name, replicas, Duration.ofSeconds(30));
             // The token is fixed for this sink: if ownership moves on, this node must stop, never adopt the new one.
             sink = new ReplicaSink(layout, id, () -> 1L, config.flushQuorum(), config.flushTimeout());
-            sink.expect(replicas.size());
+            // All the replicas wanted, placed or not yet: a flush before maintenance places the rest waits for them.
+            sink.expect(replicaCount);
             for (String replica : replicas) {
-                // Both copies are all zeros: nothing to fill.
-                sink.add(replica, link(replica, chunkSize), false);
+                // A new memfd and a new replica are both all zeros: nothing to fill. An adopted file is not.
+                sink.add(replica, link(replica, chunkSize), hasContent);
             }
-            Syncer syncer = new Syncer(name, tracker, sink, config.syncInterval()).start();
+            Syncer syncer = new Syncer(name, tracker, sink, syncIntervalFor(name)).start();
             ClusterRegion cr = ownerCopy(name, region, null, served, syncer, sink);
             local.put(name, cr);
             return cr;
@@ -426,7 +461,7 @@ public final class Node implements AutoCloseable {
             if (local.containsKey(r.name())) {
                 return;
             }
-            Region region = Region.builder(r.name()).size(r.size()).chunkSize(r.chunkSize()).create();
+            Region region = newRegion(r.name(), r.size(), r.chunkSize());
             ServedRegion served = replicaServing(r, region);
             data.serve(served);
             local.put(r.name(), ClusterRegion.replica(r.name(), region, null, served));
@@ -505,11 +540,13 @@ public final class Node implements AutoCloseable {
         @Override
         public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
             maintainSoon();
+            peerChanged(event.getMember(), true);
         }
 
         @Override
         public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
             maintainSoon();
+            peerChanged(event.getMember(), false);
         }
     }
 
@@ -656,9 +693,9 @@ public final class Node implements AutoCloseable {
                 if (tracker != null) {
                     tracker.close();
                 }
-                tracker = region.startTracking(TrackerKind.AUTO);
+                tracker = region.startTracking(trackerFor(record.name()));
             }
-            syncer = new Syncer(record.name(), tracker, sink, config.syncInterval());
+            syncer = new Syncer(record.name(), tracker, sink, syncIntervalFor(record.name()));
             data.serve(served);
             ClusterRegion owner = ownerCopy(record.name(), region, null, served, syncer, sink);
             local.put(record.name(), owner);
@@ -698,7 +735,7 @@ public final class Node implements AutoCloseable {
         ServedRegion served = replicaServing(r, region, true);
         data.serve(served);
         local.put(r.name(), ClusterRegion.replica(r.name(), region, null, served));
-        armed.put(r.name(), region.startTracking(TrackerKind.AUTO));
+        armed.put(r.name(), region.startTracking(trackerFor(r.name())));
         closeLinks(learnerLinks.put(r.name(), openLinks(r)));
         paging.set(pagingKey(r.name(), me()), 1.0);
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": its replica of " + r.name()
@@ -713,6 +750,43 @@ public final class Node implements AutoCloseable {
             closeLinks(learnerLinks.remove(name));
             forgetPaging(name);
         }
+    }
+
+    /**
+     * How region {@code name} is kept on this host (its file, tracker, push interval); call before the region
+     * appears here. With a file, applications and native code that map the file share the region's memory: it is
+     * created if missing and kept, with its content, if present.
+     */
+    public void localSettings(String name, LocalRegionSettings settings) {
+        LocalRegionSettings previous = localSettings.putIfAbsent(name, settings);
+        if (previous != null && !previous.equals(settings)) {
+            throw new IllegalStateException("region " + name + " has local settings here already: " + previous);
+        }
+    }
+
+    /** The file region {@code name} lives in on this host, or null if it is a memfd. */
+    public Path backingFile(String name) {
+        LocalRegionSettings s = localSettings.get(name);
+        return s == null ? null : s.file();
+    }
+
+    private Region newRegion(String name, long size, int chunkSize) {
+        LocalRegionSettings settings = localSettings.get(name);
+        Region.Builder builder = Region.builder(name).size(size).chunkSize(chunkSize);
+        if (settings != null && settings.file() != null) {
+            builder.sharedPath(settings.file()).adoptExisting();
+        }
+        return builder.create();
+    }
+
+    private TrackerKind trackerFor(String name) {
+        LocalRegionSettings settings = localSettings.get(name);
+        return settings == null ? TrackerKind.AUTO : settings.tracker();
+    }
+
+    private Duration syncIntervalFor(String name) {
+        LocalRegionSettings settings = localSettings.get(name);
+        return settings == null || settings.pushInterval() == null ? config.syncInterval() : settings.pushInterval();
     }
 
     /** Registers how the handover of a migration pauses the writers of region {@code name} on this node. */
@@ -775,12 +849,13 @@ public final class Node implements AutoCloseable {
                     + "member; members: " + members());
         }
         RegionRecord r = directory.get(name);
-        MigrationProgress progress = new MigrationProgress(name, destination);
+        MigrationProgress progress = new MigrationProgress(name, destination, copy.chunkSize(), this::migrationPhase);
         MigrationProgress running = migrations.get(name);
         if (running != null && running.phase().compareTo(MigrationProgress.Phase.DONE) < 0) {
             throw new IllegalStateException("region " + name + " is being migrated already: " + running);
         }
         migrations.put(name, progress);
+        progress.phase(MigrationProgress.Phase.PREPARING);
         ReplicaSink sink = copy.sink();
         ReplicaSink.Replica learner = null;
         boolean started = false;
@@ -862,6 +937,7 @@ public final class Node implements AutoCloseable {
             }
             long pauseNanos = System.nanoTime() - pauseStart;
             progress.round(finalChunks);
+            progress.pauseNanos(pauseNanos);
             progress.phase(MigrationProgress.Phase.DONE);
             demote(copy, handed);
             LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": migrated region " + name + " to "
@@ -1013,7 +1089,7 @@ public final class Node implements AutoCloseable {
         closeLinks(ready);
         DirtyTracker tracker = lazy.tracker() != null ? lazy.tracker() : lazy.startTracking();
         long tracked = System.nanoTime();
-        Syncer syncer = new Syncer(r.name(), tracker, sink, config.syncInterval());
+        Syncer syncer = new Syncer(r.name(), tracker, sink, syncIntervalFor(r.name()));
         ServedRegion served = new ServedRegion(r.id(), lazy.segment(), layout, false, token);
         data.serve(served);
         ClusterRegion owner = ownerCopy(r.name(), lazy.region(), lazy, served, syncer, sink);
@@ -1151,6 +1227,206 @@ public final class Node implements AutoCloseable {
         all.add(first);
         all.addAll(rest);
         return all;
+    }
+
+    // ---- operator surface: names, listings, checksums, listeners (used by the JMX module) ----------------------
+
+    /** This node's name ({@link NodeConfig#name()}), published as the member attribute {@value #NAME_ATTRIBUTE}. */
+    public String name() {
+        return config.name();
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    /**
+     * The node name of member {@code memberId}, from its Hazelcast member attribute; for a member no longer in the
+     * cluster the name it had when this node last saw it, else the uuid itself.
+     */
+    public String memberName(String memberId) {
+        for (Member m : hazelcast.getCluster().getMembers()) {
+            remember(m);
+        }
+        return knownNames.getOrDefault(memberId, memberId);
+    }
+
+    private String remember(Member m) {
+        String name = m.getAttribute(NAME_ATTRIBUTE);
+        String uuid = m.getUuid().toString();
+        if (name != null) {
+            knownNames.put(uuid, name);
+        }
+        return name == null ? uuid : name;
+    }
+
+    /**
+     * The uuid of the live member named {@code nameOrId}: its uuid, or its node name.
+     *
+     * @throws IllegalArgumentException if no live member has that uuid or name, or several have that name
+     */
+    public String resolveMember(String nameOrId) {
+        String wanted = nameOrId == null ? "" : nameOrId.trim();
+        List<String> byName = new ArrayList<>();
+        for (Member m : hazelcast.getCluster().getMembers()) {
+            String uuid = m.getUuid().toString();
+            if (uuid.equals(wanted)) {
+                return uuid;
+            }
+            if (wanted.equals(remember(m))) {
+                byName.add(uuid);
+            }
+        }
+        if (byName.size() == 1) {
+            return byName.getFirst();
+        }
+        throw new IllegalArgumentException((byName.isEmpty() ? "no live member is named or has the uuid '"
+                + wanted + "'" : "several members are named '" + wanted + "': give the uuid") + "; members: "
+                + String.join(", ", memberDescriptions()));
+    }
+
+    /** The live members as "name uuid host:port" (the Hazelcast address), sorted by name. */
+    public List<String> memberDescriptions() {
+        List<String> out = new ArrayList<>();
+        for (Member m : hazelcast.getCluster().getMembers()) {
+            out.add(remember(m) + " " + m.getUuid() + " " + m.getAddress().getHost() + ":"
+                    + m.getAddress().getPort());
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    /** Names of the regions this node holds a copy of (owned, replicated or being migrated here), sorted. */
+    public List<String> regionNames() {
+        return local.keySet().stream().sorted().toList();
+    }
+
+    /**
+     * The CRC32C of every member's copy of region {@code name}, by member name, each computed on its member (copies
+     * being paged in are paged in first). Members without a copy are left out. Compare them after a flush with
+     * the writers idle: copies then match.
+     *
+     * @throws IOException if a member failed to compute its checksum or did not answer within a minute
+     */
+    public Map<String, Long> checksums(String name) throws IOException {
+        if (directory.get(name) == null) {
+            throw new IllegalArgumentException("no region " + name + " in the cluster; regions: "
+                    + directory.records().stream().map(RegionRecord::name).toList());
+        }
+        Map<Member, java.util.concurrent.Future<Long>> answers = hazelcast.getExecutorService(CHECKSUMS)
+                .submitToAllMembers(new ChecksumRequest(name));
+        Map<String, Long> sums = new TreeMap<>();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        for (Map.Entry<Member, java.util.concurrent.Future<Long>> e : answers.entrySet()) {
+            String member = remember(e.getKey());
+            try {
+                Long sum = e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (sum != null) {
+                    sums.put(member, sum);
+                }
+            } catch (java.util.concurrent.ExecutionException ex) {
+                Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
+                throw new IOException("member " + member + " could not checksum its copy of region " + name + ": "
+                        + cause, cause);
+            } catch (java.util.concurrent.TimeoutException ex) {
+                throw new IOException("member " + member + " did not checksum its copy of region " + name
+                        + " within a minute (is it paging a large region in from a slow source?)", ex);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the checksums of region " + name, ex);
+            }
+        }
+        return sums;
+    }
+
+    /**
+     * Migrates region {@code name} to member {@code destination} from wherever it is owned: here with
+     * {@link #migrate}, elsewhere by asking the owner through Hazelcast's executor. Returns once the migration
+     * ended; its phases are reported on the owner ({@link #addMigrationListener} there).
+     *
+     * @throws IOException if the migration failed (the owner then still owns the region) or the owner is gone
+     */
+    public MigrationResult requestMigration(String name, String destination, MigrationOptions options)
+            throws IOException {
+        RegionRecord r = directory.get(name);
+        if (r == null) {
+            throw new IllegalArgumentException("no region " + name + " in the cluster");
+        }
+        ClusterRegion copy = local.get(name);
+        if (copy != null && copy.isOwner()) {
+            return migrate(name, destination, options);
+        }
+        Member owner = hazelcast.getCluster().getMembers().stream()
+                .filter(m -> m.getUuid().toString().equals(r.owner())).findFirst()
+                .orElseThrow(() -> new IOException("the owner of region " + name + " (" + r.owner()
+                        + ") is not a live member; wait for the failover and try again"));
+        long waitNanos = options.readyTimeout().plus(options.maxPrecopy()).plus(options.handoverTimeout())
+                .plusSeconds(30).toNanos();
+        try {
+            return hazelcast.getExecutorService("memsync.migrations")
+                    .submitToMember(new MigrationRequest(name, destination, options), owner)
+                    .get(waitNanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IOException("the owner " + memberName(r.owner()) + " could not migrate region " + name + " to "
+                    + memberName(destination) + ": " + cause.getMessage(), cause);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("the migration of region " + name + " by its owner " + memberName(r.owner())
+                    + " took longer than " + waitNanos / 1_000_000 + " ms; see its MigrationPhase", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while the owner migrated region " + name, e);
+        }
+    }
+
+    /** Tells {@code listener} of every phase of every migration this node runs as the source. */
+    public void addMigrationListener(MigrationListener listener) {
+        migrationListeners.add(listener);
+    }
+
+    public void removeMigrationListener(MigrationListener listener) {
+        migrationListeners.remove(listener);
+    }
+
+    /** Tells {@code listener} whenever a member joins or leaves the cluster. */
+    public void addPeerListener(PeerListener listener) {
+        peerListeners.add(listener);
+    }
+
+    public void removePeerListener(PeerListener listener) {
+        peerListeners.remove(listener);
+    }
+
+    public void removeOwnershipListener(OwnershipListener listener) {
+        listeners.remove(listener);
+    }
+
+    private void migrationPhase(MigrationProgress progress) {
+        for (MigrationListener l : migrationListeners) {
+            try {
+                l.phaseChanged(progress);
+            } catch (RuntimeException e) {
+                // A listener must not fail the migration it watches.
+                LOG.log(System.Logger.Level.WARNING, "a migration listener failed: " + e, e);
+            }
+        }
+    }
+
+    private void peerChanged(Member m, boolean joined) {
+        String name = remember(m);
+        String uuid = m.getUuid().toString();
+        String address = m.getAddress().getHost() + ":" + m.getAddress().getPort();
+        for (PeerListener l : peerListeners) {
+            try {
+                if (joined) {
+                    l.joined(uuid, name, address);
+                } else {
+                    l.lost(uuid, name, address);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "a peer listener failed: " + e, e);
+            }
+        }
     }
 
     /** Live members' uuids. */

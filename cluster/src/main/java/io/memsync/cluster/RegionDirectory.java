@@ -23,6 +23,11 @@ public final class RegionDirectory {
         return map.get(name);
     }
 
+    /** Every region in the cluster, sorted by name. */
+    public List<RegionRecord> records() {
+        return map.values().stream().sorted(java.util.Comparator.comparing(RegionRecord::name)).toList();
+    }
+
     IMap<String, RegionRecord> map() {
         return map;
     }

@@ -254,6 +254,7 @@ public final class Region implements AutoCloseable {
         private int chunkSize = ChunkLayout.DEFAULT_CHUNK_SIZE;
         private Path sharedPath;
         private boolean deleteOnClose = true;
+        private boolean adopt;
 
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
@@ -285,6 +286,18 @@ public final class Region implements AutoCloseable {
             return this;
         }
 
+        /**
+         * With {@link #sharedPath}: if the file exists already (another process made it, or mapped it first), maps
+         * it with its content instead of refusing, growing it to the region's size if it is shorter; a longer file
+         * is refused (shrinking it would kill whoever maps its tail with SIGBUS). Closing the region leaves the
+         * file, which belongs to its users.
+         */
+        public Builder adoptExisting() {
+            this.adopt = true;
+            this.deleteOnClose = false;
+            return this;
+        }
+
         /** Whether closing the region removes its shared file (default true); memfd regions have no file. */
         public Builder deleteOnClose(boolean delete) {
             this.deleteOnClose = delete;
@@ -302,6 +315,9 @@ public final class Region implements AutoCloseable {
                 fd = LibC.memfd_create("memsync:" + name, LibC.MFD_CLOEXEC);
             } else {
                 requireTmpfs(sharedPath);
+                if (adopt) {
+                    return adopt(layout);
+                }
                 if (Files.exists(sharedPath)) {
                     throw new IllegalArgumentException(sharedPath + " already exists: map it with Region.open(path, "
                             + "chunkSize), or remove it if it is left over from a crashed run");
@@ -321,6 +337,24 @@ public final class Region implements AutoCloseable {
                         e.addSuppressed(suppressed);
                     }
                 }
+                throw e;
+            }
+        }
+
+        private Region adopt(ChunkLayout layout) {
+            int fd = LibC.open(sharedPath.toString(), LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC, 0600);
+            try {
+                long existing = LibC.lseek(fd, 0, LibC.SEEK_END);
+                if (existing > size) {
+                    throw new IllegalArgumentException(sharedPath + " holds " + existing + " bytes, more than region "
+                            + name + "'s " + size + ": configure the region's size as at least the file's");
+                }
+                if (existing < size) {
+                    LibC.ftruncate(fd, size);
+                }
+                return new Region(name, layout, Backing.SHM_FILE, sharedPath, false, fd);
+            } catch (RuntimeException e) {
+                LibC.close(fd);
                 throw e;
             }
         }

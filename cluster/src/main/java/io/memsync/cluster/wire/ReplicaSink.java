@@ -140,6 +140,7 @@ public final class ReplicaSink implements ChunkSink {
         List<Replica> next = new ArrayList<>(replicas);
         next.add(r);
         replicas = List.copyOf(next);
+        notifyAll();
         return r;
     }
 
@@ -166,7 +167,40 @@ public final class ReplicaSink implements ChunkSink {
         if (replicaCount < 0) {
             throw new IllegalArgumentException("replica count " + replicaCount + " is negative");
         }
-        expected = replicaCount;
+        synchronized (this) {
+            expected = replicaCount;
+            notifyAll();
+        }
+    }
+
+    /**
+     * Waits, at most the acknowledgement timeout, until as many replicas are connected as a flush needs; returns
+     * either way (the flush then says which are missing).
+     */
+    public void awaitReplicas() {
+        long deadline = System.nanoTime() + ackTimeout.toNanos();
+        synchronized (this) {
+            while (connected() < needed()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private int connected() {
+        int n = 0;
+        for (Replica r : replicas) {
+            n += r.learner || r.link.failure() != null ? 0 : 1;
+        }
+        return n;
     }
 
     /** The replicas pushed to now. */

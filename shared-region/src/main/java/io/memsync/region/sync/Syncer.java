@@ -20,6 +20,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * the next cycle, so a failing sink delays data but never loses it.
  * <p>
  * Threads: one daemon thread per started syncer, owned by it and stopped by {@link #close()}. Cycles never overlap.
+ * <p>
+ * Operators can {@link #pause()} a syncer (nothing is pushed, flushes fail) and {@link #resume()} it: nothing is
+ * lost meanwhile, because the tracker keeps every write until it is collected. The push interval can be changed
+ * while it runs. Each cycle that pushed chunks, and each flush, is recorded as a JFR event
+ * ({@code io.memsync.region.sync.SyncRoundEvent}) when a recording enables it.
  */
 public final class Syncer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Syncer.class.getName());
@@ -27,13 +32,15 @@ public final class Syncer implements AutoCloseable {
     private final String name;
     private final DirtyTracker tracker;
     private final ChunkSink sink;
-    private final long intervalNanos;
+    private volatile long intervalNanos;
     private final ChunkLayout layout;
     private final ChunkSet pending;
     private final ReentrantLock cycleLock = new ReentrantLock();
-    private Thread thread;
+    private volatile Thread thread;
     private volatile boolean running;
     private volatile boolean closed;
+    /** Set by {@link #pause()}: the background thread skips its cycles and flushes fail. */
+    private volatile boolean paused;
 
     private volatile long cycles;
     private volatile long chunksPushed;
@@ -41,6 +48,8 @@ public final class Syncer implements AutoCloseable {
     private volatile long failures;
     private volatile long lastCycleNanos;
     private volatile Exception lastFailure;
+    /** Chunks collected but not pushed by the last cycle (a push failed); known without scanning the set. */
+    private volatile int pendingChunks;
 
     /**
      * @param name     shows in the thread's name and in errors
@@ -50,9 +59,7 @@ public final class Syncer implements AutoCloseable {
         this.name = Objects.requireNonNull(name, "name");
         this.tracker = Objects.requireNonNull(tracker, "tracker");
         this.sink = Objects.requireNonNull(sink, "sink");
-        if (interval.toNanos() < TimeUnit.MICROSECONDS.toNanos(100)) {
-            throw new IllegalArgumentException("sync interval must be at least 100 us, was " + interval);
-        }
+        checkInterval(interval);
         if (!tracker.layout().equals(sink.layout())) {
             throw new IllegalArgumentException("tracker covers " + tracker.layout() + " but the sink holds "
                     + sink.layout());
@@ -74,11 +81,20 @@ public final class Syncer implements AutoCloseable {
         return this;
     }
 
+    private static void checkInterval(Duration interval) {
+        if (interval.toNanos() < TimeUnit.MICROSECONDS.toNanos(100)) {
+            throw new IllegalArgumentException("sync interval must be at least 100 us, was " + interval);
+        }
+    }
+
     private void run() {
         while (running) {
             LockSupport.parkNanos(this, intervalNanos);
             if (!running) {
                 break;
+            }
+            if (paused) {
+                continue;
             }
             if (!tracker.isOpen()) {
                 LOG.log(System.Logger.Level.WARNING, "syncer " + name + ": its tracker or region was closed before "
@@ -87,7 +103,7 @@ public final class Syncer implements AutoCloseable {
                 break;
             }
             try {
-                cycle();
+                cycle(false);
             } catch (Exception e) {
                 failures++;
                 lastFailure = e;
@@ -107,37 +123,114 @@ public final class Syncer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("syncer " + name + " is closed");
         }
+        cycle(true);
+    }
+
+    /**
+     * One cycle: collect, then push what is pending, then (for a flush) sync the sink. Returns the chunks pushed.
+     * Paused is checked again under the lock: a pause that landed while a background cycle waited for the lock
+     * skips that cycle quietly, while a flush fails.
+     */
+    private int cycle(boolean flush) throws IOException {
+        cycleLock.lock();
+        // One event per cycle, none per chunk; when no recording wants it, shouldCommit() is a field read.
+        SyncRoundEvent event = new SyncRoundEvent();
+        event.begin();
+        int pushed = 0;
+        boolean done = false;
+        try {
+            if (paused) {
+                if (!flush) {
+                    return 0;
+                }
+                throw new IOException("syncer " + name + " is paused: nothing is pushed until it is resumed (resumeSync"
+                        + " over JMX, or Syncer.resume()); the writes are kept and go out then");
+            }
+            long start = System.nanoTime();
+            tracker.collect(pending);
+            int chunkSize = layout.chunkSize();
+            try {
+                for (int i = pending.next(0); i >= 0; i = pending.next(i + 1)) {
+                    long offset = tracker.preparePayload(i);
+                    sink.write(i, tracker.payload(), offset);
+                    pending.remove(i);
+                    pushed++;
+                    chunksPushed++;
+                    bytesPushed += chunkSize;
+                }
+                pendingChunks = 0;
+            } catch (IOException | RuntimeException e) {
+                pendingChunks = pending.cardinality();
+                throw e;
+            }
+            cycles++;
+            lastCycleNanos = System.nanoTime() - start;
+            if (flush) {
+                sink.sync();
+            }
+            done = true;
+            return pushed;
+        } finally {
+            if ((pushed > 0 || flush) && event.shouldCommit()) {
+                event.region = name;
+                event.chunks = pushed;
+                event.bytes = (long) pushed * layout.chunkSize();
+                event.flush = flush;
+                event.failed = !done;
+                event.commit();
+            }
+            cycleLock.unlock();
+        }
+    }
+
+    /**
+     * Stops pushing: the background thread skips its cycles and {@link #flush()} fails, until {@link #resume()}.
+     * Returns once no cycle is running. Writes made meanwhile stay with the tracker and go out after the resume.
+     */
+    public void pause() {
         cycleLock.lock();
         try {
-            cycle();
-            sink.sync();
+            paused = true;
         } finally {
             cycleLock.unlock();
         }
     }
 
-    /** One cycle: collect, then push what is pending. Returns the chunks pushed. */
-    private int cycle() throws IOException {
-        cycleLock.lock();
-        try {
-            long start = System.nanoTime();
-            tracker.collect(pending);
-            int pushed = 0;
-            int chunkSize = layout.chunkSize();
-            for (int i = pending.next(0); i >= 0; i = pending.next(i + 1)) {
-                long offset = tracker.preparePayload(i);
-                sink.write(i, tracker.payload(), offset);
-                pending.remove(i);
-                pushed++;
-                chunksPushed++;
-                bytesPushed += chunkSize;
-            }
-            cycles++;
-            lastCycleNanos = System.nanoTime() - start;
-            return pushed;
-        } finally {
-            cycleLock.unlock();
+    /** Pushes again from the next cycle on (at once: the background thread is woken). */
+    public void resume() {
+        paused = false;
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
         }
+    }
+
+    public boolean isPaused() {
+        return paused;
+    }
+
+    /** Time between background cycles. */
+    public Duration interval() {
+        return Duration.ofNanos(intervalNanos);
+    }
+
+    /** Changes the time between background cycles from the next one on; at least 100 microseconds. */
+    public void interval(Duration interval) {
+        checkInterval(interval);
+        intervalNanos = interval.toNanos();
+        Thread t = thread;
+        if (t != null) {
+            // A long wait in progress is cut short, so that a shorter interval applies at once.
+            LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * Chunks the last cycle found written but could not push (its push failed): they go with the next cycle.
+     * Writes the tracker has not collected yet are not counted.
+     */
+    public int pendingChunks() {
+        return pendingChunks;
     }
 
     public String name() {
@@ -177,7 +270,8 @@ public final class Syncer implements AutoCloseable {
     }
 
     /**
-     * Stops the thread and pushes what is left with a final {@link #flush()}.
+     * Stops the thread and pushes what is left with a final {@link #flush()} (a paused syncer is resumed for it:
+     * closing is not the moment to lose writes).
      *
      * @throws IOException if the final flush fails: the data written since the last flush did not reach the sink
      */
@@ -199,6 +293,7 @@ public final class Syncer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        paused = false;
         try {
             flush();
         } finally {

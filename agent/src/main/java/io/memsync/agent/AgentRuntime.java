@@ -1,0 +1,280 @@
+package io.memsync.agent;
+
+import io.memsync.agent.MemSyncConfig.RegionConfig;
+import io.memsync.cluster.ClusterRegion;
+import io.memsync.cluster.LocalRegionSettings;
+import io.memsync.cluster.Node;
+import io.memsync.cluster.RegionRecord;
+import io.memsync.cluster.WriterControl;
+import io.memsync.jmx.MemSyncMBeans;
+
+import javax.management.remote.JMXConnectorServer;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The agent's state in one JVM: the configuration, the node (started on a thread of its own so that the
+ * application's {@code main} is not held up by the cluster join), its MBeans, and the mappings of region files the
+ * application made. There is at most one per JVM ({@link #current()}).
+ */
+public final class AgentRuntime implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(AgentRuntime.class.getName());
+    private static volatile AgentRuntime current;
+
+    private final MemSyncConfig config;
+    private final CompletableFuture<Node> node = new CompletableFuture<>();
+    private final MappedFiles mapped = new MappedFiles();
+    private final long startNanos = System.nanoTime();
+    private volatile MemSyncMBeans mbeans;
+    private volatile JMXConnectorServer remoteJmx;
+    private volatile long readyNanos;
+
+    private AgentRuntime(MemSyncConfig config) {
+        this.config = config;
+    }
+
+    /** Starts memsync in this JVM, once; the node joins its cluster in the background. */
+    static synchronized AgentRuntime start(MemSyncConfig config) {
+        if (current != null) {
+            throw new IllegalStateException("memsync runs in this JVM already (" + current.config + "): it is "
+                    + "loaded once, by -javaagent or by attach");
+        }
+        AgentRuntime runtime = new AgentRuntime(config);
+        current = runtime;
+        Thread.ofPlatform().name("memsync-start").daemon(true).start(runtime::startNode);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("memsync-shutdown").unstarted(() -> {
+            try {
+                runtime.close();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "memsync: closing at shutdown: " + e);
+            }
+        }));
+        return runtime;
+    }
+
+    /** The runtime of this JVM, or null if the agent is not loaded. */
+    public static AgentRuntime current() {
+        return current;
+    }
+
+    /** The runtime, or an error that says how to load the agent. */
+    public static AgentRuntime require() {
+        AgentRuntime r = current;
+        if (r == null) {
+            throw new IllegalStateException("memsync is not running in this JVM: start it with "
+                    + "-javaagent:memsync.jar=config=<file>, or attach it with java -jar memsync.jar attach <pid>");
+        }
+        return r;
+    }
+
+    public MemSyncConfig config() {
+        return config;
+    }
+
+    private void startNode() {
+        Node n = null;
+        try {
+            Map<String, LocalRegionSettings> settings = new LinkedHashMap<>();
+            for (RegionConfig r : config.regions().values()) {
+                settings.put(r.name(), new LocalRegionSettings(r.path(), r.tracker(), r.pushInterval()));
+            }
+            n = Node.start(config.nodeConfig(), settings);
+            mbeans = MemSyncMBeans.register(n);
+            if (config.jmxPort() > 0) {
+                remoteJmx = MemSyncMBeans.startRemote(config.jmxHost(), config.jmxPort(), config.jmxPasswordFile(),
+                        config.jmxSsl());
+            }
+            // Before the regions open: memsync's own mappings of the files are not the application's.
+            findNativeMappings();
+            for (RegionConfig r : config.regions().values()) {
+                n.writerControl(r.name(), new UnpausedWriters(r.name()));
+                open(n, r);
+            }
+            readyNanos = System.nanoTime();
+            node.complete(n);
+            LOG.log(System.Logger.Level.INFO, "memsync: node " + config.nodeName() + " ready in "
+                    + (readyNanos - startNanos) / 1_000_000 + " ms (" + n.clusterSize() + " members; regions "
+                    + config.regions().keySet() + ")");
+        } catch (Throwable e) {
+            LOG.log(System.Logger.Level.ERROR, "memsync: node " + config.nodeName() + " failed to start: " + e, e);
+            node.completeExceptionally(e);
+            if (n != null) {
+                closeQuietly(n);
+            }
+        }
+    }
+
+    /** Creates the region or waits to be given a copy, as its role says. */
+    private void open(Node n, RegionConfig r) throws IOException {
+        RegionRecord existing = n.directory().get(r.name());
+        if (existing != null) {
+            if (existing.size() != r.size() || existing.chunkSize() != r.chunkSize()) {
+                throw new ConfigException("memsync.region." + r.name() + ".size", r.size() + " (chunk "
+                        + r.chunkSize() + ")", "the cluster has this region with " + existing.size() + " bytes in "
+                        + existing.chunkSize() + "-byte chunks: configure the same on every node");
+            }
+            if (r.role() == MemSyncConfig.Role.OWNER && !existing.owner().equals(n.memberId())) {
+                LOG.log(System.Logger.Level.WARNING, "memsync: region " + r.name() + " is configured with role "
+                        + "owner here but the cluster has it owned by " + existing.owner() + ": following it");
+            }
+            return;
+        }
+        if (r.role() == MemSyncConfig.Role.REPLICA) {
+            return;
+        }
+        try {
+            n.createRegion(r.name(), r.size(), r.chunkSize(), r.replicas(), true);
+            LOG.log(System.Logger.Level.INFO, "memsync: created region " + r.name() + " (" + r.size() + " bytes"
+                    + (r.path() != null ? ", file " + r.path() : "") + "), owned here");
+        } catch (IllegalArgumentException e) {
+            if (r.role() == MemSyncConfig.Role.OWNER || n.directory().get(r.name()) == null) {
+                throw e;
+            }
+            // Another node with role auto created it at the same time: this one follows it.
+        }
+    }
+
+    private void findNativeMappings() {
+        for (RegionConfig r : config.regions().values()) {
+            if (r.path() != null) {
+                for (ProcMaps.Mapping m : ProcMaps.of(r.path())) {
+                    if (mapped.find(m.start()) == null) {
+                        mapped.add(new MappedFiles.Mapping(r.name(), m.start(), m.size(), m.offset(),
+                                "found in /proc/self/maps"));
+                        LOG.log(System.Logger.Level.INFO, "memsync: " + r.path() + " is mapped in this process at 0x"
+                                + Long.toHexString(m.start()) + " (" + m.size() + " bytes): synchronized as region "
+                                + r.name());
+                    }
+                }
+            }
+        }
+    }
+
+    /** The node, once it has joined and opened its regions. */
+    public Node awaitNode() {
+        try {
+            return node.get(config.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("memsync node " + config.nodeName() + " did not join cluster "
+                    + config.clusterName() + " within " + config.startTimeout().toMillis() + " ms "
+                    + "(memsync.start.timeout.ms): check memsync.members " + config.members() + " and that they run");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("memsync node " + config.nodeName() + " failed to start: "
+                    + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the memsync node", e);
+        }
+    }
+
+    /** Milliseconds from the agent's start to the node being ready, or -1 while it starts. */
+    public long startMillis() {
+        return readyNanos == 0 ? -1 : (readyNanos - startNanos) / 1_000_000;
+    }
+
+    /** This node's copy of region {@code name}, waiting for it within the start timeout. */
+    public ClusterRegion copy(String name) {
+        RegionConfig r = config.regions().get(name);
+        if (r == null) {
+            throw new IllegalArgumentException("region " + name + " is not configured: add "
+                    + "memsync.region." + name + ".size (and the other region keys) to the configuration; "
+                    + "configured: " + config.regions().keySet());
+        }
+        Node n = awaitNode();
+        ClusterRegion copy = n.awaitRegion(name, config.startTimeout());
+        if (copy == null) {
+            RegionRecord record = n.directory().get(name);
+            throw new IllegalStateException("region " + name + " has no copy on node " + config.nodeName()
+                    + (record == null ? ": no node created it (is a node with role owner or auto running?)"
+                    : ": owned by " + record.owner() + " and replicated to " + record.replicas()
+                    + "; raise memsync.region." + name + ".replicas so that every node declaring it gets a copy"));
+        }
+        return copy;
+    }
+
+    public MemorySegment segment(String name) {
+        return copy(name).segment();
+    }
+
+    public void flush(String name) throws IOException {
+        copy(name).flush();
+    }
+
+    public boolean isOwner(String name) {
+        return copy(name).isOwner();
+    }
+
+    /** Replaces the default, which cannot pause writers it does not know ({@link UnpausedWriters}). */
+    public void writerControl(String name, WriterControl control) {
+        copy(name);
+        awaitNode().writerControl(name, control);
+    }
+
+    /**
+     * The application mapped {@code path} at {@code address}: if it is a region's file, remember the mapping so
+     * that its {@code force()} flushes the region.
+     */
+    void mapped(String path, long position, long size, long address) {
+        RegionConfig r = config.regionAt(Path.of(path));
+        if (r == null) {
+            return;
+        }
+        mapped.add(new MappedFiles.Mapping(r.name(), address, size, position, "FileChannel.map"));
+        if (position + size > r.size()) {
+            LOG.log(System.Logger.Level.WARNING, "memsync: " + path + " is mapped up to byte " + (position + size)
+                    + " but region " + r.name() + " has " + r.size() + ": bytes past memsync.region." + r.name()
+                    + ".size are not synchronized");
+        }
+        LOG.log(System.Logger.Level.DEBUG, "memsync: the application mapped region " + r.name() + " at 0x"
+                + Long.toHexString(address));
+    }
+
+    /**
+     * The application forced (msync) a mapping that starts at {@code address}: if it maps a region owned here, the
+     * replicas get every write made before; on a replica there is nothing to send.
+     */
+    void forced(long address) throws IOException {
+        MappedFiles.Mapping m = mapped.find(address);
+        if (m == null) {
+            return;
+        }
+        ClusterRegion copy = copy(m.region());
+        if (copy.isOwner()) {
+            copy.flush();
+        }
+    }
+
+    List<MappedFiles.Mapping> mappings() {
+        return mapped.all();
+    }
+
+    @Override
+    public synchronized void close() throws Exception {
+        Node n = node.getNow(null);
+        if (remoteJmx != null) {
+            remoteJmx.stop();
+        }
+        if (mbeans != null) {
+            mbeans.close();
+        }
+        if (n != null) {
+            n.close();
+        }
+    }
+
+    private static void closeQuietly(Node n) {
+        try {
+            n.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "memsync: closing the node after a failed start: " + e);
+        }
+    }
+}

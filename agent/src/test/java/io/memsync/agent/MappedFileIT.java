@@ -1,0 +1,53 @@
+package io.memsync.agent;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An application that only knows FileChannel.map and force(), started with -javaagent:memsync.jar on two JVMs:
+ * they share its state, and force() on the owner is a barrier after which the replica reads every write.
+ */
+@Timeout(180)
+class MappedFileIT {
+    private static final Duration T = Duration.ofSeconds(60);
+
+    @Test
+    void twoJvmsRunningAnUnmodifiedMappedFileApplicationShareItsState() throws Exception {
+        try (ItCluster cluster = new ItCluster(2)) {
+            Path fileA = cluster.file("a", "state");
+            Path fileB = cluster.file("b", "state");
+            Path configA = cluster.config(0, "a", "memsync.region.state.size=1m",
+                    "memsync.region.state.path=" + fileA, "memsync.region.state.role=owner");
+            Path configB = cluster.config(1, "b", "memsync.region.state.size=1m",
+                    "memsync.region.state.path=" + fileB, "memsync.region.state.role=replica");
+            // No Hazelcast flags: the agent opens what its Hazelcast needs itself.
+            try (AppProcess b = AppProcess.start("mapped-b", List.of(AppProcess.agent("config=" + configB)), null,
+                    "example.app.MappedFileApp", fileB.toString(), "segment", "1048576");
+                 AppProcess a = AppProcess.start("mapped-a", List.of(AppProcess.agent("config=" + configA)), null,
+                         "example.app.MappedFileApp", fileA.toString(), "buffer", "1048576")) {
+                a.awaitLine("READY", T);
+                b.awaitLine("READY", T);
+                b.await(l -> l.contains("serving region state as a replica"), T);
+
+                // force() is a barrier: once it returns on the owner, the replica holds every write made before.
+                assertEquals("ok", a.ask("fill 0 4096 7", T));
+                assertTrue(a.ask("force", T).startsWith("ok forced"));
+                assertEquals("ok", b.ask("check 0 4096 7", T), "the replica lacks writes made before force()");
+
+                // Between forces, writes arrive on their own within the push interval.
+                assertEquals("ok", a.ask("put 900000 99", T));
+                assertTrue(b.ask("await 900000 99 20000", T).startsWith("ok after"));
+
+                // On a replica force() is only the msync it always was.
+                assertTrue(b.ask("force", T).startsWith("ok forced"));
+            }
+        }
+    }
+}

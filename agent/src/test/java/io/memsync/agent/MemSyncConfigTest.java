@@ -1,0 +1,107 @@
+package io.memsync.agent;
+
+import io.memsync.cluster.wire.ReplicaSink;
+import io.memsync.region.track.TrackerKind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MemSyncConfigTest {
+    private static final String SECRET = "0123456789abcdef-secret";
+
+    @Test
+    void agentArgumentsSplitOnCommasAndKeepListValuesTogether() {
+        Map<String, String> args = MemSyncConfig.parseAgentArgs("config=/etc/m.properties,members=a:1,b:2,"
+                + "memsync.node.name=n1");
+        assertEquals(Map.of("memsync.config", "/etc/m.properties", "memsync.members", "a:1,b:2",
+                "memsync.node.name", "n1"), args);
+        ConfigException e = assertThrows(ConfigException.class, () -> MemSyncConfig.parseAgentArgs("oops"));
+        assertTrue(e.getMessage().contains("key=value"), e.getMessage());
+    }
+
+    @Test
+    void defaultsAndRegionKeys() {
+        MemSyncConfig c = MemSyncConfig.from(Map.of("memsync.secret", SECRET, "memsync.region.cache.size", "16m",
+                "memsync.region.cache.replicas", "2", "memsync.region.cache.chunk.size", "4k"), null);
+        assertEquals("memsync", c.clusterName());
+        assertEquals("127.0.0.1", c.bind());
+        assertEquals(5701, c.hazelcastPort());
+        assertEquals(ReplicaSink.ALL, c.flushQuorum());
+        MemSyncConfig.RegionConfig r = c.regions().get("cache");
+        assertEquals(16L << 20, r.size());
+        assertEquals(4096, r.chunkSize());
+        assertEquals(2, r.replicas());
+        assertEquals(TrackerKind.AUTO, r.tracker());
+        assertEquals(MemSyncConfig.Role.AUTO, r.role());
+        assertNull(r.path());
+    }
+
+    @Test
+    void aRegionWithAPathIsHashTrackedAndFoundByItsFile() {
+        MemSyncConfig c = MemSyncConfig.from(Map.of("memsync.secret", SECRET, "memsync.region.s.size", "1m",
+                "memsync.region.s.path", "/dev/shm/memsync-config-test/../memsync-config-test/s"), null);
+        assertEquals(TrackerKind.HASH, c.regions().get("s").tracker());
+        assertEquals("s", c.regionAt(Path.of("/dev/shm/memsync-config-test/s")).name());
+        assertNull(c.regionAt(Path.of("/dev/shm/other")));
+        ConfigException e = assertThrows(ConfigException.class, () -> MemSyncConfig.from(Map.of("memsync.secret",
+                SECRET, "memsync.region.s.size", "1m", "memsync.region.s.path", "/dev/shm/memsync-config-test/s",
+                "memsync.region.s.tracker", "wp"), null));
+        assertTrue(e.getMessage().contains("use hash"), e.getMessage());
+    }
+
+    @Test
+    void everyBadValueNamesItsKeyTheValueAndWhatIsAllowed() {
+        assertBad(Map.of("memsync.region.c.size", "100000"), "memsync.region.c.size=100000",
+                "multiple of the chunk size");
+        assertBad(Map.of("memsync.region.c.size", "1m", "memsync.region.c.chunk.size", "48k"),
+                "memsync.region.c.chunk.size=48k", "power of two");
+        assertBad(Map.of("memsync.region.c.chunk.size", "64k"), "memsync.region.c.size is missing", "needs a size");
+        assertBad(Map.of("memsync.hazelcast.port", "70000"), "memsync.hazelcast.port=70000", "1 to 65535");
+        assertBad(Map.of("memsync.members", "a:1,b"), "memsync.members=a:1,b", "'b' is not host:port");
+        assertBad(Map.of("memsync.region.c.size", "1m", "memsync.region.c.role", "leader"),
+                "memsync.region.c.role=leader", "owner, replica or auto");
+        assertBad(Map.of("memsync.region.c.sise", "1m"), "memsync.region.c.sise=1m", "did you mean size?");
+        assertBad(Map.of("memsync.jmx.ssl", "maybe"), "memsync.jmx.ssl=maybe", "true or false");
+        assertBad(Map.of("memsync.push.interval.ms", "0"), "memsync.push.interval.ms=0", "1 to 60000");
+        ConfigException shortSecret = assertThrows(ConfigException.class,
+                () -> MemSyncConfig.from(Map.of("memsync.secret", "short"), null));
+        assertTrue(shortSecret.getMessage().contains("at least 16"), shortSecret.getMessage());
+        assertTrue(!shortSecret.getMessage().contains("short"), "the secret is not printed");
+    }
+
+    @Test
+    void systemPropertiesOverrideArgumentsWhichOverrideTheFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("m.properties");
+        Files.write(file, List.of("memsync.secret=" + SECRET, "memsync.node.name=from-file",
+                "memsync.cluster.name=from-file", "memsync.hazelcast.port=6000"));
+        Properties system = new Properties();
+        system.setProperty("memsync.node.name", "from-system");
+        MemSyncConfig c = MemSyncConfig.load("config=" + file + ",node.name=from-args,cluster.name=from-args",
+                system);
+        assertEquals("from-system", c.nodeName());
+        assertEquals("from-args", c.clusterName());
+        assertEquals(6000, c.hazelcastPort());
+        Files.write(file, List.of("cluster.name=x"));
+        ConfigException e = assertThrows(ConfigException.class, () -> MemSyncConfig.load("config=" + file,
+                new Properties()));
+        assertTrue(e.getMessage().contains("must start with memsync."), e.getMessage());
+    }
+
+    private static void assertBad(Map<String, String> keys, String names, String allowed) {
+        Map<String, String> all = new java.util.HashMap<>(keys);
+        all.put("memsync.secret", SECRET);
+        ConfigException e = assertThrows(ConfigException.class, () -> MemSyncConfig.from(all, null));
+        assertTrue(e.getMessage().startsWith("memsync: invalid configuration: ") && e.getMessage().contains(names)
+                && e.getMessage().contains(allowed), e.getMessage());
+    }
+}

@@ -1,0 +1,128 @@
+package io.memsync.jmx;
+
+import io.memsync.cluster.ClusterRegion;
+import io.memsync.cluster.Node;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The {@link NodeMBean} of one node. */
+final class NodeAdmin implements NodeMBean {
+    private final Node node;
+    private final Migrations migrations;
+    private volatile long lagThreshold = 2;
+
+    NodeAdmin(Node node, Migrations migrations) {
+        this.node = node;
+        this.migrations = migrations;
+    }
+
+    @Override
+    public String getName() {
+        return node.name();
+    }
+
+    @Override
+    public String getMemberId() {
+        return node.memberId();
+    }
+
+    @Override
+    public String[] getMembers() {
+        return node.memberDescriptions().toArray(String[]::new);
+    }
+
+    @Override
+    public int getClusterSize() {
+        return node.clusterSize();
+    }
+
+    @Override
+    public String getDataAddress() {
+        return node.dataAddress().getHostString() + ":" + node.dataAddress().getPort();
+    }
+
+    @Override
+    public String[] getRegions() {
+        return node.regionNames().toArray(String[]::new);
+    }
+
+    @Override
+    public long getChunksServed() {
+        return node.chunksServed();
+    }
+
+    @Override
+    public long getReplicaLagThresholdEpochs() {
+        return lagThreshold;
+    }
+
+    @Override
+    public void setReplicaLagThresholdEpochs(long epochs) {
+        if (epochs < 0) {
+            throw new IllegalArgumentException("the replica lag threshold must be at least 0 epochs, got " + epochs);
+        }
+        lagThreshold = epochs;
+    }
+
+    @Override
+    public String status() {
+        try {
+            return ClusterStatus.render(node, this::lagOf);
+        } catch (RuntimeException e) {
+            throw Failures.of("reading the cluster's status failed (is the node shutting down, or below its minimum"
+                    + " cluster size?)", e);
+        }
+    }
+
+    private Map<String, Long> lagOf(String region) {
+        return ReplicaLag.of(node.region(region), node.directory().get(region));
+    }
+
+    @Override
+    public String[] checksums(String region) {
+        try {
+            List<String> out = new ArrayList<>();
+            node.checksums(region).forEach((member, sum) -> out.add(member + "=" + Long.toHexString(sum)));
+            return out.toArray(String[]::new);
+        } catch (Exception e) {
+            throw Failures.of("checksums of region " + region + " failed", e);
+        }
+    }
+
+    @Override
+    public String migrate(String region, String member) {
+        return migrations.migrate(region, member);
+    }
+
+    @Override
+    public String startMigration(String region, String member) {
+        return migrations.start(region, member);
+    }
+
+    @Override
+    public String flush(String region) {
+        return flush(node, region);
+    }
+
+    /** Flushes this node's copy of {@code region}, which must be the owner's; a one-line result. */
+    static String flush(Node node, String region) {
+        ClusterRegion copy = node.region(region);
+        if (copy == null || !copy.isOwner()) {
+            var r = node.directory().get(region);
+            throw new IllegalStateException(r == null ? "no region " + region + " in the cluster"
+                    : "region " + region + " is " + (copy == null ? "not held" : "a " + copy.role() + " copy")
+                    + " here: flush it on its owner, " + node.memberName(r.owner()));
+        }
+        long start = System.nanoTime();
+        try {
+            copy.flush();
+        } catch (Exception e) {
+            throw Failures.of("flush of region " + region + " failed; the writes not acknowledged stay pending", e);
+        }
+        return String.format(Locale.ROOT, "flushed region %s: epoch %d acknowledged by the replica quorum in %.3f ms",
+                region, copy.epoch(), (System.nanoTime() - start) / 1e6);
+    }
+}

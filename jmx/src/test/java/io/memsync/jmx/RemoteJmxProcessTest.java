@@ -1,0 +1,214 @@
+package io.memsync.jmx;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import javax.management.MBeanServerConnection;
+import javax.management.Notification;
+import javax.management.NotificationListener;
+import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two nodes in JVMs of their own, driven the way an operator would: over their remote JMX connectors, with the
+ * notifications coming back through them.
+ */
+@Timeout(240)
+class RemoteJmxProcessTest {
+    private static final ObjectName NODE = MemSyncMBeans.nodeObjectName();
+    private static final ObjectName REGION = MemSyncMBeans.regionObjectName("remote");
+
+    @Test
+    void aNodeInAnotherJvmIsReadAndDrivenOverRemoteJmx() throws Exception {
+        int[] hz = {TestNodes.freePort(), TestNodes.freePort()};
+        int[] jmx = {TestNodes.freePort(), TestNodes.freePort()};
+        String members = "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1];
+        List<NodeJvm> jvms = new ArrayList<>();
+        List<JMXConnector> connectors = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                jvms.add(new NodeJvm("p" + (i + 1), hz[i], members, jmx[i]));
+            }
+            for (NodeJvm jvm : jvms) {
+                String ready = jvm.await("READY", 120);
+                assertTrue(ready.startsWith("READY "), jvm.name + " did not start: " + ready);
+            }
+            List<MBeanServerConnection> servers = new ArrayList<>();
+            for (int port : jmx) {
+                JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(
+                        "service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi"));
+                connectors.add(c);
+                servers.add(c.getMBeanServerConnection());
+            }
+            MBeanServerConnection p1 = servers.get(0);
+            MBeanServerConnection p2 = servers.get(1);
+            await(() -> (Integer) p1.getAttribute(NODE, "ClusterSize") == 2, "the processes did not meet");
+            assertEquals("p1", p1.getAttribute(NODE, "Name"));
+            assertEquals("p2", p2.getAttribute(NODE, "Name"));
+
+            BlockingQueue<Notification> at1 = listen(p1);
+            BlockingQueue<Notification> at2 = listen(p2);
+            assertEquals("ok created remote", jvms.get(0).call("create remote " + (4 << 20) + " 65536 1"));
+            await(() -> p1.isRegistered(REGION) && p2.isRegistered(REGION), "no Region MBeans over JMX");
+            assertEquals("OWNER", p1.getAttribute(REGION, "Role"));
+            assertEquals("REPLICA", p2.getAttribute(REGION, "Role"));
+            assertEquals(4L << 20, p1.getAttribute(REGION, "SizeBytes"));
+            String[] regions = (String[]) p2.getAttribute(NODE, "Regions");
+            assertEquals(List.of("remote"), Arrays.asList(regions));
+
+            long before = (Long) p1.getAttribute(REGION, "ChunksPushed");
+            assertEquals("ok wrote 3", jvms.get(0).call("write remote 4242 3"));
+            String flushed = (String) p1.invoke(REGION, "flush", null, null);
+            assertTrue(flushed.startsWith("flushed region remote: epoch "), flushed);
+            assertTrue((Long) p1.getAttribute(REGION, "ChunksPushed") >= before + 3);
+
+            String result = (String) p1.invoke(REGION, "migrateTo", new Object[]{"p2"},
+                    new String[]{String.class.getName()});
+            assertTrue(result.startsWith("migrated region remote to p2: writers paused "), result);
+            for (String phase : List.of("PREPARING", "PRECOPY", "HANDOVER", "DONE")) {
+                Notification n = MBeansInProcessTest.next(at1, Notifications.MIGRATION_PHASE);
+                assertEquals(phase, ((CompositeData) n.getUserData()).get("phase"), n.getMessage());
+            }
+            Notification lost = MBeansInProcessTest.next(at1, Notifications.OWNERSHIP_LOST);
+            assertEquals("p2", ((CompositeData) lost.getUserData()).get("newOwner"));
+            Notification gained = MBeansInProcessTest.next(at2, Notifications.OWNERSHIP_GAINED);
+            assertEquals("remote", ((CompositeData) gained.getUserData()).get("region"));
+            await(() -> "OWNER".equals(p2.getAttribute(REGION, "Role")), "p2's Region MBean never said OWNER");
+            assertEquals("p2", p1.getAttribute(REGION, "Owner"));
+            assertTrue((Double) p1.getAttribute(REGION, "LastMigrationPauseMillis") >= 0);
+
+            String[] sums = (String[]) p2.invoke(NODE, "checksums", new Object[]{"remote"},
+                    new String[]{String.class.getName()});
+            assertEquals(2, sums.length, Arrays.toString(sums));
+            assertEquals(sums[0].substring(3), sums[1].substring(3), Arrays.toString(sums));
+            String status = (String) p1.invoke(NODE, "status", null, null);
+            assertTrue(status.contains("owner p2, token 2"), status);
+        } finally {
+            for (JMXConnector c : connectors) {
+                try {
+                    c.close();
+                } catch (IOException ignored) {
+                    // The process may be gone already.
+                }
+            }
+            for (NodeJvm jvm : jvms) {
+                jvm.close();
+            }
+        }
+    }
+
+    private static BlockingQueue<Notification> listen(MBeanServerConnection server) throws Exception {
+        BlockingQueue<Notification> queue = new LinkedBlockingQueue<>();
+        NotificationListener listener = (n, handback) -> queue.add(n);
+        server.addNotificationListener(NODE, listener, null, null);
+        return queue;
+    }
+
+    /** A condition read over JMX. */
+    private interface Probe {
+        boolean holds() throws Exception;
+    }
+
+    private static void await(Probe probe, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!probe.holds()) {
+            assertTrue(System.nanoTime() < deadline, what + " within 60 s");
+            Thread.sleep(50);
+        }
+    }
+
+    /** A {@link JmxNodeMain} in its own JVM; its log goes to {@code target/node-logs/NAME-TESTPID.log}. */
+    private static final class NodeJvm implements AutoCloseable {
+        final String name;
+        private final Process process;
+        private final Writer in;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+        NodeJvm(String name, int port, String members, int jmxPort) throws IOException {
+            this.name = name;
+            String flags = System.getProperty("memsync.hazelcast.flags");
+            if (flags == null || flags.isBlank()) {
+                throw new IllegalStateException("the system property memsync.hazelcast.flags is not set: run this"
+                        + " test through Maven (jmx/pom.xml passes the parent pom's property)");
+            }
+            String java = ProcessHandle.current().info().command()
+                    .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this test"));
+            List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+            cmd.addAll(Arrays.asList(flags.trim().split("\\s+")));
+            cmd.addAll(List.of("-Xmx256m", "-cp", System.getProperty("java.class.path"), JmxNodeMain.class.getName(),
+                    "--name=" + name, "--cluster=jmx-remote-" + ProcessHandle.current().pid(), "--port=" + port,
+                    "--members=" + members, "--jmx-port=" + jmxPort));
+            Path logs = Path.of("target", "node-logs");
+            Files.createDirectories(logs);
+            Path log = logs.resolve(name + "-" + ProcessHandle.current().pid() + ".log");
+            process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            Thread.ofPlatform().daemon(true).start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException ignored) {
+                    // The process ended.
+                }
+            });
+        }
+
+        /** The next line starting with {@code prefix} or "error", within {@code seconds}. */
+        String await(String prefix, int seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                String line = lines.poll(100, TimeUnit.MILLISECONDS);
+                if (line != null && (line.startsWith(prefix) || line.startsWith("error"))) {
+                    return line;
+                }
+                if (line == null && !process.isAlive()) {
+                    throw new IllegalStateException(name + " exited with " + process.exitValue()
+                            + "; see target/node-logs");
+                }
+            }
+            throw new IllegalStateException(name + " said no '" + prefix + "' within " + seconds + " s");
+        }
+
+        String call(String command) throws IOException, InterruptedException {
+            in.write(command + "\n");
+            in.flush();
+            return await("ok", 60);
+        }
+
+        @Override
+        public void close() {
+            try {
+                in.write("exit\n");
+                in.flush();
+                if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (IOException | InterruptedException e) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}
