@@ -30,10 +30,13 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  * a mapped {@code MemorySegment}'s, which both end in {@code java.nio.MappedMemoryUtils.force}) flushes its region.
  */
 public final class MemSyncAgent {
+    /**
+     * memsync's relocated Hazelcast logs to JUL loggers under this name (its classes' names): an application wants
+     * its warnings, not its banner. Held here because JUL holds loggers weakly.
+     */
+    private static final Logger HAZELCAST_LOGS = Logger.getLogger("io.memsync.shaded.com.hazelcast");
     /** The system property (an object, not a string) through which instrumented JDK code reaches memsync. */
     static final String HOOK = "io.memsync.agent.hook";
-    /** Keeps the quietened Hazelcast logger's level: JUL holds loggers weakly. */
-    private static final Logger HAZELCAST_LOGS = Logger.getLogger("io.memsync.shaded.com.hazelcast");
 
     private MemSyncAgent() {
     }
@@ -65,12 +68,16 @@ public final class MemSyncAgent {
     }
 
     private static void install(MemSyncConfig config, Instrumentation inst) {
+        long t0 = System.nanoTime();
         HAZELCAST_LOGS.setLevel(Level.WARNING);
         openJdkInternals(inst);
+        long t1 = System.nanoTime();
         AgentRuntime runtime = AgentRuntime.start(config);
         System.getProperties().put(HOOK, new Hook(runtime));
         System.setProperty("memsync.agent.node", config.nodeName());
+        long t2 = System.nanoTime();
         instrument(inst);
+        System.err.println("TIMING uptime " + java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() + " open " + (t1 - t0) / 1000000 + " start " + (t2 - t1) / 1000000 + " instrument " + (System.nanoTime() - t2) / 1000000);
     }
 
     /** What Hazelcast asks for with --add-opens/--add-exports on JDK 25 (JVM.md), granted to memsync's module only. */
@@ -88,11 +95,23 @@ public final class MemSyncAgent {
                 Set.of(), Map.of()));
     }
 
+    static long T0;
     private static void instrument(Instrumentation inst) {
+        T0 = System.nanoTime();
+        Class<?>[] jdk;
+        try {
+            jdk = new Class<?>[] {Class.forName("sun.nio.ch.FileChannelImpl", false, null),
+                    Class.forName("java.nio.MappedMemoryUtils", false, null)};
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("memsync instruments FileChannelImpl and MappedMemoryUtils, which this JDK "
+                    + "lacks: run it on JDK 25", e);
+        }
         new AgentBuilder.Default()
                 .with(AgentBuilder.InjectionStrategy.Disabled.INSTANCE)
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+                // Only these two are looked at: going through every loaded class took seconds from the start.
+                .with(new AgentBuilder.RedefinitionStrategy.DiscoveryStrategy.Explicit(jdk))
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
                 .with(AgentBuilder.TypeStrategy.Default.REDEFINE)
                 .with(AgentBuilder.Listener.StreamWriting.toSystemError().withErrorsOnly())
@@ -104,6 +123,7 @@ public final class MemSyncAgent {
                 .transform((builder, type, loader, module, domain) -> builder.visit(Advice.to(ForceAdvice.class)
                         .on(named("force").and(takesArguments(5)))))
                 .installOn(inst);
+        System.err.println("TIMING first " + (System.nanoTime() - T0) / 1000000);
         MethodDescription inject;
         try {
             inject = new MethodDescription.ForLoadedMethod(Injector.class.getMethod("inject", Class.class));

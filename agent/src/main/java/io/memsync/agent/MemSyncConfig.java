@@ -233,7 +233,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         }
         return new MemSyncConfig(clusterName, nodeName, bind, hzPort, members, dataPort, secret, push, flushTimeout,
                 quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl,
-                Map.copyOf(regions));
+                java.util.Collections.unmodifiableMap(regions));
     }
 
     private static RegionConfig region(String name, Map<String, String> values, Duration defaultPush) {

@@ -2,13 +2,17 @@ package io.memsync.jmx;
 
 import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.MigrationOptions;
+import io.memsync.cluster.MigrationProgress;
 import io.memsync.cluster.MigrationResult;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.RegionRecord;
 
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Runs the migrations operators ask for over JMX, with the default {@link MigrationOptions}: blocking, or started
@@ -37,18 +41,36 @@ final class Migrations implements AutoCloseable {
         }
     }
 
-    /** Starts migrating {@code region} to {@code member} and returns at once with a line saying where to watch. */
+    /**
+     * Starts migrating {@code region} to {@code member} and returns with a line saying where to watch it. When this
+     * node owns the region, it returns once the migration is under way (its MigrationPhase is the new one's), or
+     * throws what made it fail at once (no WriterControl, for one).
+     */
     String start(String region, String member) {
         String destination = check(region, member);
+        ClusterRegion copy = node.region(region);
+        boolean local = copy != null && copy.isOwner();
+        MigrationProgress before = node.migration(region);
+        CompletableFuture<MigrationResult> done = new CompletableFuture<>();
         started.execute(() -> {
             try {
                 MigrationResult r = node.requestMigration(region, destination, MigrationOptions.defaults());
                 LOG.log(System.Logger.Level.INFO, describe(r));
-            } catch (Exception e) {
+                done.complete(r);
+            } catch (Exception | Error e) {
                 LOG.log(System.Logger.Level.WARNING, "migrating region " + region + " to " + member + " failed (the"
                         + " owner keeps it): " + e.getMessage());
+                done.completeExceptionally(e);
             }
         });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (local && node.migration(region) == before && !done.isDone() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(1_000_000);
+        }
+        if (done.isCompletedExceptionally() && node.migration(region) == before) {
+            Throwable e = done.exceptionNow();
+            throw Failures.of("migrating region " + region + " to " + member + " could not start", e);
+        }
         RegionRecord r = node.directory().get(region);
         return "migration of region " + region + " from " + node.memberName(r.owner()) + " to "
                 + node.memberName(destination) + " started; follow MigrationPhase of io.memsync:type=Region,name="

@@ -189,10 +189,13 @@ class MBeansInProcessTest {
             // A region without replicas migrated to b by uuid is paged in there: the pager counters show it, and
             // a's copy goes (with its MBean) once b holds everything.
             ObjectName paged = MemSyncMBeans.regionObjectName("paged");
-            a.writerControl("paged", TestNodes.NO_WRITERS);
             ClusterRegion source = a.createRegion("paged", 2 << 20, 65536, 0);
             writeChunks(source.segment(), 65536, 0, 20, 5);
             TestNodes.await(() -> sa.isRegistered(paged), 10, "no Region MBean for paged on a");
+            m = failure(() -> sa.invoke(paged, "startMigration", new Object[]{"b"},
+                    new String[]{String.class.getName()}));
+            assertTrue(m.contains("could not start") && m.contains("no WriterControl"), m);
+            a.writerControl("paged", TestNodes.NO_WRITERS);
             String started = (String) sa.invoke(NODE, "startMigration", new Object[]{"paged", bId},
                     new String[]{String.class.getName(), String.class.getName()});
             assertTrue(started.startsWith("migration of region paged from a to b started"), started);
