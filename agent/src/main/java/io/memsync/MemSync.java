@@ -45,6 +45,31 @@ public final class MemSync {
         AgentRuntime.require().writerControl(name, control);
     }
 
+    /** The node name of region {@code name}'s owner now. */
+    public static String owner(String name) {
+        return AgentRuntime.require().owner(name);
+    }
+
+    /**
+     * Region {@code name}, owned elsewhere, mounted lazily here and read-only: usable at once, each chunk pulled on
+     * first touch and the rest in the background (a snapshot that pages in; it does not follow later writes).
+     */
+    public static MemorySegment mount(String name) throws IOException {
+        return AgentRuntime.require().mount(name).segment().asReadOnly();
+    }
+
+    /** Share of region {@code name}'s chunks present in this node's mount of it (0 to 1); 1 for a full copy. */
+    public static double availability(String name) {
+        AgentRuntime runtime = AgentRuntime.require();
+        var mounted = runtime.awaitNode().mounted(name);
+        return mounted != null ? mounted.availability() : runtime.copy(name).availability();
+    }
+
+    /** The node name of this JVM's memsync node. */
+    public static String nodeName() {
+        return AgentRuntime.require().config().nodeName();
+    }
+
     /** Whether the memsync agent runs in this JVM. */
     public static boolean isActive() {
         return AgentRuntime.current() != null;

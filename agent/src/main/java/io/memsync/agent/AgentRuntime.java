@@ -7,6 +7,7 @@ import io.memsync.cluster.Node;
 import io.memsync.cluster.RegionRecord;
 import io.memsync.cluster.WriterControl;
 import io.memsync.jmx.MemSyncMBeans;
+import io.memsync.region.page.LazyRegion;
 
 import javax.management.remote.JMXConnectorServer;
 import java.io.IOException;
@@ -210,6 +211,26 @@ public final class AgentRuntime implements AutoCloseable {
 
     public boolean isOwner(String name) {
         return copy(name).isOwner();
+    }
+
+    /** The node name of region {@code name}'s owner now, from the cluster's directory. */
+    public String owner(String name) {
+        Node n = awaitNode();
+        RegionRecord r = n.directory().get(name);
+        if (r == null) {
+            throw new IllegalArgumentException("no region " + name + " in cluster " + config.clusterName());
+        }
+        return n.memberName(r.owner());
+    }
+
+    /**
+     * Mounts region {@code name}, owned by another node, lazily on this one (once; later calls return the same
+     * mount): readable at once, each chunk pulled from the owner on first touch and the rest in the background.
+     */
+    public synchronized LazyRegion mount(String name) throws IOException {
+        Node n = awaitNode();
+        LazyRegion mounted = n.mounted(name);
+        return mounted != null ? mounted : n.mount(name, 4, true);
     }
 
     /** Replaces the default, which cannot pause writers it does not know ({@link UnpausedWriters}). */

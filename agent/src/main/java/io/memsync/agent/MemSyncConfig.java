@@ -33,7 +33,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                             List<String> members, int dataPort, byte[] secret, Duration pushInterval,
                             Duration flushTimeout, int flushQuorum, int minClusterSize, Duration startTimeout,
                             String jmxHost, int jmxPort, Path jmxPasswordFile, boolean jmxSsl,
-                            Map<String, RegionConfig> regions) {
+                            String dashboardHost, int dashboardPort, Map<String, RegionConfig> regions) {
 
     /** Who creates a region: {@code owner} creates it, {@code replica} waits to be given a copy, {@code auto} either. */
     public enum Role { OWNER, REPLICA, AUTO }
@@ -82,6 +82,9 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                 + "password file)");
         KEYS.put("memsync.jmx.password.file", "JMX password file (user password per line): turns on "
                 + "authentication");
+        KEYS.put("memsync.dashboard.port", "port of the web dashboard (members, regions, live charts, chunk maps, "
+                + "flush and migrate buttons; default 0: none)");
+        KEYS.put("memsync.dashboard.host", "the dashboard's bind address (default 127.0.0.1)");
         KEYS.put("memsync.jmx.ssl", "true: remote JMX over TLS with the JVM's default SSL context (default false)");
         REGION_KEYS.put("size", "the region's size: bytes, or with a k, m or g suffix (required)");
         REGION_KEYS.put("chunk.size", "unit of tracking and transfer: a power of two from 4k to 64m (default 64k)");
@@ -222,6 +225,8 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
             throw new ConfigException("memsync.jmx.password.file", pw, "the file cannot be read");
         }
         boolean jmxSsl = r.bool("memsync.jmx.ssl", false);
+        String dashboardHost = r.string("memsync.dashboard.host", "127.0.0.1");
+        int dashboardPort = r.integer("memsync.dashboard.port", 0, 0, 65535);
         Map<String, RegionConfig> regions = new LinkedHashMap<>();
         regionKeys.forEach((name, values) -> regions.put(name, region(name, values, push)));
         Set<Path> paths = new TreeSet<>();
@@ -232,7 +237,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
             }
         }
         return new MemSyncConfig(clusterName, nodeName, bind, hzPort, members, dataPort, secret, push, flushTimeout,
-                quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl,
+                quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl, dashboardHost, dashboardPort,
                 java.util.Collections.unmodifiableMap(regions));
     }
 

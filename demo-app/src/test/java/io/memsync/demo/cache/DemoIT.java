@@ -1,0 +1,47 @@
+package io.memsync.demo.cache;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The README's demo, in its short mode, as CI runs it: three JVMs with the agent, and every figure the walkthrough
+ * prints checked against what it claims (identical copies, a verified mount, a migration that happened, and every
+ * flushed entry present after the owner was killed).
+ */
+class DemoIT {
+    @Test
+    @Timeout(600)
+    void theWalkthroughMeasuresRealThings() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        ClusterDemo.Options options = new ClusterDemo.Options(true, true, 5_000, Path.of("target/demo-it"),
+                Path.of(System.getProperty("memsync.agent.jar")), Path.of(System.getProperty("memsync.demo.jar")));
+        ClusterDemo demo = new ClusterDemo(options, out);
+        ClusterDemo.Summary s;
+        try {
+            s = demo.run();
+        } finally {
+            demo.stopAll();
+            System.out.print(bytes.toString(StandardCharsets.UTF_8));
+        }
+        assertEquals(5_000, s.entries());
+        assertTrue(s.replicationLagP50Ms() > 0 && s.replicationLagMaxMs() < 10_000, "lag " + s);
+        assertEquals(3, s.copiesIdentical(), "every copy identical after the flush: " + s);
+        assertTrue(s.mountVerified() && s.mountFullMs() > 0, "mount " + s);
+        assertEquals("b", s.newOwnerAfterMigration(), "the migration moved the cache to b: " + s);
+        assertTrue(s.migrationPauseMs() > 0, "pause " + s);
+        assertTrue(s.putsDuringMigration() > 0 && s.putsFailedDuringMigration() == 0, "load " + s);
+        assertTrue(!s.ownerAfterFailover().equals("b"), "a replica took over from b: " + s);
+        assertEquals(s.flushedEntries(), s.flushedEntriesPresent(), "nothing flushed was lost: " + s);
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("==> Summary") && text.contains("| failover (kill -9 the owner) |"), text);
+    }
+}
