@@ -85,6 +85,9 @@ public final class AgentRuntime implements AutoCloseable {
         try {
             Map<String, LocalRegionSettings> settings = new LinkedHashMap<>();
             for (RegionConfig r : config.regions().values()) {
+                if (r.path() != null) {
+                    java.nio.file.Files.createDirectories(r.path().getParent());
+                }
                 settings.put(r.name(), new LocalRegionSettings(r.path(), r.tracker(), r.pushInterval()));
             }
             n = Node.start(config.nodeConfig(), settings);
