@@ -7,6 +7,7 @@ import io.memsync.cluster.Node;
 import io.memsync.cluster.RegionRecord;
 import io.memsync.cluster.WriterControl;
 import io.memsync.jmx.MemSyncMBeans;
+import io.memsync.jmx.dashboard.Dashboard;
 import io.memsync.region.page.LazyRegion;
 
 import javax.management.remote.JMXConnectorServer;
@@ -36,6 +37,7 @@ public final class AgentRuntime implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private volatile MemSyncMBeans mbeans;
     private volatile JMXConnectorServer remoteJmx;
+    private volatile Dashboard dashboard;
     private volatile long readyNanos;
 
     private AgentRuntime(MemSyncConfig config) {
@@ -92,6 +94,11 @@ public final class AgentRuntime implements AutoCloseable {
             }
             n = Node.start(config.nodeConfig(), settings);
             mbeans = MemSyncMBeans.register(n);
+            if (config.dashboardPort() > 0) {
+                dashboard = Dashboard.start(n, config.dashboardHost(), config.dashboardPort());
+                LOG.log(System.Logger.Level.INFO, "memsync: dashboard of node " + config.nodeName() + " at http://"
+                        + config.dashboardHost() + ":" + dashboard.address().getPort() + "/");
+            }
             if (config.jmxPort() > 0) {
                 remoteJmx = MemSyncMBeans.startRemote(config.jmxHost(), config.jmxPort(), config.jmxPasswordFile(),
                         config.jmxSsl());
@@ -283,6 +290,9 @@ public final class AgentRuntime implements AutoCloseable {
     @Override
     public synchronized void close() throws Exception {
         Node n = node.getNow(null);
+        if (dashboard != null) {
+            dashboard.close();
+        }
         if (remoteJmx != null) {
             remoteJmx.stop();
         }

@@ -35,7 +35,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                             String jmxHost, int jmxPort, Path jmxPasswordFile, boolean jmxSsl,
                             String dashboardHost, int dashboardPort, Map<String, RegionConfig> regions) {
 
-    /** Who creates a region: {@code owner} creates it, {@code replica} waits to be given a copy, {@code auto} either. */
+    /** Who creates a region: {@code owner} does, {@code replica} waits to be given a copy, {@code auto} either. */
     public enum Role { OWNER, REPLICA, AUTO }
 
     /**
@@ -237,8 +237,8 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
             }
         }
         return new MemSyncConfig(clusterName, nodeName, bind, hzPort, members, dataPort, secret, push, flushTimeout,
-                quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl, dashboardHost, dashboardPort,
-                java.util.Collections.unmodifiableMap(regions));
+                quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl, dashboardHost,
+                dashboardPort, java.util.Collections.unmodifiableMap(regions));
     }
 
     private static RegionConfig region(String name, Map<String, String> values, Duration defaultPush) {

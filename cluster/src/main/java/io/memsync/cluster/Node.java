@@ -1036,6 +1036,12 @@ public final class Node implements AutoCloseable {
      * if the owner fails), serves it as a replica fed by the owner's stream, and tells the owner it is ready.
      */
     private void prepareLearner(RegionRecord r) throws IOException {
+        if (backingFile(r.name()) != null) {
+            // A paged copy lives in a memfd of its own: the application mapping the file here would never see it.
+            throw new IOException("region " + r.name() + " lives in " + backingFile(r.name()) + " on node "
+                    + config.name() + ", which holds no replica of it: migrate it to a node that does (raise its "
+                    + "replica count)");
+        }
         String source = networkSource(r) + "?order=failover";
         LazyRegion lazy = LazyRegion.mount("learner-" + r.name(), new ChunkLayout(r.size(), r.chunkSize()),
                 PagerConfig.of(source).withPullers(config.migrationPullers()).withStandby(false)
@@ -1220,6 +1226,11 @@ public final class Node implements AutoCloseable {
     /** This node's lazy mount of {@code name}, or null. */
     public LazyRegion mounted(String name) {
         return mounts.get(name);
+    }
+
+    /** Names of the regions this node has mounted lazily ({@link #mount}), sorted. */
+    public List<String> mountedRegions() {
+        return mounts.keySet().stream().sorted().toList();
     }
 
     private static List<String> concat(String first, List<String> rest) {

@@ -250,8 +250,8 @@ public final class MemSyncCli {
             try {
                 return JMXConnectorFactory.connect(url, env);
             } catch (IOException e) {
-                throw new IOException("cannot reach memsync's JMX at " + jmx + " (" + messageOf(e) + "): is memsync.jmx.port "
-                        + "set on that JVM?", e);
+                throw new IOException("cannot reach memsync's JMX at " + jmx + " (" + messageOf(e) + "): is "
+                        + "memsync.jmx.port set on that JVM?", e);
             }
         }
         String pid = o.option("pid", null);

@@ -79,7 +79,8 @@ public final class ClusterDemo {
             demo.stopAll();
             System.exit(0);
         }
-        System.out.println("\nThe cluster and its dashboards keep running; Ctrl-C stops every process the demo started.");
+        System.out.println("\nThe cluster and its dashboards keep running; Ctrl-C stops every process the demo "
+                + "started.");
         stopped.await();
     }
 
@@ -263,8 +264,9 @@ public final class ClusterDemo {
             present += survivor.call("GET", "/cache/" + key, null).body().equals(LoadGenerator.value(key)) ? 1 : 0;
         }
         int flushed = entries + lags.length + flushedLive.size();
-        say("%s killed; %s owns the cache %d ms later (a killed process drops its connections at once; a silent host is noticed within ~5 s); it holds "
-                + "%d of the %d flushed entries", victim.name, newOwner, failoverMs, present, flushed);
+        say("%s killed; %s owns the cache %d ms later (a killed process drops its connections at once; a silent "
+                + "host is noticed within ~5 s); it holds %d of the %d flushed entries", victim.name, newOwner,
+                failoverMs, present, flushed);
 
         Summary summary = new Summary(entries, loadMs, sorted[sorted.length / 2], sorted[sorted.length - 1], flushUs,
                 identical, firstTouchUs, mountFullMs, verified, pause, generator.ok.get(), generator.failed.get(),

@@ -25,6 +25,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * lost meanwhile, because the tracker keeps every write until it is collected. The push interval can be changed
  * while it runs. Each cycle that pushed chunks, and each flush, is recorded as a JFR event
  * ({@code io.memsync.region.sync.SyncRoundEvent}) when a recording enables it.
+ * <p>
+ * Displays can ask, per chunk and without allocating, whether it is {@linkplain #isPending pending} or was
+ * {@linkplain #pushedRecently pushed recently}: two more bitmaps, swapped every half second by the cycles.
  */
 public final class Syncer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Syncer.class.getName());
@@ -52,6 +55,19 @@ public final class Syncer implements AutoCloseable {
     private volatile int pendingChunks;
 
     /**
+     * Chunks pushed in the current and the previous window of {@link #WINDOW_NANOS}: a bitmap each, swapped by the
+     * cycles (under the cycle lock), so that telling which chunks went out lately costs a bit per chunk and nothing
+     * per push but setting it. Readers on other threads see them racily, which a display can live with.
+     */
+    private final ChunkSet[] pushedIn = new ChunkSet[2];
+    /** When each window began, and when a chunk was last pushed in it (System.nanoTime). */
+    private final long[] windowStart = new long[2];
+    private final long[] lastPushIn = new long[2];
+    private volatile int window;
+    private static final long WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long RECENT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
      * @param name     shows in the thread's name and in errors
      * @param interval time between background cycles; at least 100 microseconds
      */
@@ -67,6 +83,12 @@ public final class Syncer implements AutoCloseable {
         this.intervalNanos = interval.toNanos();
         this.layout = tracker.layout();
         this.pending = new ChunkSet(layout.chunkCount());
+        long now = System.nanoTime();
+        for (int w = 0; w < 2; w++) {
+            pushedIn[w] = new ChunkSet(layout.chunkCount());
+            windowStart[w] = now;
+            lastPushIn[w] = now - 2 * RECENT_NANOS;
+        }
     }
 
     /** Starts pushing every interval on a thread of this syncer's own. */
@@ -149,11 +171,18 @@ public final class Syncer implements AutoCloseable {
             long start = System.nanoTime();
             tracker.collect(pending);
             int chunkSize = layout.chunkSize();
+            int w = nextWindow(start);
+            ChunkSet sent = pushedIn[w];
+            if (pending.next(0) >= 0) {
+                // Chunks pushed by a long cycle count as recent while it runs, not only once it ends.
+                lastPushIn[w] = start;
+            }
             try {
                 for (int i = pending.next(0); i >= 0; i = pending.next(i + 1)) {
                     long offset = tracker.preparePayload(i);
                     sink.write(i, tracker.payload(), offset);
                     pending.remove(i);
+                    sent.add(i);
                     pushed++;
                     chunksPushed++;
                     bytesPushed += chunkSize;
@@ -162,6 +191,10 @@ public final class Syncer implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 pendingChunks = pending.cardinality();
                 throw e;
+            } finally {
+                if (pushed > 0) {
+                    lastPushIn[w] = System.nanoTime();
+                }
             }
             cycles++;
             lastCycleNanos = System.nanoTime() - start;
@@ -181,6 +214,42 @@ public final class Syncer implements AutoCloseable {
             }
             cycleLock.unlock();
         }
+    }
+
+    /** Under the cycle lock: starts a new window of pushed chunks when the current one is old; returns the current. */
+    private int nextWindow(long now) {
+        int w = window;
+        if (now - windowStart[w] < WINDOW_NANOS) {
+            return w;
+        }
+        int next = w ^ 1;
+        pushedIn[next].clear();
+        windowStart[next] = now;
+        lastPushIn[next] = now - 2 * RECENT_NANOS;
+        window = next;
+        return next;
+    }
+
+    /**
+     * Whether chunk {@code chunk} was collected by the cycle under way (or the last failed one) and is not pushed
+     * yet. For displays: it reads the syncer's bitmap without a lock, so it may be a cycle behind.
+     */
+    public boolean isPending(int chunk) {
+        return pending.contains(chunk);
+    }
+
+    /**
+     * Whether chunk {@code chunk} was pushed in about the last second (at most 1.5 s ago: pushes are recorded in
+     * half-second windows). For displays: it reads without a lock, and allocates nothing.
+     */
+    public boolean pushedRecently(int chunk) {
+        long now = System.nanoTime();
+        int w = window;
+        return recentIn(w, chunk, now) || recentIn(w ^ 1, chunk, now);
+    }
+
+    private boolean recentIn(int w, int chunk, long now) {
+        return now - lastPushIn[w] < RECENT_NANOS && pushedIn[w].contains(chunk);
     }
 
     /**
