@@ -377,6 +377,10 @@ public final class ClusterDemo {
         }
     }
 
+    List<DemoNode> liveNodes() {
+        return nodes.stream().filter(DemoNode::alive).toList();
+    }
+
     void stopAll() {
         nodes.forEach(DemoNode::close);
     }

@@ -4,6 +4,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -17,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * flushed entry present after the owner was killed).
  */
 class DemoIT {
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     @Test
     @Timeout(600)
     void theWalkthroughMeasuresRealThings() throws Exception {
@@ -28,6 +33,18 @@ class DemoIT {
         ClusterDemo.Summary s;
         try {
             s = demo.run();
+            // Every surviving node serves its dashboard, whose status names the cluster's members and the cache.
+            for (DemoNode n : demo.liveNodes()) {
+                HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(URI.create(n.dashboard())).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, page.statusCode());
+                assertTrue(page.body().contains("<html") || page.body().contains("<!DOCTYPE"), page.body());
+                HttpResponse<String> status = HTTP.send(HttpRequest.newBuilder(URI.create(n.dashboard()
+                        + "api/status")).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, status.statusCode(), status.body());
+                assertTrue(status.body().contains("\"cache\"") && status.body().contains("\"" + n.name + "\""),
+                        status.body());
+            }
         } finally {
             demo.stopAll();
             System.out.print(bytes.toString(StandardCharsets.UTF_8));
