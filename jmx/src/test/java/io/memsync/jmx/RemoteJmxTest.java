@@ -64,8 +64,19 @@ class RemoteJmxTest {
             server.stop();
         }
         assertFalse(server.isActive());
-        // The port is free again: registry and connector are closed.
-        JMXConnectorServer again = MemSyncMBeans.startRemote("127.0.0.1", port, null, false);
-        again.stop();
+        // The port is free again: registry and connector are closed. RMI closes its listening socket on a thread of
+        // its own once the last object exported on it is gone, so the port may take a moment to come free.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            try {
+                MemSyncMBeans.startRemote("127.0.0.1", port, null, false).stop();
+                break;
+            } catch (java.io.IOException stillBound) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("port " + port + " still bound 10 s after stop()", stillBound);
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 }
