@@ -41,7 +41,8 @@ final class Instrumenter {
 
     private static final String FILE_CHANNEL = "sun/nio/ch/FileChannelImpl";
     private static final String MAPPED_MEMORY = "java/nio/MappedMemoryUtils";
-    private static final byte[] MARKER = "Lio/memsync/SharedRegion;".getBytes(StandardCharsets.UTF_8);
+    private static final String MARKER_DESCRIPTOR = "Lio/memsync/SharedRegion;";
+    private static final byte[] MARKER = MARKER_DESCRIPTOR.getBytes(StandardCharsets.UTF_8);
 
     private static final ClassDesc SYSTEM = ClassDesc.of("java.lang.System");
     private static final ClassDesc PROPERTIES = ClassDesc.of("java.util.Properties");
@@ -95,7 +96,7 @@ final class Instrumenter {
         public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined,
                                 ProtectionDomain domain, byte[] bytes) {
             // A byte search first: almost no class is ours to change, and parsing each would cost the start-up.
-            if (loader == null || name == null || name.startsWith("io/memsync/") || !contains(bytes, MARKER)) {
+            if (loader == null || name == null || name.startsWith("io/memsync/shaded/") || !contains(bytes, MARKER)) {
                 return null;
             }
             try {
@@ -107,9 +108,17 @@ final class Instrumenter {
         }
     }
 
+    /** The class with the injector's call added, or null if none of its fields is marked. */
     static byte[] addInjection(byte[] bytes) {
         ClassFile cf = ClassFile.of();
         ClassModel model = cf.parse(bytes);
+        // The byte search also matches classes that only mention the annotation (a local variable's type, say).
+        boolean marked = model.fields().stream().anyMatch(f -> f.findAttribute(
+                java.lang.classfile.Attributes.runtimeVisibleAnnotations()).map(a -> a.annotations().stream()
+                .anyMatch(an -> an.className().equalsString(MARKER_DESCRIPTOR))).orElse(false));
+        if (!marked) {
+            return null;
+        }
         boolean hasInitializer = model.methods().stream()
                 .anyMatch(m -> m.methodName().equalsString(ConstantDescs.CLASS_INIT_NAME));
         ClassDesc self = model.thisClass().asSymbol();
