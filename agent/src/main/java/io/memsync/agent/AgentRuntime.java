@@ -117,6 +117,11 @@ public final class AgentRuntime implements AutoCloseable {
         } catch (Throwable e) {
             LOG.log(System.Logger.Level.ERROR, "memsync: node " + config.nodeName() + " failed to start: " + e, e);
             node.completeExceptionally(e);
+            try {
+                closeOperatorSurface();
+            } catch (Exception suppressed) {
+                LOG.log(System.Logger.Level.WARNING, "memsync: closing after a failed start: " + suppressed);
+            }
             if (n != null) {
                 closeQuietly(n);
             }
@@ -289,7 +294,14 @@ public final class AgentRuntime implements AutoCloseable {
 
     @Override
     public synchronized void close() throws Exception {
-        Node n = node.getNow(null);
+        Node n = node.isDone() && !node.isCompletedExceptionally() ? node.getNow(null) : null;
+        closeOperatorSurface();
+        if (n != null) {
+            n.close();
+        }
+    }
+
+    private void closeOperatorSurface() throws java.io.IOException {
         if (dashboard != null) {
             dashboard.close();
         }
@@ -298,9 +310,6 @@ public final class AgentRuntime implements AutoCloseable {
         }
         if (mbeans != null) {
             mbeans.close();
-        }
-        if (n != null) {
-            n.close();
         }
     }
 
