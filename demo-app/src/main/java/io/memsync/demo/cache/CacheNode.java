@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One node of the clustered cache: an application that runs with {@code -javaagent:memsync.jar} and keeps its table
  * in memsync region {@code cache} ({@link CacheStore}). Reads are served from this node's copy; writes on the
- * region's owner, to which other nodes forward them. HTTP on loopback:
+ * region's owner, one at a time, to which other nodes forward them. HTTP on loopback:
  * <pre>
  * GET /cache/KEY          the value, or 404         PUT /cache/KEY (body: value)   DELETE /cache/KEY
  * POST /load?count=N&amp;prefix=P   N entries at once   POST /flush                    GET /stats (JSON)
@@ -44,6 +44,7 @@ public final class CacheNode {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     private final Writers writers = new Writers();
+    private final Object tableLock = new Object();
     private final AtomicLong gets = new AtomicLong();
     private final AtomicLong puts = new AtomicLong();
     private final AtomicLong forwarded = new AtomicLong();
@@ -202,7 +203,11 @@ public final class CacheNode {
         byte[] body = x.getRequestBody().readAllBytes();
         if (writers.enter()) {
             try {
-                Answer a = w.apply(body);
+                Answer a;
+                // One writer at a time: two puts probing for a free slot could otherwise both take the same one.
+                synchronized (tableLock) {
+                    a = w.apply(body);
+                }
                 send(x, a.status(), a.body());
                 return;
             } finally {
