@@ -1,19 +1,11 @@
 package io.memsync.cluster;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,9 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class NodeProcess implements AutoCloseable {
     static final String SECRET = "process-test-secret-0123456789";
 
-    private final Process process;
-    private final Writer in;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final LineProcess process;
     final String name;
     final int port;
 
@@ -55,39 +45,12 @@ final class NodeProcess implements AutoCloseable {
                 "--port=" + port,
                 "--members=" + String.join(",", members)));
         cmd.addAll(options);
-        Path logs = Path.of("target", "node-logs");
-        Files.createDirectories(logs);
-        Path log = logs.resolve(name + "-" + ProcessHandle.current().pid() + ".log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("MEMSYNC_SECRET", SECRET);
-        process = pb.start();
-        in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-        Thread.ofPlatform().daemon(true).start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException ignored) {
-                // The process ended.
-            }
-        });
+        process = new LineProcess(name, cmd, Map.of("MEMSYNC_SECRET", SECRET));
     }
 
     /** The next line starting with {@code prefix} (or an error), within {@code seconds}. */
     String await(String prefix, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            String line = lines.poll(100, TimeUnit.MILLISECONDS);
-            if (line != null && (line.startsWith(prefix) || line.startsWith("error"))) {
-                return line;
-            }
-            if (line == null && !process.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + process.exitValue());
-            }
-        }
-        throw new IllegalStateException(name + " said no '" + prefix + "' within " + seconds + " s");
+        return process.await(prefix, seconds);
     }
 
     /**
@@ -147,9 +110,7 @@ final class NodeProcess implements AutoCloseable {
 
     /** Sends {@code command}; returns its answer, failing on an error answer. */
     String call(String command, int seconds) throws IOException, InterruptedException {
-        in.write(command + "\n");
-        in.flush();
-        String answer = await("ok", seconds);
+        String answer = process.ask(command, seconds);
         if (!answer.startsWith("ok")) {
             throw new AssertionError(name + ": '" + command + "' -> " + answer);
         }
@@ -157,35 +118,25 @@ final class NodeProcess implements AutoCloseable {
     }
 
     Process process() {
-        return process;
+        return process.process();
     }
 
     /** Sends {@code command} and returns its answer, ok or error (for commands expected to fail). */
     String ask(String command, int seconds) throws IOException, InterruptedException {
-        in.write(command + "\n");
-        in.flush();
-        return await("ok", seconds);
+        return process.ask(command, seconds);
     }
 
     /** Stops (SIGSTOP) or resumes (SIGCONT) the process: a paused machine, as far as its peers can tell. */
     void signal(String signal) throws IOException, InterruptedException {
-        int status = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start()
-                .waitFor();
+        long pid = process.process().pid();
+        int status = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
         if (status != 0) {
-            throw new IOException("kill -" + signal + " " + process.pid() + " exited with " + status);
+            throw new IOException("kill -" + signal + " " + pid + " exited with " + status);
         }
     }
 
     @Override
     public void close() {
-        try {
-            in.write("exit\n");
-            in.flush();
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (IOException | InterruptedException e) {
-            process.destroyForcibly();
-        }
+        process.close(15);
     }
 }

@@ -1,5 +1,6 @@
 package io.memsync.jmx;
 
+import io.memsync.cluster.LineProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -11,17 +12,11 @@ import javax.management.openmbean.CompositeData;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -140,9 +135,7 @@ class RemoteJmxProcessTest {
     /** A {@link JmxNodeMain} in its own JVM; its log goes to {@code target/node-logs/NAME-TESTPID.log}. */
     private static final class NodeJvm implements AutoCloseable {
         final String name;
-        private final Process process;
-        private final Writer in;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        private final LineProcess process;
 
         NodeJvm(String name, int port, String members, int jmxPort) throws IOException {
             this.name = name;
@@ -158,57 +151,21 @@ class RemoteJmxProcessTest {
             cmd.addAll(List.of("-Xmx256m", "-cp", System.getProperty("java.class.path"), JmxNodeMain.class.getName(),
                     "--name=" + name, "--cluster=jmx-remote-" + ProcessHandle.current().pid(), "--port=" + port,
                     "--members=" + members, "--jmx-port=" + jmxPort));
-            Path logs = Path.of("target", "node-logs");
-            Files.createDirectories(logs);
-            Path log = logs.resolve(name + "-" + ProcessHandle.current().pid() + ".log");
-            process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            Thread.ofPlatform().daemon(true).start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        lines.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // The process ended.
-                }
-            });
+            process = new LineProcess(name, cmd, Map.of());
         }
 
         /** The next line starting with {@code prefix} or "error", within {@code seconds}. */
         String await(String prefix, int seconds) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (System.nanoTime() < deadline) {
-                String line = lines.poll(100, TimeUnit.MILLISECONDS);
-                if (line != null && (line.startsWith(prefix) || line.startsWith("error"))) {
-                    return line;
-                }
-                if (line == null && !process.isAlive()) {
-                    throw new IllegalStateException(name + " exited with " + process.exitValue()
-                            + "; see target/node-logs");
-                }
-            }
-            throw new IllegalStateException(name + " said no '" + prefix + "' within " + seconds + " s");
+            return process.await(prefix, seconds);
         }
 
         String call(String command) throws IOException, InterruptedException {
-            in.write(command + "\n");
-            in.flush();
-            return await("ok", 60);
+            return process.ask(command, 60);
         }
 
         @Override
         public void close() {
-            try {
-                in.write("exit\n");
-                in.flush();
-                if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (IOException | InterruptedException e) {
-                process.destroyForcibly();
-            }
+            process.close(20);
         }
     }
 }
