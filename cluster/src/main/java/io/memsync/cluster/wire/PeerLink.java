@@ -7,10 +7,12 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -54,6 +56,7 @@ public final class PeerLink implements AutoCloseable {
     /** When the write in progress began (System.nanoTime), or 0 when none is: read by the watchdog. */
     private volatile long writingSince;
     private volatile IOException failure;
+    private final List<Runnable> ackListeners = new CopyOnWriteArrayList<>();
 
     /** Pulls that may be outstanding on one link at once; a further one waits for a slot. */
     public static final int MAX_PULLS = 64;
@@ -240,6 +243,21 @@ public final class PeerLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code listener} on the link's reader thread after every acknowledgement, and once when the link fails:
+     * a waiter on several links at once (a flush waiting for any quorum of replicas) wakes on whichever answers.
+     * Keep it short.
+     */
+    public void addAckListener(Runnable listener) {
+        ackListeners.add(listener);
+    }
+
+    private void signalAckListeners() {
+        for (Runnable l : ackListeners) {
+            l.run();
+        }
+    }
+
     /** The highest epoch of {@code region} the peer acknowledged. */
     public long ackedEpoch(int region) {
         AtomicLong a = acked.get(region);
@@ -422,6 +440,7 @@ public final class PeerLink implements AutoCloseable {
                             a.accumulateAndGet(epoch, Math::max);
                             a.notifyAll();
                         }
+                        signalAckListeners();
                     }
                     case Protocol.CHUNK_DATA -> {
                         if (channel.bodyBytes() < Protocol.CHUNK_DATA_FIELDS) {
@@ -488,6 +507,7 @@ public final class PeerLink implements AutoCloseable {
                 a.notifyAll();
             }
         }
+        signalAckListeners();
         try {
             channel.close();
         } catch (IOException ignored) {

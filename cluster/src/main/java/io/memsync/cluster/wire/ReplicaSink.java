@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -35,6 +36,8 @@ public final class ReplicaSink implements ChunkSink {
     private volatile int expected = -1;
     private volatile long epoch;
     private volatile ChunkSet recording;
+    /** Where a flush waits for acknowledgements; every link of the sink notifies it. */
+    private final Object ackSignal = new Object();
     private MemorySegment windowed;
     private ChunkWindows windows;
 
@@ -137,6 +140,7 @@ public final class ReplicaSink implements ChunkSink {
             }
         }
         Replica r = new Replica(member, link, fill ? Long.MAX_VALUE : 0, learner);
+        link.addAckListener(this::signalAck);
         List<Replica> next = new ArrayList<>(replicas);
         next.add(r);
         replicas = List.copyOf(next);
@@ -356,28 +360,22 @@ public final class ReplicaSink implements ChunkSink {
                     }
                 }
             }
-            int acks = 0;
-            boolean filling = false;
-            StringBuilder missing = new StringBuilder();
-            for (Replica r : targets) {
-                if (r.learner) {
-                    continue;
-                }
-                boolean complete = r.completeFrom <= ending;
-                if (complete && acks < needed && r.link.awaitAck(regionId, ending, deadline)) {
-                    acks++;
-                } else if (complete && acks >= needed) {
-                    acks += r.link.ackedEpoch(regionId) >= ending ? 1 : 0;
-                } else {
-                    filling |= !complete && r.link.failure() == null;
-                    missing.append(missing.isEmpty() ? "" : ", ").append(r).append(r.link.failure() != null
-                            ? " (" + r.link.failure().getMessage() + ")" : complete ? " (no answer)" : "");
-                }
-            }
+            int acks = awaitAcks(targets, ending, needed, deadline);
             // The replica set may have shrunk meanwhile (the owner dropped a replica, closing its link): the
             // quorum is that of the set now.
             if (acks >= needed || acks >= needed()) {
                 return;
+            }
+            boolean filling = false;
+            StringBuilder missing = new StringBuilder();
+            for (Replica r : targets) {
+                boolean complete = r.completeFrom <= ending;
+                if (r.learner || complete && r.link.ackedEpoch(regionId) >= ending) {
+                    continue;
+                }
+                filling |= !complete && r.link.failure() == null;
+                missing.append(missing.isEmpty() ? "" : ", ").append(r).append(r.link.failure() != null
+                        ? " (" + r.link.failure().getMessage() + ")" : complete ? " (no answer)" : "");
             }
             if (!filling || System.nanoTime() > deadline) {
                 throw new IOException("flush of region " + regionId + ": " + acks + " of "
@@ -385,6 +383,47 @@ public final class ReplicaSink implements ChunkSink {
                         + ackTimeout.toMillis() + " ms, the quorum is " + needed + "; missing: " + missing);
             }
             awaitFillProgress(targets, ending, deadline);
+        }
+    }
+
+    /**
+     * Waits until {@code needed} complete replicas acknowledged {@code ending}, whichever they are, or none that could
+     * still answer is left, or the deadline passes; returns how many did. A stopped or slow replica costs nothing
+     * while the others make the quorum.
+     */
+    private int awaitAcks(List<Replica> targets, long ending, int needed, long deadline) {
+        synchronized (ackSignal) {
+            while (true) {
+                int acks = 0;
+                boolean waitable = false;
+                for (Replica r : targets) {
+                    if (r.learner || r.completeFrom > ending) {
+                        continue;
+                    }
+                    if (r.link.ackedEpoch(regionId) >= ending) {
+                        acks++;
+                    } else if (r.link.failure() == null) {
+                        waitable = true;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (acks >= needed || !waitable || left <= 0) {
+                    return acks;
+                }
+                try {
+                    // Woken by any link's acknowledgement or failure (checked under this monitor: none is missed).
+                    TimeUnit.NANOSECONDS.timedWait(ackSignal, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return acks;
+                }
+            }
+        }
+    }
+
+    private void signalAck() {
+        synchronized (ackSignal) {
+            ackSignal.notifyAll();
         }
     }
 

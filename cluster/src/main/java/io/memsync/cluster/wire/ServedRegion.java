@@ -88,6 +88,17 @@ public final class ServedRegion {
     }
 
     /**
+     * Lowers the token in force to {@code directoryToken}, the control plane's: this node adopted a token claimed on
+     * its side of a split brain, and the other side's record won the merge. Without this, the replica would refuse
+     * the real owner's pushes forever as stale. Pushes under the dropped token are refused from now on.
+     */
+    public void rollBackToken(long directoryToken) {
+        synchronized (this) {
+            token.set(directoryToken);
+        }
+    }
+
+    /**
      * Where a token newer than the one in force is checked before it is adopted: returns the token the control
      * plane holds for this region. Without an authority (tests, stand-alone use) a newer token is adopted as sent.
      */

@@ -208,4 +208,38 @@ class LinkFailuresTest extends WireTestSupport {
         });
         assertTrue(e.getMessage().contains("bad@"), "the message names the replica missing: " + e.getMessage());
     }
+
+    @Test
+    void aFlushReturnsOnceAnyQuorumAnsweredWithoutWaitingForAStoppedReplica() throws Exception {
+        ServerSocketChannel listener = keep(ServerSocketChannel.open().bind(LOOPBACK));
+        CompletableFuture<SocketChannel> accepted = CompletableFuture.supplyAsync(() -> {
+            try {
+                SocketChannel s = listener.accept();
+                handshakeThenStopReading(s);
+                return s;
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // Neither the ack timeout nor the stall timeout runs out within the test's 60 s: a flush that waited for the
+        // stopped replica (listed first) would time the test out.
+        PeerLink stopped = keep(PeerLink.connect((InetSocketAddress) listener.getLocalAddress(), SECRET, "owner",
+                CHUNK, Duration.ZERO, Duration.ofMinutes(10)));
+        keep(accepted.get(10, TimeUnit.SECONDS));
+        Region owner = region("any-quorum-owner", 8);
+        Region good = region("any-quorum-good", 8);
+        DataServer goodServer = replicaServer(good, new ServedRegion[1]);
+        ReplicaSink sink = new ReplicaSink(owner.layout(), REGION_ID, () -> 1L, 1, Duration.ofMinutes(10));
+        sink.add("stopped", stopped, false);
+        sink.add("good", link(goodServer), false);
+        for (long round = 1; round <= 20; round++) {
+            owner.segment().set(JAVA_LONG, 16, round);
+            sink.write(0, owner.segment(), 0);
+            sink.sync();
+            assertEquals(round, good.segment().get(JAVA_LONG, 16), "round " + round + " reached the good replica");
+        }
+        assertEquals(20, sink.epoch());
+        assertEquals(0, stopped.ackedEpoch(REGION_ID), "the stopped replica acknowledged nothing");
+        assertEquals(null, stopped.failure(), "its link is still open: nobody waited for it to be cut");
+    }
 }
