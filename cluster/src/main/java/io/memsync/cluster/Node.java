@@ -615,13 +615,12 @@ public final class Node implements AutoCloseable {
                         // A migration that ended without clearing its mark (the directory failed at that moment).
                         directory.endMigration(r.name(), r.token(), r.migratingTo());
                     }
-                } else if (copy.token() > r.token()) {
+                } else if (copy.token() > r.token() && copy.served().rollBackToken()) {
                     // This node claimed the region on its side of a split brain, and lost the merge: the directory's
                     // record (the larger side's) is the truth, and its owner's token is lower than the one held here.
                     LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": region " + r.name()
-                            + " follows token " + r.token() + " of " + r.owner() + " again; token " + copy.token()
-                            + " was claimed on the losing side of a split brain");
-                    copy.served().rollBackToken(r.token());
+                            + " follows the token of " + r.owner() + " again, " + copy.token() + "; the higher one it"
+                            + " held was claimed on the losing side of a split brain");
                 } else if (r.owner().equals(me())) {
                     promote(copy, r, live, armed.containsKey(r.name()));
                 } else if (me().equals(r.migratingTo()) && !armed.containsKey(r.name())) {

@@ -88,13 +88,21 @@ public final class ServedRegion {
     }
 
     /**
-     * Lowers the token in force to {@code directoryToken}, the control plane's: this node adopted a token claimed on
-     * its side of a split brain, and the other side's record won the merge. Without this, the replica would refuse
-     * the real owner's pushes forever as stale. Pushes under the dropped token are refused from now on.
+     * Lowers the token in force to the {@linkplain #authority authority}'s when that is lower: this node adopted a
+     * token claimed on its side of a split brain, and the other side's record won the merge. Without this, the
+     * replica would refuse the real owner's pushes forever as stale. The authority is read here, not taken from the
+     * caller, so that a token adopted meanwhile is never undone; pushes under the dropped token are refused from
+     * now on. Returns whether the token was lowered.
      */
-    public void rollBackToken(long directoryToken) {
+    public boolean rollBackToken() {
+        LongSupplier a = authority;
+        if (a == null) {
+            return false;
+        }
         synchronized (this) {
-            token.set(directoryToken);
+            long current = token.get();
+            long truth = a.getAsLong();
+            return truth > 0 && truth < current && token.compareAndSet(current, truth);
         }
     }
 

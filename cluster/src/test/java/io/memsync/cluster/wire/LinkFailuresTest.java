@@ -126,6 +126,43 @@ class LinkFailuresTest extends WireTestSupport {
     }
 
     @Test
+    void aTokenThatLostASplitBrainMergeIsRolledBackToTheDirectorysAndOnlyThen() throws Exception {
+        Region replica = region("rollback-replica", 4);
+        ServedRegion[] served = new ServedRegion[1];
+        DataServer server = replicaServer(replica, served);
+        long[] directory = {3};
+        served[0].authority(() -> directory[0]);
+        served[0].advanceToken(3);
+        Region owner = region("rollback-owner", 4);
+        owner.segment().set(JAVA_LONG, 0, 42L);
+        assertFalse(served[0].rollBackToken(), "the directory agrees: nothing to roll back");
+        assertEquals(3, served[0].token());
+
+        // This side claimed token 3 while cut off; the merge kept the other side's record, token 2.
+        directory[0] = 2;
+        IOException refused = assertThrows(IOException.class, () -> {
+            ReplicaSink realOwner = new ReplicaSink(owner.layout(), REGION_ID, () -> 2L, List.of(link(server)), 1,
+                    Duration.ofSeconds(2));
+            realOwner.write(0, owner.segment(), 0);
+            realOwner.sync();
+        });
+        assertTrue(refused.getMessage().contains("stale"), refused.getMessage());
+        assertTrue(served[0].rollBackToken(), "the directory's lower token wins");
+        assertEquals(2, served[0].token());
+        ReplicaSink realOwner = new ReplicaSink(owner.layout(), REGION_ID, () -> 2L, List.of(link(server)), 1,
+                Duration.ofSeconds(2));
+        realOwner.write(0, owner.segment(), 0);
+        realOwner.sync();
+        assertEquals(42L, replica.segment().get(JAVA_LONG, 0), "the real owner's chunks are applied now");
+
+        directory[0] = 0;
+        assertFalse(served[0].rollBackToken(), "a record the directory no longer has rolls nothing back");
+        directory[0] = 4;
+        assertFalse(served[0].rollBackToken(), "a higher token is adopted only through a push, never rolled to");
+        assertEquals(2, served[0].token());
+    }
+
+    @Test
     void chunksFromASupersededConnectionNeverLandAfterItsReplacement() throws Exception {
         Region replica = region("superseded-replica", 4);
         DataServer server = replicaServer(replica, new ServedRegion[1]);
