@@ -16,7 +16,6 @@ import io.memsync.cluster.wire.PeerLink;
 import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
 import io.memsync.region.ChunkLayout;
-import io.memsync.region.ChunkSet;
 import io.memsync.region.Region;
 import io.memsync.region.page.LazyRegion;
 import io.memsync.region.page.PagerConfig;
@@ -858,137 +857,52 @@ public final class Node implements AutoCloseable {
             throw new IllegalArgumentException("migration destination " + destination + " is not another live "
                     + "member; members: " + members());
         }
-        RegionRecord r = directory.get(name);
         MigrationProgress progress = new MigrationProgress(name, destination, copy.chunkSize(), this::migrationPhase);
-        MigrationProgress running = migrations.get(name);
-        if (running != null && running.phase().compareTo(MigrationProgress.Phase.DONE) < 0) {
-            throw new IllegalStateException("region " + name + " is being migrated already: " + running);
+        MigrationProgress registered = migrations.compute(name, (key, running) -> running != null
+                && running.phase().compareTo(MigrationProgress.Phase.DONE) < 0 ? running : progress);
+        if (registered != progress) {
+            throw new IllegalStateException("region " + name + " is being migrated already: " + registered);
         }
-        migrations.put(name, progress);
-        progress.phase(MigrationProgress.Phase.PREPARING);
-        ReplicaSink sink = copy.sink();
-        ReplicaSink.Replica learner = null;
-        boolean started = false;
-        boolean paused = false;
-        long start = System.nanoTime();
-        ChunkSet unseen = new ChunkSet(copy.chunkCount());
-        sink.recordWrites(unseen);
-        try {
-            if (directory.startMigration(name, r.token(), destination) == null) {
-                throw new IOException("region " + name + " changed under the migration: its ownership moved or "
-                        + "another migration is under way");
-            }
-            started = true;
-            awaitReplicasReady(name, List.of(destination), options.readyTimeout());
-            // A replica has the whole region and the stream already: it only arms itself (see arm()).
-            ReplicaSink.Replica target = sink.replica(destination);
-            learner = target != null ? target : sink.addLearner(destination, link(destination, r.chunkSize()));
-            // Chunks pushed before the learner was added may have been paged in by it before: send them again. The
-            // flush lets every cycle that was still noting them finish first.
-            sink.stopRecording();
-            copy.flush();
-            int chunkSize = r.chunkSize();
-            for (int i = unseen.next(0); i >= 0; i = unseen.next(i + 1)) {
-                copy.syncer().tracker().mark((long) i * chunkSize, chunkSize);
-            }
-            progress.phase(MigrationProgress.Phase.PRECOPY);
-            long precopyEnd = System.nanoTime() + options.maxPrecopy().toNanos();
-            double share;
-            while ((share = paged(name, destination)) < options.minAvailability() && System.nanoTime() < precopyEnd) {
-                progress.destinationAvailability(share);
-                checkMigration(progress, learner);
-                LockSupport.parkNanos(20_000_000);
-            }
-            progress.destinationAvailability(share);
-            while (true) {
-                checkMigration(progress, learner);
-                long before = copy.syncer().chunksPushed();
-                copy.flush();
-                long chunks = copy.syncer().chunksPushed() - before;
-                progress.round(chunks);
-                if ((progress.rounds() >= options.minRounds() && chunks <= options.maxDirtyChunks())
-                        || progress.rounds() >= options.maxRounds()) {
-                    break;
-                }
-            }
-            checkMigration(progress, learner);
-            progress.phase(MigrationProgress.Phase.HANDOVER);
-            long pauseStart = System.nanoTime();
-            control.pause();
-            paused = true;
-            long writersStopped = System.nanoTime();
-            long before = copy.syncer().chunksPushed();
-            copy.flush();
-            long finalChunks = copy.syncer().chunksPushed() - before;
-            long flushed = System.nanoTime();
-            long epoch = sink.epoch();
-            if (!sink.awaitAck(learner, epoch, System.nanoTime() + options.handoverTimeout().toNanos())
-                    || (!learner.learner() && sink.completeEpoch(learner) < epoch)) {
-                throw new IOException("the destination did not acknowledge the final round within "
-                        + options.handoverTimeout().toMillis() + " ms"
-                        + (learner.link().failure() != null ? ": " + learner.link().failure().getMessage() : ""));
-            }
-            // The destination takes the replicas that hold the final round as they are, and this node if there is
-            // room: its copy is complete too.
-            List<String> next = new ArrayList<>();
-            for (ReplicaSink.Replica replica : sink.replicas()) {
-                if (!replica.learner() && replica != learner && sink.completeEpoch(replica) >= epoch) {
-                    next.add(replica.member());
-                }
-            }
-            // This node last, and beyond the replica count if need be: the destination pages in from it what it
-            // lacks, and lets it go once it has everything.
-            next.add(me());
-            next = List.copyOf(next);
-            long acknowledged = System.nanoTime();
-            RegionRecord handed = directory.handover(name, r.token(), destination, next);
-            if (handed == null) {
-                throw new IOException("the directory refused the handover: the region changed meanwhile");
-            }
-            long pauseNanos = System.nanoTime() - pauseStart;
-            progress.round(finalChunks);
-            progress.pauseNanos(pauseNanos);
-            progress.phase(MigrationProgress.Phase.DONE);
-            demote(copy, handed);
-            LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": migrated region " + name + " to "
-                    + destination + " in " + progress.rounds() + " rounds, writers paused "
-                    + pauseNanos / 1000 + " us (stopping them " + (writersStopped - pauseStart) / 1000
-                    + " us, final round of " + finalChunks + " chunks " + (flushed - writersStopped) / 1000
-                    + " us, its acknowledgement " + (acknowledged - flushed) / 1000 + " us, the directory "
-                    + (System.nanoTime() - acknowledged - (System.nanoTime() - pauseStart - pauseNanos)) / 1000
-                    + " us)");
-            return new MigrationResult(name, destination, handed.token(), progress.rounds(), finalChunks,
-                    progress.chunksSent(), pauseStart, pauseNanos, System.nanoTime() - start);
-        } catch (IOException | RuntimeException | InterruptedException e) {
-            sink.stopRecording();
-            if (learner != null && learner.learner()) {
-                sink.remove(destination);
-            }
-            if (started) {
-                try {
-                    directory.endMigration(name, r.token(), destination);
-                } catch (RuntimeException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-            }
-            if (paused) {
-                control.resume();
-            }
-            boolean cancelled = progress.cancelRequested();
-            String why = (cancelled ? "cancelled" : "failed") + ": " + e.getMessage();
-            progress.failed(cancelled ? MigrationProgress.Phase.CANCELLED : MigrationProgress.Phase.FAILED, why);
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            throw new IOException("migration of region " + name + " to " + destination + " " + why
-                    + "; this node still owns it", e);
-        }
+        return new MigrationSource(new SourceHost(), copy, control, destination, options, progress).run();
     }
 
-    /** The share of region {@code name} that {@code destination} reported paged in. */
-    private double paged(String name, String destination) {
-        Double share = paging.get(pagingKey(name, destination));
-        return share == null ? 0 : share;
+    /** What a migration from this node needs of it. */
+    private final class SourceHost implements MigrationSource.Host {
+        @Override
+        public String memberId() {
+            return me();
+        }
+
+        @Override
+        public String nodeName() {
+            return config.name();
+        }
+
+        @Override
+        public RegionDirectory directory() {
+            return directory;
+        }
+
+        @Override
+        public PeerLink link(String member, int chunkSize) throws IOException {
+            return Node.this.link(member, chunkSize);
+        }
+
+        @Override
+        public void awaitReplicasReady(String name, List<String> members, Duration timeout) throws IOException {
+            Node.this.awaitReplicasReady(name, members, timeout);
+        }
+
+        @Override
+        public double paged(String name, String member) {
+            Double share = paging.get(pagingKey(name, member));
+            return share == null ? 0 : share;
+        }
+
+        @Override
+        public void demote(ClusterRegion owner, RegionRecord handed) {
+            Node.this.demote(owner, handed);
+        }
     }
 
     /**
@@ -1029,15 +943,6 @@ public final class Node implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while taking region " + name + " over", e);
-        }
-    }
-
-    private static void checkMigration(MigrationProgress progress, ReplicaSink.Replica learner) throws IOException {
-        if (progress.cancelRequested()) {
-            throw new IOException("cancel requested");
-        }
-        if (learner != null && learner.link().failure() != null) {
-            throw new IOException("the link to the destination broke: " + learner.link().failure().getMessage());
         }
     }
 
