@@ -18,7 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A node with its MBeans and a remote JMX connector on loopback, as a process of its own for
- * {@link RemoteJmxProcessTest}: {@code --name= --cluster= --port= --members= --jmx-port=}. Prints {@code READY
+ * {@link RemoteJmxProcessTest}: {@code --name= --cluster= --port= --members= --jmx-port= [--jmx-ssl=true]}
+ * (TLS with the keystore the {@code javax.net.ssl.*} properties name). Prints {@code READY
  * <member uuid>} once everything is up, then takes {@code create NAME BYTES CHUNK REPLICAS},
  * {@code write NAME VALUE CHUNKS} (VALUE at the start of the first CHUNKS chunks) and {@code exit} on stdin, each
  * answered with a line {@code ok ...} or {@code error ...}.
@@ -40,7 +41,7 @@ public final class JmxNodeMain {
              MemSyncMBeans beans = MemSyncMBeans.register(node);
              BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             JMXConnectorServer remote = MemSyncMBeans.startRemote("127.0.0.1", Integer.parseInt(a.get("jmx-port")),
-                    null, false);
+                    null, Boolean.parseBoolean(a.getOrDefault("jmx-ssl", "false")));
             try {
                 say("READY " + node.memberId());
                 String line;

@@ -3,6 +3,7 @@ package io.memsync.jmx;
 import io.memsync.cluster.LineProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import javax.management.MBeanServerConnection;
 import javax.management.Notification;
@@ -12,7 +13,13 @@ import javax.management.openmbean.CompositeData;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import javax.rmi.ssl.SslRMIClientSocketFactory;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +29,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -112,6 +120,61 @@ class RemoteJmxProcessTest {
         }
     }
 
+    @Test
+    void overTlsOnlyAClientThatTrustsTheNodesCertificateGetsIn(@TempDir Path tmp) throws Exception {
+        // A self-signed certificate for 127.0.0.1, made with the JDK's keytool as an operator would.
+        Path keystore = tmp.resolve("node.p12");
+        Path certificate = tmp.resolve("node.pem");
+        Path truststore = tmp.resolve("trust.p12");
+        keytool("-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
+                "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore",
+                keystore.toString(), "-storepass", "changeit");
+        keytool("-exportcert", "-rfc", "-alias", "node", "-keystore", keystore.toString(), "-storepass", "changeit",
+                "-file", certificate.toString());
+        keytool("-importcert", "-noprompt", "-alias", "node", "-file", certificate.toString(), "-storetype",
+                "PKCS12", "-keystore", truststore.toString(), "-storepass", "changeit");
+        int jmxPort = TestNodes.freePort();
+        int hzPort = TestNodes.freePort();
+        try (NodeJvm jvm = new NodeJvm("tls", hzPort, "127.0.0.1:" + hzPort, jmxPort,
+                List.of("-Djavax.net.ssl.keyStore=" + keystore, "-Djavax.net.ssl.keyStorePassword=changeit",
+                        "-Djavax.net.ssl.keyStoreType=PKCS12"), List.of("--jmx-ssl=true"))) {
+            String ready = jvm.await("READY", 120);
+            assertTrue(ready.startsWith("READY "), "the node did not start: " + ready);
+            JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + jmxPort + "/jmxrmi");
+
+            // A plain client is not let in: the registry speaks TLS only.
+            assertThrows(IOException.class, () -> JMXConnectorFactory.connect(url).close(),
+                    "a client without TLS connected");
+
+            // TLS from this JVM on trusts the node's certificate (RMI's TLS sockets use the default context).
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            try (var in = Files.newInputStream(truststore)) {
+                trust.load(in, "changeit".toCharArray());
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            SSLContext.setDefault(context);
+            Map<String, Object> env = Map.of("com.sun.jndi.rmi.factory.socket", new SslRMIClientSocketFactory());
+            try (JMXConnector c = JMXConnectorFactory.connect(url, env)) {
+                MBeanServerConnection server = c.getMBeanServerConnection();
+                assertEquals("tls", server.getAttribute(NODE, "Name"));
+                assertEquals(1, server.getAttribute(NODE, "ClusterSize"));
+            }
+        }
+    }
+
+    private static void keytool(String... args) throws IOException, InterruptedException {
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        List<String> cmd = new ArrayList<>(List.of(keytool.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "keytool did not finish: " + cmd);
+        assertEquals(0, p.exitValue(), "keytool " + String.join(" ", args) + " failed:\n" + output);
+    }
+
     private static BlockingQueue<Notification> listen(MBeanServerConnection server) throws Exception {
         BlockingQueue<Notification> queue = new LinkedBlockingQueue<>();
         NotificationListener listener = (n, handback) -> queue.add(n);
@@ -138,6 +201,11 @@ class RemoteJmxProcessTest {
         private final LineProcess process;
 
         NodeJvm(String name, int port, String members, int jmxPort) throws IOException {
+            this(name, port, members, jmxPort, List.of(), List.of());
+        }
+
+        NodeJvm(String name, int port, String members, int jmxPort, List<String> jvmFlags, List<String> args)
+                throws IOException {
             this.name = name;
             String flags = System.getProperty("memsync.hazelcast.flags");
             if (flags == null || flags.isBlank()) {
@@ -148,9 +216,11 @@ class RemoteJmxProcessTest {
                     .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this test"));
             List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
             cmd.addAll(Arrays.asList(flags.trim().split("\\s+")));
+            cmd.addAll(jvmFlags);
             cmd.addAll(List.of("-Xmx256m", "-cp", System.getProperty("java.class.path"), JmxNodeMain.class.getName(),
                     "--name=" + name, "--cluster=jmx-remote-" + ProcessHandle.current().pid(), "--port=" + port,
                     "--members=" + members, "--jmx-port=" + jmxPort));
+            cmd.addAll(args);
             process = new LineProcess(name, cmd, Map.of());
         }
 
