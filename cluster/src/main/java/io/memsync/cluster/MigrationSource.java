@@ -68,7 +68,6 @@ final class MigrationSource {
      */
     MigrationResult run() throws IOException {
         String name = copy.name();
-        RegionRecord r = host.directory().get(name);
         progress.phase(MigrationProgress.Phase.PREPARING);
         ReplicaSink sink = copy.sink();
         ReplicaSink.Replica learner = null;
@@ -77,7 +76,13 @@ final class MigrationSource {
         long start = System.nanoTime();
         ChunkSet unseen = new ChunkSet(copy.chunkCount());
         sink.recordWrites(unseen);
+        RegionRecord r = null;
         try {
+            // Read inside the try: a failure here must end the migration's progress too, or none could start again.
+            r = host.directory().get(name);
+            if (r == null) {
+                throw new IOException("region " + name + " is no longer in the directory");
+            }
             if (host.directory().startMigration(name, r.token(), destination) == null) {
                 throw new IOException("region " + name + " changed under the migration: its ownership moved or "
                         + "another migration is under way");

@@ -185,8 +185,9 @@ class ClusterProcessesTest {
                     paused.call("checksum paused", 30).split(" ")[2], "both replicas start in step");
 
             // Stopped for 3 s, less than Hazelcast's 5 s, whatever the owner is doing then: still a member, but it
-            // reads nothing. 16 MiB of writes fill the socket buffers; the owner flushes with the quorum of 1 the
-            // running replica makes, without waiting for the stopped one, and cuts its link after 1 s.
+            // reads nothing. 16 MiB of writes fill the socket buffers; the owner's flushes take the quorum of 1 the
+            // running replica makes (the directory update that ends a flush may still wait for the stopped member
+            // while it holds that entry), and the stopped replica's link is cut after 1 s.
             paused.signal("STOP");
             Thread resumer = Thread.ofPlatform().start(() -> {
                 try {

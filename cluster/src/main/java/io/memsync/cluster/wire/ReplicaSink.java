@@ -388,8 +388,8 @@ public final class ReplicaSink implements ChunkSink {
 
     /**
      * Waits until {@code needed} complete replicas acknowledged {@code ending}, whichever they are, or none that could
-     * still answer is left, or the deadline passes; returns how many did. A stopped or slow replica costs nothing
-     * while the others make the quorum.
+     * still answer is left, or the deadline passes; returns how many did. A stopped or slow replica costs this wait
+     * nothing while the others make the quorum.
      */
     private int awaitAcks(List<Replica> targets, long ending, int needed, long deadline) {
         synchronized (ackSignal) {
