@@ -306,17 +306,11 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    /** The owner's copy; after each flush it records in the directory what each complete replica acknowledged. */
+    /** The owner's copy; after a flush it records in the directory what the replicas acknowledged, if that matters. */
     private ClusterRegion ownerCopy(String name, Region region, LazyRegion lazy, ServedRegion served, Syncer syncer,
                                     ReplicaSink sink) {
-        return ClusterRegion.owner(name, region, lazy, served, syncer, sink, () -> {
-            for (ReplicaSink.Replica r : sink.replicas()) {
-                long epoch = sink.completeEpoch(r);
-                if (epoch >= 0) {
-                    directory.ack(name, r.member(), epoch);
-                }
-            }
-        });
+        return ClusterRegion.owner(name, region, lazy, served, syncer, sink,
+                new AckRecorder(sink, (member, epoch) -> directory.ack(name, member, epoch)));
     }
 
     /**

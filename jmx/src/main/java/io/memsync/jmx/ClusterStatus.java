@@ -45,10 +45,15 @@ final class ClusterStatus {
         if (r.replicas().isEmpty()) {
             out.append(" none");
         }
+        // On the owner the acknowledgements are read from its links; the directory's are recorded for failover
+        // only when they change its choice (AckRecorder), so they may be older.
+        ClusterRegion copy = node.region(r.name());
+        long ownerEpoch = copy != null && copy.isOwner() ? copy.epoch() : -1;
         for (String replica : r.replicas()) {
-            Long acked = r.acked().get(replica);
+            Long acked = ownerEpoch >= 0 && lags.containsKey(replica) ? (Long) (ownerEpoch - lags.get(replica))
+                    : r.acked().get(replica);
             out.append(' ').append(node.memberName(replica)).append(" acked ")
-                    .append(acked == null ? "nothing" : "epoch " + acked);
+                    .append(acked == null || acked < 0 ? "nothing" : "epoch " + acked);
             if (lags.containsKey(replica)) {
                 out.append(" lag ").append(lags.get(replica));
             }
@@ -58,7 +63,6 @@ final class ClusterStatus {
         if (r.migratingTo() != null) {
             out.append("    migrating to ").append(node.memberName(r.migratingTo())).append('\n');
         }
-        ClusterRegion copy = node.region(r.name());
         out.append("    here: ");
         if (copy == null) {
             out.append("no copy");
