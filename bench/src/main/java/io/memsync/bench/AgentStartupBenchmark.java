@@ -1,8 +1,9 @@
 package io.memsync.bench;
 
+import io.memsync.cluster.FreePorts;
+
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,10 +55,7 @@ public final class AgentStartupBenchmark {
             long[] without = launch(List.of(java, "-cp", classPath, StartupProbe.class.getName()));
             mainWithout[i] = without[0];
             wallWithout[i] = without[2];
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
+            int port = FreePorts.pick();
             String args = "cluster.name=startup-" + ProcessHandle.current().pid() + "-" + i + ",hazelcast.port=" + port
                     + ",secret=startup-benchmark-secret,region.probe.size=1m,region.probe.replicas=0";
             long[] with = launch(List.of(java, "--enable-native-access=ALL-UNNAMED",

@@ -1,6 +1,7 @@
 package io.memsync.bench;
 
 import io.memsync.cluster.ClusterRegion;
+import io.memsync.cluster.FreePorts;
 import io.memsync.cluster.MigrationOptions;
 import io.memsync.cluster.MigrationResult;
 import io.memsync.cluster.Node;
@@ -16,7 +17,6 @@ import io.memsync.region.Region;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -296,8 +296,6 @@ public final class MigrationBenchmark {
     }
 
     private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return FreePorts.pick();
     }
 }

@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.lang.foreign.MemorySegment;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -25,9 +24,7 @@ class MigrationInProcessTest {
     void theOldOwnersWritersFailAfterTheHandoverAndTheNewOnesSeeEveryWrite() throws Exception {
         int[] ports = new int[2];
         for (int i = 0; i < 2; i++) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                ports[i] = s.getLocalPort();
-            }
+            ports[i] = FreePorts.pick();
         }
         List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
         byte[] secret = "in-process-migration-secret".getBytes(StandardCharsets.UTF_8);

@@ -1,7 +1,6 @@
 package io.memsync.cluster;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,9 +62,7 @@ final class NodeProcess implements AutoCloseable {
         List<Integer> ports = new ArrayList<>();
         List<String> members = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                ports.add(s.getLocalPort());
-            }
+            ports.add(FreePorts.pick());
             members.add("127.0.0.1:" + ports.get(i));
         }
         for (int i = 0; i < count; i++) {

@@ -3,7 +3,6 @@ package io.memsync.cluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -17,10 +16,7 @@ class RegionDirectoryTest {
 
     @Test
     void ownershipMovesOnlyWithTheTokenInForce() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = FreePorts.pick();
         NodeConfig config = NodeConfig.loopback("solo", "directory-test-" + ProcessHandle.current().pid(), port,
                 List.of("127.0.0.1:" + port), "directory-test-secret-0123".getBytes(StandardCharsets.US_ASCII));
         try (Node node = Node.start(config)) {

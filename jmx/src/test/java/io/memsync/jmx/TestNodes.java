@@ -1,11 +1,11 @@
 package io.memsync.jmx;
 
+import io.memsync.cluster.FreePorts;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.NodeConfig;
 import io.memsync.cluster.WriterControl;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +32,7 @@ final class TestNodes {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return FreePorts.pick();
     }
 
     /** Starts nodes named {@code names} in one cluster and waits until each sees all of them. */

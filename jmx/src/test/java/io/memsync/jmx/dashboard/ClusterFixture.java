@@ -1,11 +1,11 @@
 package io.memsync.jmx.dashboard;
 
+import io.memsync.cluster.FreePorts;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.NodeConfig;
 import io.memsync.cluster.WriterControl;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,9 +37,7 @@ final class ClusterFixture {
         List<String> members = new ArrayList<>();
         List<Integer> ports = new ArrayList<>();
         for (String ignored : names) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                ports.add(s.getLocalPort());
-            }
+            ports.add(FreePorts.pick());
             members.add("127.0.0.1:" + ports.getLast());
         }
         List<Node> nodes = new ArrayList<>();
