@@ -137,9 +137,27 @@ final class DemoNode implements AutoCloseable {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
+    /**
+     * A loopback port free now, below the kernel's ephemeral range (32768 and up by default): a port from
+     * {@code bind(0)} could be taken by an outgoing connection before the node binds it. The launcher does not
+     * carry memsync's cluster classes, hence this short copy of {@code io.memsync.cluster.FreePorts}.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        IOException last = null;
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(20_000, 32_000);
+            if (!GIVEN.add(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 1);
+                return port;
+            } catch (IOException inUse) {
+                last = inUse;
+            }
         }
+        throw new IOException("no free port found in [20000, 32000) after 200 tries", last);
     }
+
+    private static final java.util.Set<Integer> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
 }
