@@ -174,7 +174,8 @@ class ClusterProcessesTest {
     void aPausedReplicaDoesNotStallTheOwnerAndIsRefilledWhenItResumes() throws Exception {
         List<NodeProcess> nodes = new ArrayList<>();
         try {
-            NodeProcess.startCluster(nodes, "p", 3, List.of("--quorum=1", "--flush-timeout-ms=1000", "--maintenance-ms=300"));
+            NodeProcess.startCluster(nodes, "p", 3,
+                    List.of("--quorum=1", "--flush-timeout-ms=1000", "--maintenance-ms=300"));
             NodeProcess owner = nodes.get(0);
             NodeProcess paused = nodes.get(1);
             NodeProcess steady = nodes.get(2);
@@ -224,7 +225,8 @@ class ClusterProcessesTest {
     void aReplicaCutOffLongerThanTheFailureDetectorRejoinsAsAReplicaAndIsRefilled() throws Exception {
         List<NodeProcess> nodes = new ArrayList<>();
         try {
-            NodeProcess.startCluster(nodes, "s", 3, List.of("--quorum=1", "--flush-timeout-ms=1000", "--maintenance-ms=300"));
+            NodeProcess.startCluster(nodes, "s", 3,
+                    List.of("--quorum=1", "--flush-timeout-ms=1000", "--maintenance-ms=300"));
             NodeProcess owner = nodes.get(0);
             NodeProcess cut = nodes.get(1);
             NodeProcess steady = nodes.get(2);
