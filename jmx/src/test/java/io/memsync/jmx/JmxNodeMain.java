@@ -1,6 +1,7 @@
 package io.memsync.jmx;
 
 import io.memsync.cluster.ClusterRegion;
+import io.memsync.cluster.DataPlaneStall;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.NodeConfig;
 
@@ -18,11 +19,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A node with its MBeans and a remote JMX connector on loopback, as a process of its own for
- * {@link RemoteJmxProcessTest}: {@code --name= --cluster= --port= --members= --jmx-port= [--jmx-ssl=true]}
- * (TLS with the keystore the {@code javax.net.ssl.*} properties name). Prints {@code READY
- * <member uuid>} once everything is up, then takes {@code create NAME BYTES CHUNK REPLICAS},
- * {@code write NAME VALUE CHUNKS} (VALUE at the start of the first CHUNKS chunks) and {@code exit} on stdin, each
- * answered with a line {@code ok ...} or {@code error ...}.
+ * {@link RemoteJmxProcessTest}: {@code --name= --cluster= --port= --members= --jmx-port=}, optionally
+ * {@code --jmx-ssl=true} (TLS with the keystore the {@code javax.net.ssl.*} properties name) and {@code --quorum=N}.
+ * Prints {@code READY <member uuid>} once everything is up, then takes {@code create NAME BYTES CHUNK REPLICAS},
+ * {@code write NAME VALUE CHUNKS} (VALUE at the start of the first CHUNKS chunks), {@code stall NAME MILLIS} (this
+ * replica stops applying pushes for that long, see {@link DataPlaneStall}) and {@code exit} on stdin, each answered
+ * with a line {@code ok ...} or {@code error ...}.
  */
 public final class JmxNodeMain {
     private JmxNodeMain() {
@@ -37,6 +39,9 @@ public final class JmxNodeMain {
         List<String> members = Arrays.asList(a.get("members").split(","));
         NodeConfig config = NodeConfig.loopback(a.get("name"), a.get("cluster"), Integer.parseInt(a.get("port")),
                 members, TestNodes.SECRET);
+        if (a.containsKey("quorum")) {
+            config = config.withFlushQuorum(Integer.parseInt(a.get("quorum")));
+        }
         try (Node node = Node.start(config);
              MemSyncMBeans beans = MemSyncMBeans.register(node);
              BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
@@ -55,6 +60,10 @@ public final class JmxNodeMain {
                                 node.createRegion(w[1], Long.parseLong(w[2]), Integer.parseInt(w[3]),
                                         Integer.parseInt(w[4]));
                                 say("ok created " + w[1]);
+                            }
+                            case "stall" -> {
+                                DataPlaneStall.hold(node, w[1], Long.parseLong(w[2]));
+                                say("ok stalling " + w[1]);
                             }
                             case "write" -> {
                                 ClusterRegion r = node.region(w[1]);

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.management.Attribute;
 import javax.management.MBeanServerConnection;
 import javax.management.Notification;
 import javax.management.NotificationListener;
@@ -113,6 +114,62 @@ class RemoteJmxProcessTest {
                 } catch (IOException ignored) {
                     // The process may be gone already.
                 }
+            }
+            for (NodeJvm jvm : jvms) {
+                jvm.close();
+            }
+        }
+    }
+
+    @Test
+    void aReplicaFallingBehindOnTheDataPlaneRaisesTheLagNotification() throws Exception {
+        int[] hz = {TestNodes.freePort(), TestNodes.freePort(), TestNodes.freePort()};
+        int[] jmx = {TestNodes.freePort(), TestNodes.freePort(), TestNodes.freePort()};
+        String members = "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2];
+        List<NodeJvm> jvms = new ArrayList<>();
+        JMXConnector connector = null;
+        try {
+            for (int i = 0; i < 3; i++) {
+                // A flush needs one replica: the owner goes on flushing while the other falls behind.
+                jvms.add(new NodeJvm("l" + (i + 1), hz[i], members, jmx[i], List.of(), List.of("--quorum=1")));
+            }
+            for (NodeJvm jvm : jvms) {
+                String ready = jvm.await("READY", 120);
+                assertTrue(ready.startsWith("READY "), jvm.name + " did not start: " + ready);
+            }
+            connector = JMXConnectorFactory.connect(new JMXServiceURL(
+                    "service:jmx:rmi:///jndi/rmi://127.0.0.1:" + jmx[0] + "/jmxrmi"));
+            MBeanServerConnection owner = connector.getMBeanServerConnection();
+            ObjectName region = MemSyncMBeans.regionObjectName("lagging");
+            await(() -> (Integer) owner.getAttribute(NODE, "ClusterSize") == 3, "the processes did not meet");
+            assertEquals("ok created lagging", jvms.get(0).call("create lagging " + (4 << 20) + " 65536 2"));
+            await(() -> {
+                if (!owner.isRegistered(region)) {
+                    return false;
+                }
+                owner.invoke(region, "flush", null, null);
+                return (Long) owner.getAttribute(region, "ReplicaLagEpochs") == 0
+                        && ((String[]) owner.getAttribute(region, "Replicas")).length == 2;
+            }, "the region never had both replicas in step");
+            owner.setAttribute(NODE, new Attribute("ReplicaLagThresholdEpochs", 2L));
+            BlockingQueue<Notification> events = listen(owner);
+
+            // l3 stops applying what it receives (its data server waits), while it stays a live member.
+            assertEquals("ok stalling lagging", jvms.get(2).call("stall lagging 20000"));
+            for (int round = 1; round <= 5; round++) {
+                assertEquals("ok wrote 3", jvms.get(0).call("write lagging " + round + " 3"));
+                String flushed = (String) owner.invoke(region, "flush", null, null);
+                assertTrue(flushed.startsWith("flushed region lagging"), flushed);
+            }
+            Notification lag = MBeansInProcessTest.next(events, Notifications.REPLICA_LAG);
+            CompositeData facts = (CompositeData) lag.getUserData();
+            assertEquals("l3", facts.get("replica"), lag.getMessage());
+            assertEquals("lagging", facts.get("region"));
+            assertTrue((Long) facts.get("lagEpochs") > 2, lag.getMessage());
+            assertTrue((Long) owner.getAttribute(region, "ReplicaLagEpochs") > 2);
+        } finally {
+            if (connector != null) {
+                connector.close();
             }
             for (NodeJvm jvm : jvms) {
                 jvm.close();
