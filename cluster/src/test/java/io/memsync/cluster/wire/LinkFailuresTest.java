@@ -52,8 +52,11 @@ class LinkFailuresTest extends WireTestSupport {
         c.writeFrame(null);
     }
 
-    @Test
-    void aReplicaThatStopsReadingIsCutAndTheFlushFailsInsteadOfHanging() throws Exception {
+    /**
+     * A link to a peer that completes the handshake and then never reads again (a stopped replica), cut by the
+     * watchdog once a write stays blocked for {@code stallTimeout}.
+     */
+    private PeerLink linkToAPeerThatStopsReading(Duration stallTimeout) throws Exception {
         ServerSocketChannel listener = keep(ServerSocketChannel.open().bind(LOOPBACK));
         CompletableFuture<SocketChannel> accepted = CompletableFuture.supplyAsync(() -> {
             try {
@@ -65,8 +68,14 @@ class LinkFailuresTest extends WireTestSupport {
             }
         });
         PeerLink link = keep(PeerLink.connect((InetSocketAddress) listener.getLocalAddress(), SECRET, "owner",
-                CHUNK, Duration.ZERO, Duration.ofMillis(500)));
+                CHUNK, Duration.ZERO, stallTimeout));
         keep(accepted.get(10, TimeUnit.SECONDS));
+        return link;
+    }
+
+    @Test
+    void aReplicaThatStopsReadingIsCutAndTheFlushFailsInsteadOfHanging() throws Exception {
+        PeerLink link = linkToAPeerThatStopsReading(Duration.ofMillis(500));
         Region owner = region("stalled-owner", 512);
         randomWrites(owner.segment(), 1, 10_000);
         ReplicaSink sink = new ReplicaSink(owner.layout(), REGION_ID, () -> 1L, List.of(link), ReplicaSink.ALL,
@@ -248,21 +257,9 @@ class LinkFailuresTest extends WireTestSupport {
 
     @Test
     void aFlushReturnsOnceAnyQuorumAnsweredWithoutWaitingForAStoppedReplica() throws Exception {
-        ServerSocketChannel listener = keep(ServerSocketChannel.open().bind(LOOPBACK));
-        CompletableFuture<SocketChannel> accepted = CompletableFuture.supplyAsync(() -> {
-            try {
-                SocketChannel s = listener.accept();
-                handshakeThenStopReading(s);
-                return s;
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
         // Neither the ack timeout nor the stall timeout runs out within the test's 60 s: a flush that waited for the
         // stopped replica (listed first) would time the test out.
-        PeerLink stopped = keep(PeerLink.connect((InetSocketAddress) listener.getLocalAddress(), SECRET, "owner",
-                CHUNK, Duration.ZERO, Duration.ofMinutes(10)));
-        keep(accepted.get(10, TimeUnit.SECONDS));
+        PeerLink stopped = linkToAPeerThatStopsReading(Duration.ofMinutes(10));
         Region owner = region("any-quorum-owner", 8);
         Region good = region("any-quorum-good", 8);
         DataServer goodServer = replicaServer(good, new ServedRegion[1]);
