@@ -13,12 +13,12 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Starting loopback nodes in this JVM, and bounded waits. */
-final class TestNodes {
-    static final byte[] SECRET = "jmx-test-secret-0123456789".getBytes(StandardCharsets.UTF_8);
+/** Starting loopback nodes in this JVM, and bounded waits, for the jmx module's tests (the dashboard's too). */
+public final class TestNodes {
+    public static final byte[] SECRET = "jmx-test-secret-0123456789".getBytes(StandardCharsets.UTF_8);
 
     /** A writer control for applications that have no writer to pause (the tests write between migrations). */
-    static final WriterControl NO_WRITERS = new WriterControl() {
+    public static final WriterControl NO_WRITERS = new WriterControl() {
         @Override
         public void pause() {
         }
@@ -31,12 +31,12 @@ final class TestNodes {
     private TestNodes() {
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         return FreePorts.pick();
     }
 
     /** Starts nodes named {@code names} in one cluster and waits until each sees all of them. */
-    static List<Node> start(String cluster, String... names) throws Exception {
+    public static List<Node> start(String cluster, String... names) throws Exception {
         List<String> members = new ArrayList<>();
         List<Integer> ports = new ArrayList<>();
         for (String ignored : names) {
@@ -56,15 +56,24 @@ final class TestNodes {
             }
             return nodes;
         } catch (Exception | Error e) {
-            for (Node n : nodes) {
-                n.close();
-            }
+            close(nodes);
             throw e;
         }
     }
 
+    /** Closes every node, reporting (not throwing) what fails, so that one failure does not leave others running. */
+    public static void close(List<Node> nodes) {
+        for (Node n : nodes) {
+            try {
+                n.close();
+            } catch (IOException | RuntimeException e) {
+                System.err.println("closing node " + n.name() + ": " + e);
+            }
+        }
+    }
+
     /** Waits until {@code condition} holds, failing with {@code what} after {@code seconds}. */
-    static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
+    public static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, what + " (waited " + seconds + " s)");

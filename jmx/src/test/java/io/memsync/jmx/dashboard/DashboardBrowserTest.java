@@ -2,6 +2,7 @@ package io.memsync.jmx.dashboard;
 
 import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.Node;
+import io.memsync.jmx.TestNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
@@ -22,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.UnaryOperator;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,13 +50,13 @@ class DashboardBrowserTest {
         long start = System.nanoTime();
         Chromium.ensureInstalled();
         log("browser and driver ready after %.1f s", seconds(start));
-        List<Node> nodes = ClusterFixture.start("dashboard-browser", UnaryOperator.identity(), "a", "b");
+        List<Node> nodes = TestNodes.start("dashboard-browser", "a", "b");
         Node a = nodes.get(0);
         Node b = nodes.get(1);
         ChromeDriver driver = null;
         try (Dashboard da = Dashboard.start(a, "127.0.0.1", 0);
              Dashboard db = Dashboard.start(b, "127.0.0.1", 0)) {
-            a.writerControl(REGION, ClusterFixture.NO_WRITERS);
+            a.writerControl(REGION, TestNodes.NO_WRITERS);
             ClusterRegion owned = a.createRegion(REGION, SIZE, CHUNK, 0);
             fill(owned.segment());
             owned.flush();
@@ -135,7 +135,7 @@ class DashboardBrowserTest {
             if (driver != null) {
                 driver.quit();
             }
-            ClusterFixture.close(nodes);
+            TestNodes.close(nodes);
             log("browser test took %.1f s in all", seconds(start));
         }
     }

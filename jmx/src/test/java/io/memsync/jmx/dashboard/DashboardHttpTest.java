@@ -2,6 +2,7 @@ package io.memsync.jmx.dashboard;
 
 import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.Node;
+import io.memsync.jmx.TestNodes;
 import io.memsync.region.page.LazyRegion;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,7 +21,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.UnaryOperator;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,14 +40,14 @@ class DashboardHttpTest {
 
     @Test
     void endpointsReportTheRealStateAndActions() throws Exception {
-        List<Node> nodes = ClusterFixture.start("dashboard-http", UnaryOperator.identity(), "a", "b");
+        List<Node> nodes = TestNodes.start("dashboard-http", "a", "b");
         Node a = nodes.get(0);
         Node b = nodes.get(1);
         try (Dashboard da = Dashboard.start(a, "127.0.0.1", 0);
              Dashboard db = Dashboard.start(b, null, 0)) {
             assertTrue(da.address().getAddress().isLoopbackAddress());
             assertTrue(db.address().getAddress().isLoopbackAddress(), "null host must mean loopback");
-            a.writerControl("prices", ClusterFixture.NO_WRITERS);
+            a.writerControl("prices", TestNodes.NO_WRITERS);
             ClusterRegion owned = a.createRegion("prices", 64L * CHUNK, CHUNK, 1);
             b.awaitRegion("prices", Duration.ofSeconds(10));
 
@@ -145,7 +145,7 @@ class DashboardHttpTest {
             Map<String, Object> started = json(post(db, "/api/migrate?region=prices&member=b", true), 200);
             assertTrue(((String) started.get("result")).startsWith("migration of region prices from a to b started"),
                     started.toString());
-            ClusterFixture.await(() -> "OWNER".equals(role(db, "prices")), 60, "b never became the owner");
+            TestNodes.await(() -> "OWNER".equals(role(db, "prices")), 60, "b never became the owner");
             Map<?, ?> source = region(json(get(da, "/api/status"), 200), "prices");
             assertEquals("b", source.get("owner"));
             assertEquals("DONE", ((Map<?, ?>) source.get("migration")).get("phase"));
@@ -158,7 +158,7 @@ class DashboardHttpTest {
             assertThrows(IOException.class, () -> get(da, "/api/status"));
             assertEquals(200, get(db, "/api/status").statusCode());
         } finally {
-            ClusterFixture.close(nodes);
+            TestNodes.close(nodes);
         }
     }
 
