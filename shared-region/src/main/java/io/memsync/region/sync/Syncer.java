@@ -10,6 +10,9 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -20,6 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * the next cycle, so a failing sink delays data but never loses it.
  * <p>
  * Threads: one daemon thread per started syncer, owned by it and stopped by {@link #close()}. Cycles never overlap.
+ * Once started, a {@link #flush()} runs on that thread too and the caller waits for it: interrupting the caller
+ * ends its wait, never a push in progress (a sink's socket closes when the thread writing to it is interrupted).
  * <p>
  * Operators can {@link #pause()} a syncer (nothing is pushed, flushes fail) and {@link #resume()} it: nothing is
  * lost meanwhile, because the tracker keeps every write until it is collected. The push interval can be changed
@@ -44,6 +49,10 @@ public final class Syncer implements AutoCloseable {
     private volatile boolean closed;
     /** Set by {@link #pause()}: the background thread skips its cycles and flushes fail. */
     private volatile boolean paused;
+    /** Set by {@link #abandon}: no cycle pushes anything any more. */
+    private volatile boolean abandoned;
+    /** Flushes waiting for the syncer's thread; it serves all that are queued with one flush cycle. */
+    private final ConcurrentLinkedQueue<FlushRequest> flushRequests = new ConcurrentLinkedQueue<>();
 
     private volatile long cycles;
     private volatile long chunksPushed;
@@ -111,18 +120,25 @@ public final class Syncer implements AutoCloseable {
 
     private void run() {
         while (running) {
-            LockSupport.parkNanos(this, intervalNanos);
+            if (flushRequests.isEmpty()) {
+                LockSupport.parkNanos(this, intervalNanos);
+            }
             if (!running) {
                 break;
-            }
-            if (paused) {
-                continue;
             }
             if (!tracker.isOpen()) {
                 LOG.log(System.Logger.Level.WARNING, "syncer " + name + ": its tracker or region was closed before "
                         + "the syncer; the background thread stops (close the syncer first to flush what is left)");
                 running = false;
+                failQueuedFlushes(new IOException("syncer " + name + ": its tracker or region was closed"));
                 break;
+            }
+            if (!flushRequests.isEmpty()) {
+                serveQueuedFlushes();
+                continue;
+            }
+            if (paused) {
+                continue;
             }
             try {
                 cycle(false);
@@ -130,7 +146,8 @@ public final class Syncer implements AutoCloseable {
                 failures++;
                 lastFailure = e;
                 LOG.log(System.Logger.Level.WARNING, "syncer " + name + ": push failed, "
-                        + pending.cardinality() + " chunks stay pending and are retried: " + e.getMessage(), e);
+                        + pending.cardinality() + " chunks stay pending and are retried: " + e.getMessage());
+                LOG.log(System.Logger.Level.DEBUG, "syncer " + name + ": the failed push", e);
             }
         }
     }
@@ -145,7 +162,74 @@ public final class Syncer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("syncer " + name + " is closed");
         }
-        cycle(true);
+        Thread t = thread;
+        if (t == null || !running || Thread.currentThread() == t) {
+            cycle(true);
+            return;
+        }
+        FlushRequest request = new FlushRequest();
+        flushRequests.add(request);
+        LockSupport.unpark(t);
+        request.await(this);
+    }
+
+    /** One flush a caller waits for; the syncer's thread completes it. */
+    private static final class FlushRequest {
+        private boolean done;
+        private IOException failure;
+
+        synchronized void complete(IOException outcome) {
+            done = true;
+            failure = outcome;
+            notifyAll();
+        }
+
+        synchronized void await(Syncer syncer) throws IOException {
+            while (!done) {
+                if (!syncer.running && syncer.flushRequests.contains(this)) {
+                    // The thread stopped without serving it (closing): close() serves what is left.
+                    if (syncer.flushRequests.remove(this)) {
+                        syncer.cycle(true);
+                        return;
+                    }
+                }
+                try {
+                    wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("flush of " + syncer.name + " interrupted: its wait"
+                            + " ended, the flush itself goes on (and the links stay open)");
+                }
+            }
+            if (failure != null) {
+                throw new IOException(failure.getMessage(), failure);
+            }
+        }
+    }
+
+    /** On the syncer's thread: one flush cycle for every flush queued now. */
+    private void serveQueuedFlushes() {
+        List<FlushRequest> batch = new ArrayList<>();
+        for (FlushRequest r; (r = flushRequests.poll()) != null; ) {
+            batch.add(r);
+        }
+        IOException outcome = null;
+        try {
+            cycle(true);
+        } catch (IOException e) {
+            outcome = e;
+        } catch (RuntimeException e) {
+            outcome = new IOException(e.toString(), e);
+        }
+        for (FlushRequest r : batch) {
+            r.complete(outcome);
+        }
+    }
+
+    private void failQueuedFlushes(IOException why) {
+        for (FlushRequest r; (r = flushRequests.poll()) != null; ) {
+            r.complete(why);
+        }
     }
 
     /**
@@ -161,6 +245,13 @@ public final class Syncer implements AutoCloseable {
         int pushed = 0;
         boolean done = false;
         try {
+            if (abandoned) {
+                if (!flush) {
+                    return 0;
+                }
+                throw new IOException("syncer " + name + " was stopped without a final flush (its region has another"
+                        + " owner now)");
+            }
             if (paused) {
                 if (!flush) {
                     return 0;
@@ -339,6 +430,35 @@ public final class Syncer implements AutoCloseable {
     }
 
     /**
+     * Stops the thread without pushing anything more: for an owner that is no longer one, whose pushes would be
+     * refused by replicas following the new owner, or, worse, land on one that has not heard of it yet. A cycle in
+     * progress is waited for (at most {@code wait}); flushes waiting for the thread fail. What was not pushed is
+     * left with the tracker.
+     */
+    public void abandon(Duration wait) {
+        Thread t;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            abandoned = true;
+            running = false;
+            closed = true;
+            t = thread;
+        }
+        if (t != null) {
+            LockSupport.unpark(t);
+            try {
+                t.join(Math.max(1, wait.toMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        failQueuedFlushes(new IOException("syncer " + name + " was stopped without a final flush (its region has "
+                + "another owner now)"));
+    }
+
+    /**
      * Stops the thread and pushes what is left with a final {@link #flush()} (a paused syncer is resumed for it:
      * closing is not the moment to lose writes).
      *
@@ -363,10 +483,18 @@ public final class Syncer implements AutoCloseable {
             }
         }
         paused = false;
+        IOException outcome = null;
         try {
-            flush();
+            cycle(true);
+        } catch (IOException e) {
+            outcome = e;
+            throw e;
         } finally {
             closed = true;
+            // Flushes queued while the thread stopped end with the final one.
+            for (FlushRequest r; (r = flushRequests.poll()) != null; ) {
+                r.complete(outcome);
+            }
         }
     }
 }

@@ -58,4 +58,23 @@ class SyncerControlTest {
             assertEquals(7L, sink.memory().get(JAVA_LONG, 3L * CHUNK), "close() lost a write made while paused");
         }
     }
+
+    @Test
+    void anAbandonedSyncerPushesNothingMoreAndItsFlushesFail() throws Exception {
+        try (Region region = Region.builder("abandoned").size(16L * CHUNK).create();
+             MemoryChunkStore sink = new MemoryChunkStore(region.layout())) {
+            Syncer syncer = new Syncer("abandoned", region.startTracking(TrackerKind.AUTO), sink,
+                    Duration.ofMillis(1)).start();
+            region.segment().set(JAVA_LONG, 0, 1L);
+            syncer.flush();
+            long pushed = syncer.chunksPushed();
+            region.segment().set(JAVA_LONG, CHUNK, 2L);
+            syncer.abandon(Duration.ofSeconds(5));
+            // Closing after abandoning must not push the write either (a deposed owner's final flush).
+            syncer.close();
+            assertEquals(pushed, syncer.chunksPushed(), "an abandoned syncer pushed");
+            assertEquals(0L, sink.memory().get(JAVA_LONG, CHUNK), "the write after abandon reached the sink");
+            assertThrows(IllegalStateException.class, syncer::flush);
+        }
+    }
 }
