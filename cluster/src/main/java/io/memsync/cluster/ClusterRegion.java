@@ -228,22 +228,19 @@ public final class ClusterRegion implements AutoCloseable {
     }
 
     /**
-     * This copy is no longer the owner's: revokes the writers' view, stops the syncer without a final flush (the
-     * replicas follow the new owner and would refuse it) and closes the links.
+     * This copy is no longer the owner's: revokes the writers' view, closes the links and stops the syncer without
+     * pushing anything more (replicas that follow the new owner would refuse it; one that has not heard of the new
+     * owner yet must not take it).
      */
     void stopPushing() {
         revokeWriters();
-        try {
-            syncer.close();
-        } catch (IOException | RuntimeException expected) {
-            // The final flush fails against replicas that follow the new owner: that is the point.
-        }
+        closeLinks();
+        syncer.abandon(java.time.Duration.ofSeconds(5));
         if (lazy == null) {
             // A wp tracker keeps the range registered with its userfaultfd: left open, this node could never track
             // the region again (EBUSY) when it becomes owner once more. A paged copy's tracker is its LazyRegion's.
             syncer.tracker().close();
         }
-        closeLinks();
     }
 
     private void closeLinks() {

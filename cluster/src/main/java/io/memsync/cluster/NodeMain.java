@@ -24,7 +24,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY [MIN_AVAILABILITY]]} (in the background),
  * {@code migration NAME} (waits for its result), {@code acquire NAME [MIN_AVAILABILITY]} (asks the owner to migrate
  * the region here; with 0, the default, a managed mount), {@code cancel NAME}, {@code progress NAME},
- * {@code availability NAME}. Each is answered by one line, {@code ok ...} or {@code error ...}. The cluster secret
+ * {@code availability NAME}, {@code applied NAME} (chunks pushed into this copy, whether it answers pulls). Each is
+ * answered by one line, {@code ok ...} or {@code error ...}. The cluster secret
  * comes from the environment variable {@code MEMSYNC_SECRET} (never the command line, which other users can read).
  * <p>
  * Options: {@code --name= --cluster= --host= --port= --members=host:port,... --data-port= --sync-ms=
@@ -224,6 +225,12 @@ public final class NodeMain {
                             say(r == null ? "ok availability none" : "ok availability "
                                     + String.format("%.3f", r.availability()) + " role "
                                     + r.role().name().toLowerCase() + " token " + r.token());
+                        }
+                        case "applied" -> {
+                            ClusterRegion r = node.region(w[1]);
+                            say(r == null ? "ok applied none" : "ok applied " + r.served().chunksApplied()
+                                    + " serves-pulls " + r.served().servesPulls() + " role "
+                                    + r.role().name().toLowerCase());
                         }
                         case "exit" -> {
                             say("ok exit");

@@ -3,8 +3,11 @@ package io.memsync.cluster;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 
+import java.security.SecureRandom;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The cluster's region directory: a Hazelcast map from region name to {@link RegionRecord}. Every change is an
@@ -13,6 +16,8 @@ import java.util.Map;
  * subsystem since 5.5; entry processors are free and linearizable per key while the cluster is not split.)
  */
 public final class RegionDirectory {
+    private static final SecureRandom IDS = new SecureRandom();
+
     private final IMap<String, RegionRecord> map;
 
     RegionDirectory(IMap<String, RegionRecord> map) {
@@ -25,11 +30,20 @@ public final class RegionDirectory {
 
     /** Every region in the cluster, sorted by name. */
     public List<RegionRecord> records() {
-        return map.values().stream().sorted(java.util.Comparator.comparing(RegionRecord::name)).toList();
+        return map.values().stream().sorted(Comparator.comparing(RegionRecord::name)).toList();
     }
 
     IMap<String, RegionRecord> map() {
         return map;
+    }
+
+    /** A fresh region id: random, 64 bits, never 0. */
+    static long newId() {
+        long id;
+        do {
+            id = IDS.nextLong();
+        } while (id == 0);
+        return id;
     }
 
     /** Creates {@code record} unless the name is taken; returns false if it was. */
@@ -37,9 +51,19 @@ public final class RegionDirectory {
         return map.putIfAbsent(record.name(), record) == null;
     }
 
-    /** Records that {@code member} applied {@code epoch} of region {@code name}. */
-    void ack(String name, String member, long epoch) {
-        map.executeOnKey(name, new Ack(member, epoch));
+    /** Removes {@code record} if it is still the one in force (undoing a creation that failed half way). */
+    void remove(RegionRecord record) {
+        map.remove(record.name(), record);
+    }
+
+    /** Records that {@code member} opened its copy of region {@code name} and serves it. */
+    void serving(String name, String member) {
+        map.executeOnKey(name, new Serving(member));
+    }
+
+    /** Records that replica {@code member} holds {@code held} of region {@code name} (under the token in force). */
+    void held(String name, String member, RegionRecord.Held held) {
+        map.executeOnKey(name, new HeldUpdate(member, held));
     }
 
     /**
@@ -70,7 +94,8 @@ public final class RegionDirectory {
 
     /**
      * Hands {@code name} over to the destination of the migration under way: it owns the region with the next
-     * token and {@code replicas}. Null if the token moved on or that migration is no longer under way.
+     * token and {@code replicas}, which all applied the final round. Null if the token moved on or that migration is
+     * no longer under way.
      */
     RegionRecord handover(String name, long token, String destination, List<String> replicas) {
         return map.executeOnKey(name, new Handover(token, destination, replicas));
@@ -82,7 +107,7 @@ public final class RegionDirectory {
         @Override
         public RegionRecord process(Map.Entry<String, RegionRecord> entry) {
             RegionRecord r = entry.getValue();
-            if (r == null || r.token() != expectedToken || !java.util.Objects.equals(r.migratingTo(), expectedTarget)) {
+            if (r == null || r.token() != expectedToken || !Objects.equals(r.migratingTo(), expectedTarget)) {
                 return null;
             }
             RegionRecord next = r.withMigration(target);
@@ -100,19 +125,37 @@ public final class RegionDirectory {
             if (r == null || r.token() != expectedToken || !destination.equals(r.migratingTo())) {
                 return null;
             }
-            RegionRecord next = r.withOwner(destination, replicas);
+            RegionRecord next = r.handedTo(destination, replicas);
             entry.setValue(next);
             return next;
         }
     }
 
-    /** Raises one replica's (or a migration destination's) acknowledged epoch. */
-    record Ack(String member, long epoch) implements EntryProcessor<String, RegionRecord, Void> {
+    /** A member serves its copy (a replica, or a migration's destination). */
+    record Serving(String member) implements EntryProcessor<String, RegionRecord, Void> {
         @Override
         public Void process(Map.Entry<String, RegionRecord> entry) {
             RegionRecord r = entry.getValue();
-            if (r != null && (r.replicas().contains(member) || member.equals(r.migratingTo()))) {
-                entry.setValue(r.withAck(member, epoch));
+            if (r != null) {
+                RegionRecord next = r.withServing(member);
+                if (next != r) {
+                    entry.setValue(next);
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Raises what one replica is known to hold; ignored under an old token (a deposed owner's late report). */
+    record HeldUpdate(String member, RegionRecord.Held held) implements EntryProcessor<String, RegionRecord, Void> {
+        @Override
+        public Void process(Map.Entry<String, RegionRecord> entry) {
+            RegionRecord r = entry.getValue();
+            if (r != null) {
+                RegionRecord next = r.withHeld(member, held);
+                if (next != r) {
+                    entry.setValue(next);
+                }
             }
             return null;
         }
@@ -130,7 +173,7 @@ public final class RegionDirectory {
             if (r == null || r.token() != expectedToken) {
                 return null;
             }
-            RegionRecord next = newOwner != null ? r.withOwner(newOwner, replicas) : r.withReplicas(replicas);
+            RegionRecord next = newOwner != null ? r.claimedBy(newOwner, replicas) : r.withReplicas(replicas);
             entry.setValue(next);
             return next;
         }

@@ -51,7 +51,7 @@ final class ClusterStatus {
         long ownerEpoch = copy != null && copy.isOwner() ? copy.epoch() : -1;
         for (String replica : r.replicas()) {
             Long acked = ownerEpoch >= 0 && lags.containsKey(replica) ? (Long) (ownerEpoch - lags.get(replica))
-                    : r.acked().get(replica);
+                    : (Long) r.ackedEpoch(replica);
             out.append(' ').append(node.memberName(replica)).append(" acked ")
                     .append(acked == null || acked < 0 ? "nothing" : "epoch " + acked);
             if (lags.containsKey(replica)) {

@@ -203,8 +203,8 @@ final class RegionAdmin implements RegionMBean {
             }
         } else if (r != null) {
             for (String replica : r.replicas()) {
-                Long acked = r.acked().get(replica);
-                out.add(node.memberName(replica) + " " + replica + " acked=" + (acked == null ? "none" : acked));
+                long acked = r.ackedEpoch(replica);
+                out.add(node.memberName(replica) + " " + replica + " acked=" + (acked < 0 ? "none" : acked));
             }
         }
         return out.toArray(String[]::new);

@@ -25,7 +25,7 @@ final class ReplicaLag {
         copy.replicaEpochs().forEach((member, complete) -> lag.put(member, epoch - complete));
         if (record != null) {
             for (String member : record.replicas()) {
-                lag.putIfAbsent(member, epoch - record.acked().getOrDefault(member, -1L));
+                lag.putIfAbsent(member, epoch - record.ackedEpoch(member));
             }
         }
         return lag;

@@ -27,12 +27,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class DataServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DataServer.class.getName());
     static final int HANDSHAKE_SECONDS = 10;
-    private static final ScheduledExecutorService HANDSHAKE_TIMER = Executors.newSingleThreadScheduledExecutor(r ->
-            Thread.ofPlatform().name("memsync-handshake-timer").daemon(true).unstarted(r));
-
     private final Handshake handshake;
     private final ServerSocketChannel server;
-    private final Map<Integer, ServedRegion> regions = new ConcurrentHashMap<>();
+    /** Closes connections that do not authenticate in time; the server's own thread, stopped by close(). */
+    private final ScheduledExecutorService handshakeTimer;
+    private final Map<Long, ServedRegion> regions = new ConcurrentHashMap<>();
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final int maxConnections;
     private final Thread acceptor;
@@ -46,6 +45,8 @@ public final class DataServer implements AutoCloseable {
         this.handshake = new Handshake(secret);
         this.maxConnections = maxConnections;
         this.server = ServerSocketChannel.open().bind(bind);
+        this.handshakeTimer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+                .name("memsync-data-handshakes-" + port()).daemon(true).unstarted(r));
         this.acceptor = Thread.ofPlatform().name("memsync-data-accept-" + port()).daemon(true).start(this::accept);
     }
 
@@ -65,12 +66,24 @@ public final class DataServer implements AutoCloseable {
         }
     }
 
-    /** Serves {@code region} under its id, replacing what was served under it. */
+    /**
+     * Serves {@code region} under its id, replacing an earlier copy of the same region.
+     *
+     * @throws IllegalStateException if another region is served under that id (ids are random 64-bit numbers: a
+     *                               collision means a bug or a forged record, never chance)
+     */
     public void serve(ServedRegion region) {
-        regions.put(region.id(), region);
+        ServedRegion before = regions.putIfAbsent(region.id(), region);
+        if (before != null && before != region) {
+            if (!before.name().equals(region.name())) {
+                throw new IllegalStateException("region " + region.name() + " has id " + Long.toHexString(region.id())
+                        + ", which region " + before.name() + " is served under already here");
+            }
+            regions.put(region.id(), region);
+        }
     }
 
-    public void stopServing(int regionId) {
+    public void stopServing(long regionId) {
         regions.remove(regionId);
     }
 
@@ -114,13 +127,21 @@ public final class DataServer implements AutoCloseable {
     private void serve(SocketChannel socket) {
         String peer = "?";
         // A peer that connects and says nothing must not hold a connection slot forever.
-        ScheduledFuture<?> deadline = HANDSHAKE_TIMER.schedule(() -> {
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // Closing is all there is to do.
-            }
-        }, HANDSHAKE_SECONDS, TimeUnit.SECONDS);
+        ScheduledFuture<?> deadline;
+        try {
+            deadline = handshakeTimer.schedule(() -> {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // Closing is all there is to do.
+                }
+            }, HANDSHAKE_SECONDS, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            closeQuietly(socket);
+            connections.remove(socket);
+            return;
+        }
+        Connection connection = null;
         try (FramedChannel c = new FramedChannel(socket); Arena arena = Arena.ofConfined()) {
             peer = String.valueOf(socket.getRemoteAddress());
             try {
@@ -129,7 +150,7 @@ public final class DataServer implements AutoCloseable {
                     throw new EOFException("authentication took longer than " + HANDSHAKE_SECONDS + " s");
                 }
                 peer = name + "@" + peer;
-                Connection connection = new Connection(c, arena, peer);
+                connection = new Connection(c, arena, peer);
                 connection.run();
             } catch (ProtocolException e) {
                 refused.incrementAndGet();
@@ -148,6 +169,20 @@ public final class DataServer implements AutoCloseable {
         } finally {
             deadline.cancel(false);
             connections.remove(socket);
+            if (connection != null) {
+                // A replica this connection vouched for is no longer vouched for: it may miss what comes next.
+                for (ServedRegion r : regions.values()) {
+                    r.connectionClosed(connection.sequence);
+                }
+            }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // Closing is all there is to do.
         }
     }
 
@@ -237,6 +272,7 @@ public final class DataServer implements AutoCloseable {
                 switch (type) {
                     case Protocol.CHUNK -> chunk();
                     case Protocol.EPOCH_END -> epochEnd();
+                    case Protocol.FILLED -> filled();
                     case Protocol.REQUEST -> request();
                     default -> throw new ProtocolException(Protocol.E_MALFORMED, "unexpected "
                             + Protocol.typeName(type) + " frame");
@@ -252,10 +288,21 @@ public final class DataServer implements AutoCloseable {
             return Protocol.CHUNK_FIELDS + largest;
         }
 
-        private ServedRegion region(int id) throws ProtocolException {
+        private ServedRegion region(long id) throws ProtocolException {
             ServedRegion r = regions.get(id);
             if (r == null) {
-                throw new ProtocolException(Protocol.E_UNKNOWN_REGION, "region " + id + " is not served here");
+                throw new ProtocolException(Protocol.E_UNKNOWN_REGION, "region " + Long.toHexString(id)
+                        + " is not served here");
+            }
+            return r;
+        }
+
+        /** A region that takes pushes here (a replica or a migration's destination). */
+        private ServedRegion pushedRegion(long id) throws ProtocolException {
+            ServedRegion r = region(id);
+            if (!r.isReplica()) {
+                throw new ProtocolException(Protocol.E_NOT_REPLICA, "region " + r.name()
+                        + " is owned here: it takes no pushed chunks");
             }
             return r;
         }
@@ -282,15 +329,11 @@ public final class DataServer implements AutoCloseable {
                 throw new ProtocolException(Protocol.E_MALFORMED, "CHUNK frame of " + c.bodyBytes() + " bytes");
             }
             ByteBuffer f = c.readFields(Protocol.CHUNK_FIELDS);
-            int regionId = f.getInt();
+            long regionId = f.getLong();
             long token = f.getLong();
             f.getLong();
             int index = f.getInt();
-            ServedRegion r = region(regionId);
-            if (!r.isReplica()) {
-                throw new ProtocolException(Protocol.E_NOT_REPLICA, "region " + regionId
-                        + " is not a replica here: it takes no pushed chunks");
-            }
+            ServedRegion r = pushedRegion(regionId);
             int chunkSize = r.layout().chunkSize();
             if (c.bodyBytes() != Protocol.CHUNK_FIELDS + chunkSize) {
                 throw new ProtocolException(Protocol.E_MALFORMED, "CHUNK of region " + regionId + " carries "
@@ -319,7 +362,7 @@ public final class DataServer implements AutoCloseable {
                     MemorySegment.copy(staging, 0, r.applyMemory(), r.layout().offsetOf(index), chunkSize);
                 }
             }
-            r.countChunk();
+            r.countChunk(index);
         }
 
         private ByteBuffer staging(int chunkSize) {
@@ -336,19 +379,31 @@ public final class DataServer implements AutoCloseable {
                 throw new ProtocolException(Protocol.E_MALFORMED, "EPOCH_END frame of " + c.bodyBytes() + " bytes");
             }
             ByteBuffer f = c.readFields(Protocol.EPOCH_END_FIELDS);
-            int regionId = f.getInt();
+            long regionId = f.getLong();
             long token = f.getLong();
             long epoch = f.getLong();
-            ServedRegion r = region(regionId);
-            if (!r.isReplica()) {
-                throw new ProtocolException(Protocol.E_NOT_REPLICA, "region " + regionId + " is not a replica here");
-            }
+            ServedRegion r = pushedRegion(regionId);
             synchronized (r) {
                 checkPush(r, token);
                 r.applied(epoch);
             }
-            c.begin(Protocol.ACK, Protocol.ACK_FIELDS).putInt(regionId).putLong(epoch).flip();
+            c.begin(Protocol.ACK, Protocol.ACK_FIELDS).putLong(regionId).putLong(epoch).flip();
             c.writeFrame(null);
+        }
+
+        /** The owner vouches that, with everything sent before on this connection, the replica is whole. */
+        private void filled() throws IOException {
+            if (c.bodyBytes() != Protocol.FILLED_FIELDS) {
+                throw new ProtocolException(Protocol.E_MALFORMED, "FILLED frame of " + c.bodyBytes() + " bytes");
+            }
+            ByteBuffer f = c.readFields(Protocol.FILLED_FIELDS);
+            long regionId = f.getLong();
+            long token = f.getLong();
+            ServedRegion r = pushedRegion(regionId);
+            synchronized (r) {
+                checkPush(r, token);
+                r.filled(sequence, token);
+            }
         }
 
         private void request() throws IOException {
@@ -357,12 +412,23 @@ public final class DataServer implements AutoCloseable {
             }
             ByteBuffer f = c.readFields(Protocol.REQUEST_FIELDS);
             long requestId = f.getLong();
-            int regionId = f.getInt();
+            long regionId = f.getLong();
             int index = f.getInt();
-            ServedRegion r = region(regionId);
+            ServedRegion r = regions.get(regionId);
+            if (r == null) {
+                // Not an error of the peer's: its source list may name a node that dropped the region since.
+                notHeld(requestId, regionId, index, Protocol.NOT_HELD_UNKNOWN_REGION);
+                return;
+            }
             if (index < 0 || index >= r.layout().chunkCount()) {
-                throw new ProtocolException(Protocol.E_BAD_INDEX, "chunk " + index + " of region " + regionId
+                throw new ProtocolException(Protocol.E_BAD_INDEX, "chunk " + index + " of region " + r.name()
                         + " is outside [0, " + r.layout().chunkCount() + ")");
+            }
+            if (!r.servesPulls()) {
+                // Being filled, cut from its owner, or following a token nobody vouched for: it may hold old bytes.
+                r.countRefusedPull();
+                notHeld(requestId, regionId, index, Protocol.NOT_HELD_INCOMPLETE);
+                return;
             }
             int chunkSize = r.layout().chunkSize();
             // Copied out under the region's lock (a whole chunk, never torn by a concurrent apply), then written
@@ -372,15 +438,22 @@ public final class DataServer implements AutoCloseable {
                 MemorySegment.copy(r.memory(), r.layout().offsetOf(index), staging, 0, chunkSize);
             }
             c.begin(Protocol.CHUNK_DATA, Protocol.CHUNK_DATA_FIELDS + chunkSize).putLong(requestId)
-                    .putInt(regionId).putInt(index).flip();
+                    .putLong(regionId).putInt(index).flip();
             c.writeFrame(out);
             chunksServed.incrementAndGet();
+        }
+
+        private void notHeld(long requestId, long regionId, int index, int reason) throws IOException {
+            c.begin(Protocol.NOT_HELD, Protocol.NOT_HELD_FIELDS).putLong(requestId).putLong(regionId).putInt(index)
+                    .putShort((short) reason).flip();
+            c.writeFrame(null);
         }
     }
 
     @Override
     public void close() throws IOException {
         closed = true;
+        handshakeTimer.shutdownNow();
         server.close();
         for (SocketChannel s : connections) {
             s.close();

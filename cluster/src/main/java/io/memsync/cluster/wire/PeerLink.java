@@ -46,7 +46,7 @@ public final class PeerLink implements AutoCloseable {
     private final FramedChannel channel;
     private final String peer;
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final Map<Integer, AtomicLong> acked = new ConcurrentHashMap<>();
+    private final Map<Long, AtomicLong> acked = new ConcurrentHashMap<>();
     private final Slot[] slots = new Slot[MAX_PULLS];
     private final ArrayBlockingQueue<Slot> freeSlots = new ArrayBlockingQueue<>(MAX_PULLS);
     private final Thread reader;
@@ -65,6 +65,7 @@ public final class PeerLink implements AutoCloseable {
     private static final int DONE = 3;
     private static final int FAILED = 4;
     private static final int ABANDONED = 5;
+    private static final int NOT_HELD = 6;
 
     /**
      * One outstanding pull, reused so that a pull allocates nothing. Its state word holds the request id of the
@@ -75,7 +76,8 @@ public final class PeerLink implements AutoCloseable {
         final int number;
         final AtomicLong state = new AtomicLong();
         long generation;
-        int region;
+        long region;
+        int notHeldReason;
         int index;
         int bytes;
         MemorySegment dst;
@@ -216,10 +218,10 @@ public final class PeerLink implements AutoCloseable {
     }
 
     /** Pushes chunk {@code index} of region {@code region}; its bytes are {@code payload}'s remaining ones. */
-    public void sendChunk(int region, long token, long epoch, int index, ByteBuffer payload) throws IOException {
+    public void sendChunk(long region, long token, long epoch, int index, ByteBuffer payload) throws IOException {
         beginWrite();
         try {
-            channel.begin(Protocol.CHUNK, Protocol.CHUNK_FIELDS + payload.remaining()).putInt(region)
+            channel.begin(Protocol.CHUNK, Protocol.CHUNK_FIELDS + payload.remaining()).putLong(region)
                     .putLong(token).putLong(epoch).putInt(index).flip();
             channel.writeFrame(payload);
         } catch (IOException e) {
@@ -230,11 +232,27 @@ public final class PeerLink implements AutoCloseable {
     }
 
     /** Marks the end of {@code epoch}: the peer acknowledges it once it applied every chunk sent before. */
-    public void sendEpochEnd(int region, long token, long epoch) throws IOException {
+    public void sendEpochEnd(long region, long token, long epoch) throws IOException {
         beginWrite();
         try {
-            channel.begin(Protocol.EPOCH_END, Protocol.EPOCH_END_FIELDS).putInt(region).putLong(token)
+            channel.begin(Protocol.EPOCH_END, Protocol.EPOCH_END_FIELDS).putLong(region).putLong(token)
                     .putLong(epoch).flip();
+            channel.writeFrame(null);
+        } catch (IOException e) {
+            throw writeFailed(e);
+        } finally {
+            endWrite();
+        }
+    }
+
+    /**
+     * Vouches that the peer, with every chunk sent before on this link, holds the whole region under {@code token}:
+     * from now on it answers pulls for it (see {@link ServedRegion#servesPulls()}).
+     */
+    public void sendFilled(long region, long token) throws IOException {
+        beginWrite();
+        try {
+            channel.begin(Protocol.FILLED, Protocol.FILLED_FIELDS).putLong(region).putLong(token).flip();
             channel.writeFrame(null);
         } catch (IOException e) {
             throw writeFailed(e);
@@ -259,13 +277,13 @@ public final class PeerLink implements AutoCloseable {
     }
 
     /** The highest epoch of {@code region} the peer acknowledged. */
-    public long ackedEpoch(int region) {
+    public long ackedEpoch(long region) {
         AtomicLong a = acked.get(region);
         return a == null ? 0 : a.get();
     }
 
     /** Waits until the peer acknowledged {@code epoch} of {@code region}; false on timeout or a closed link. */
-    public boolean awaitAck(int region, long epoch, long deadlineNanos) {
+    public boolean awaitAck(long region, long epoch, long deadlineNanos) {
         AtomicLong a = acked.computeIfAbsent(region, r -> new AtomicLong());
         synchronized (a) {
             while (a.get() < epoch && failure == null) {
@@ -288,8 +306,11 @@ public final class PeerLink implements AutoCloseable {
      * Reads chunk {@code index} of {@code region} from the peer into {@code dst[offset, offset + chunkBytes)}.
      * Nothing is allocated: the request uses a pooled slot, and the reader copies the answer from its receive
      * buffer into {@code dst}.
+     *
+     * @throws ChunkNotHeldException if the peer answered that it does not hold the chunk for sure (the link stays
+     *                               open: ask another peer)
      */
-    public void request(int region, int index, MemorySegment dst, long offset, int chunkBytes, Duration timeout)
+    public void request(long region, int index, MemorySegment dst, long offset, int chunkBytes, Duration timeout)
             throws IOException {
         if (!dst.isAccessibleBy(reader)) {
             throw new IllegalArgumentException("the destination of a pull is confined to another thread; this link's"
@@ -333,6 +354,9 @@ public final class PeerLink implements AutoCloseable {
             if (status == DONE) {
                 return;
             }
+            if (status == NOT_HELD) {
+                throw new ChunkNotHeldException(peer, slot.region, slot.index, slot.notHeldReason);
+            }
             if (status == FAILED) {
                 IOException f = failure;
                 throw new IOException("pulling chunk " + slot.index + " of region " + slot.region + " from " + peer
@@ -375,10 +399,10 @@ public final class PeerLink implements AutoCloseable {
         }
     }
 
-    private void sendRequest(long id, int region, int index) throws IOException {
+    private void sendRequest(long id, long region, int index) throws IOException {
         beginWrite();
         try {
-            channel.begin(Protocol.REQUEST, Protocol.REQUEST_FIELDS).putLong(id).putInt(region).putInt(index).flip();
+            channel.begin(Protocol.REQUEST, Protocol.REQUEST_FIELDS).putLong(id).putLong(region).putInt(index).flip();
             channel.writeFrame(null);
         } catch (IOException e) {
             throw writeFailed(e);
@@ -433,7 +457,7 @@ public final class PeerLink implements AutoCloseable {
                                     + " bytes from " + peer);
                         }
                         ByteBuffer f = channel.readFields(Protocol.ACK_FIELDS);
-                        int region = f.getInt();
+                        long region = f.getLong();
                         long epoch = f.getLong();
                         AtomicLong a = acked.computeIfAbsent(region, r -> new AtomicLong());
                         synchronized (a) {
@@ -449,7 +473,7 @@ public final class PeerLink implements AutoCloseable {
                         }
                         ByteBuffer f = channel.readFields(Protocol.CHUNK_DATA_FIELDS);
                         long id = f.getLong();
-                        int region = f.getInt();
+                        long region = f.getLong();
                         int index = f.getInt();
                         int bytes = channel.bodyBytes() - Protocol.CHUNK_DATA_FIELDS;
                         Slot slot = id >= 0 ? slots[(int) (id & (MAX_PULLS - 1))] : null;
@@ -471,6 +495,24 @@ public final class PeerLink implements AutoCloseable {
                         claimed = null;
                         slot.state.set(id << 3 | DONE);
                         LockSupport.unpark(slot.waiter);
+                    }
+                    case Protocol.NOT_HELD -> {
+                        if (channel.bodyBytes() != Protocol.NOT_HELD_FIELDS) {
+                            throw new ProtocolException(Protocol.E_MALFORMED, "NOT_HELD of " + channel.bodyBytes()
+                                    + " bytes from " + peer);
+                        }
+                        ByteBuffer f = channel.readFields(Protocol.NOT_HELD_FIELDS);
+                        long id = f.getLong();
+                        long region = f.getLong();
+                        int index = f.getInt();
+                        int reason = f.getShort() & 0xffff;
+                        Slot slot = id >= 0 ? slots[(int) (id & (MAX_PULLS - 1))] : null;
+                        if (slot != null && (id & 0xff) < MAX_PULLS && slot.region == region && slot.index == index
+                                && slot.state.compareAndSet(id << 3 | WAITING, id << 3 | CLAIMED)) {
+                            slot.notHeldReason = reason;
+                            slot.state.set(id << 3 | NOT_HELD);
+                            LockSupport.unpark(slot.waiter);
+                        }
                     }
                     case Protocol.ERROR -> throw channel.readError();
                     default -> throw new ProtocolException(Protocol.E_MALFORMED, "unexpected "

@@ -3,12 +3,12 @@ package io.memsync.cluster.wire;
 import java.nio.ByteBuffer;
 
 /**
- * Frame layout and constants of memsync's data plane, version 1 (docs/protocol.md). Every frame starts with an
+ * Frame layout and constants of memsync's data plane, version 2 (docs/protocol.md). Every frame starts with an
  * 8-byte header: {@code u32 length} (of everything after this field), {@code u8 version}, {@code u8 type},
  * {@code u16 reserved}. Integers are big-endian.
  */
 public final class Protocol {
-    public static final byte VERSION = 1;
+    public static final byte VERSION = 2;
     public static final int HEADER_BYTES = 8;
     /** What {@code length} counts beyond the fixed fields: version, type and the reserved field. */
     static final int LENGTH_BASE = 4;
@@ -23,6 +23,10 @@ public final class Protocol {
     public static final byte REQUEST = 8;
     public static final byte CHUNK_DATA = 9;
     public static final byte ERROR = 10;
+    /** Owner to replica: with every chunk sent before it on this connection, the replica holds the whole region. */
+    public static final byte FILLED = 11;
+    /** Answer to a REQUEST for a chunk the server cannot vouch for: the requester asks another peer. */
+    public static final byte NOT_HELD = 12;
 
     public static final int NONCE_BYTES = 32;
     public static final int PROOF_BYTES = 32;
@@ -32,11 +36,17 @@ public final class Protocol {
     public static final int MAX_UNAUTHENTICATED_FRAME = LENGTH_BASE + NONCE_BYTES + 2 + MAX_NAME_BYTES;
 
     /** Fixed fields after the header. */
-    public static final int CHUNK_FIELDS = 4 + 8 + 8 + 4;
-    public static final int EPOCH_END_FIELDS = 4 + 8 + 8;
-    public static final int ACK_FIELDS = 4 + 8;
-    public static final int REQUEST_FIELDS = 8 + 4 + 4;
-    public static final int CHUNK_DATA_FIELDS = 8 + 4 + 4;
+    public static final int CHUNK_FIELDS = 8 + 8 + 8 + 4;
+    public static final int EPOCH_END_FIELDS = 8 + 8 + 8;
+    public static final int ACK_FIELDS = 8 + 8;
+    public static final int REQUEST_FIELDS = 8 + 8 + 4;
+    public static final int CHUNK_DATA_FIELDS = 8 + 8 + 4;
+    public static final int FILLED_FIELDS = 8 + 8;
+    public static final int NOT_HELD_FIELDS = 8 + 8 + 4 + 2;
+
+    /** NOT_HELD reasons. */
+    public static final int NOT_HELD_UNKNOWN_REGION = 1;
+    public static final int NOT_HELD_INCOMPLETE = 2;
 
     public static final int E_VERSION = 1;
     public static final int E_AUTH = 2;
@@ -68,6 +78,8 @@ public final class Protocol {
             case REQUEST -> "REQUEST";
             case CHUNK_DATA -> "CHUNK_DATA";
             case ERROR -> "ERROR";
+            case FILLED -> "FILLED";
+            case NOT_HELD -> "NOT_HELD";
             default -> "type " + type;
         };
     }

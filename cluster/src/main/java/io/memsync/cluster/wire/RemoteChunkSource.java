@@ -7,38 +7,81 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A {@link ChunkSource} that pulls chunks from peers serving the region (the owner or any replica), spreading
- * requests over them in turn and trying the next when one fails. Thread-safe: concurrent reads pipeline. It owns
- * its links: {@link #close()} closes them.
+ * requests over them in turn and trying the next when one fails or answers that it does not hold the chunk for
+ * sure ({@code NOT_HELD}: a replica being filled). When no peer holds a chunk for sure, it asks again, with a
+ * growing pause, until the request timeout: fills end and handovers complete. A peer whose link broke is
+ * reconnected (at most once a second) when it was given as an address. Thread-safe: concurrent reads pipeline. It
+ * owns its links: {@link #close()} closes them.
  */
 public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
+    /** Opens a link to one peer. */
+    public interface Connector {
+        PeerLink connect() throws IOException;
+    }
+
+    private static final long RECONNECT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long FIRST_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final long MAX_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+    /** One peer: its link now, and how to open a new one. */
+    private static final class Peer {
+        final Connector connector;
+        volatile PeerLink link;
+        volatile long reconnectAt;
+
+        Peer(PeerLink link, Connector connector) {
+            this.link = link;
+            this.connector = connector;
+            this.reconnectAt = System.nanoTime();
+        }
+    }
+
     private final ChunkLayout layout;
-    private final int regionId;
-    private final List<PeerLink> peers;
+    private final long regionId;
+    private final Peer[] peers;
     private final Duration timeout;
     private final AtomicInteger next = new AtomicInteger();
     private final boolean inOrder;
+    private volatile boolean closed;
 
-    /** A source spreading reads over {@code peers}. */
-    public RemoteChunkSource(ChunkLayout layout, int regionId, List<PeerLink> peers, Duration timeout) {
-        this(layout, regionId, peers, timeout, false);
+    /** A source spreading reads over {@code links}, which are not reopened when they break. */
+    public RemoteChunkSource(ChunkLayout layout, long regionId, List<PeerLink> links, Duration timeout) {
+        this(layout, regionId, links, timeout, false);
     }
 
     /**
      * @param inOrder read from the first peer whose link works, the next only when it fails: for a copy that must
      *                come from one peer while it is live (a migration's source, whose memory is ahead of replicas)
      */
-    public RemoteChunkSource(ChunkLayout layout, int regionId, List<PeerLink> peers, Duration timeout,
+    public RemoteChunkSource(ChunkLayout layout, long regionId, List<PeerLink> links, Duration timeout,
                              boolean inOrder) {
-        if (peers.isEmpty()) {
+        this(layout, regionId, links, List.of(), timeout, inOrder);
+    }
+
+    /**
+     * A source over {@code links} (opened already; the entries of a peer that could not be reached now are null),
+     * each reopened through the connector at the same position when it breaks.
+     */
+    public RemoteChunkSource(ChunkLayout layout, long regionId, List<PeerLink> links, List<Connector> connectors,
+                             Duration timeout, boolean inOrder) {
+        if (links.isEmpty()) {
             throw new IllegalArgumentException("a remote source needs at least one peer");
+        }
+        if (!connectors.isEmpty() && connectors.size() != links.size()) {
+            throw new IllegalArgumentException(links.size() + " links but " + connectors.size() + " connectors");
         }
         this.layout = layout;
         this.regionId = regionId;
-        this.peers = List.copyOf(peers);
+        this.peers = new Peer[links.size()];
+        for (int i = 0; i < peers.length; i++) {
+            peers[i] = new Peer(links.get(i), connectors.isEmpty() ? null : connectors.get(i));
+        }
         this.timeout = timeout;
         this.inOrder = inOrder;
     }
@@ -51,29 +94,85 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     @Override
     public void read(int index, MemorySegment destination, long offset) throws IOException {
         layout.checkChunk(index);
-        int first = inOrder ? 0 : Math.floorMod(next.getAndIncrement(), peers.size());
-        IOException last = null;
-        for (int i = 0; i < peers.size(); i++) {
-            PeerLink link = peers.get((first + i) % peers.size());
-            if (link.failure() != null) {
-                continue;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pause = FIRST_RETRY_NANOS;
+        while (true) {
+            int first = inOrder ? 0 : Math.floorMod(next.getAndIncrement(), peers.length);
+            IOException last = null;
+            boolean heldNowhere = false;
+            for (int i = 0; i < peers.length; i++) {
+                PeerLink link = usable(peers[(first + i) % peers.length]);
+                if (link == null) {
+                    continue;
+                }
+                try {
+                    link.request(regionId, index, destination, offset, layout.chunkSize(), timeout);
+                    return;
+                } catch (ChunkNotHeldException e) {
+                    heldNowhere = true;
+                    last = e;
+                } catch (IOException e) {
+                    last = e;
+                }
             }
-            try {
-                link.request(regionId, index, destination, offset, layout.chunkSize(), timeout);
-                return;
-            } catch (IOException e) {
-                last = e;
+            long left = deadline - System.nanoTime();
+            if (!heldNowhere || left <= 0 || closed) {
+                throw new IOException("no peer delivered chunk " + index + " of region " + Long.toHexString(regionId)
+                        + (last != null ? ": " + last.getMessage() : ": every link is closed"), last);
+            }
+            // Some peer is up but not sure of its copy (a fill or a handover under way): ask again shortly.
+            LockSupport.parkNanos(Math.min(pause, left));
+            pause = Math.min(MAX_RETRY_NANOS, pause * 2);
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for a peer holding chunk " + index);
             }
         }
-        throw new IOException("no peer delivered chunk " + index + " of region " + regionId
-                + (last != null ? ": " + last.getMessage() : ": every link is closed"), last);
+    }
+
+    /** The peer's working link, reopening a broken one at most once a second; null if none works now. */
+    private PeerLink usable(Peer peer) {
+        PeerLink link = peer.link;
+        if (link != null && link.failure() == null) {
+            return link;
+        }
+        if (peer.connector == null || closed || System.nanoTime() - peer.reconnectAt < 0) {
+            return null;
+        }
+        synchronized (peer) {
+            link = peer.link;
+            if (link != null && link.failure() == null) {
+                return link;
+            }
+            if (System.nanoTime() - peer.reconnectAt < 0) {
+                return null;
+            }
+            peer.reconnectAt = System.nanoTime() + RECONNECT_NANOS;
+            try {
+                PeerLink fresh = peer.connector.connect();
+                if (closed) {
+                    fresh.close();
+                    return null;
+                }
+                peer.link = fresh;
+                return fresh;
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
     }
 
     /** Closes every link; reads in flight fail. */
     @Override
     public void close() {
-        for (PeerLink link : peers) {
-            link.close();
+        closed = true;
+        for (Peer p : peers) {
+            synchronized (p) {
+                PeerLink link = p.link;
+                if (link != null) {
+                    link.close();
+                }
+            }
         }
     }
 }

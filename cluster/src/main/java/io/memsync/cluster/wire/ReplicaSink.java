@@ -28,7 +28,7 @@ public final class ReplicaSink implements ChunkSink {
     public static final int ALL = -1;
 
     private final ChunkLayout layout;
-    private final int regionId;
+    private final long regionId;
     private final LongSupplier token;
     private final int quorum;
     private final Duration ackTimeout;
@@ -87,7 +87,7 @@ public final class ReplicaSink implements ChunkSink {
      * @param quorum     replicas that must acknowledge an epoch for {@link #sync()} to succeed, or {@link #ALL}
      * @param ackTimeout how long {@link #sync()} waits for them
      */
-    public ReplicaSink(ChunkLayout layout, int regionId, LongSupplier token, List<PeerLink> links, int quorum,
+    public ReplicaSink(ChunkLayout layout, long regionId, LongSupplier token, List<PeerLink> links, int quorum,
                        Duration ackTimeout) {
         this(layout, regionId, token, quorum, ackTimeout);
         if (quorum > links.size()) {
@@ -100,7 +100,7 @@ public final class ReplicaSink implements ChunkSink {
     }
 
     /** A sink with no replica yet: {@link #add} them. */
-    public ReplicaSink(ChunkLayout layout, int regionId, LongSupplier token, int quorum, Duration ackTimeout) {
+    public ReplicaSink(ChunkLayout layout, long regionId, LongSupplier token, int quorum, Duration ackTimeout) {
         if (quorum < ALL) {
             throw new IllegalArgumentException("quorum " + quorum + " is negative (use ReplicaSink.ALL for all)");
         }
@@ -119,7 +119,8 @@ public final class ReplicaSink implements ChunkSink {
 
     /**
      * Pushes to {@code member} over {@code link} from now on. With {@code fill}, the replica is taken to hold
-     * nothing yet: call {@link #fill} before its acknowledgements count.
+     * nothing yet: call {@link #fill} before its acknowledgements count (and before it answers pulls). Without, it
+     * holds the whole region already, and is told so at once ({@code FILLED}), so that it answers pulls.
      */
     public synchronized Replica add(String member, PeerLink link, boolean fill) {
         return add(member, link, fill, false);
@@ -141,6 +142,9 @@ public final class ReplicaSink implements ChunkSink {
         }
         Replica r = new Replica(member, link, fill ? Long.MAX_VALUE : 0, learner);
         link.addAckListener(this::signalAck);
+        if (!fill && !learner) {
+            vouch(link);
+        }
         List<Replica> next = new ArrayList<>(replicas);
         next.add(r);
         replicas = List.copyOf(next);
@@ -254,6 +258,17 @@ public final class ReplicaSink implements ChunkSink {
         }
         // Every chunk of the fill precedes, on the link, the end of any epoch after the one in progress now.
         replica.completeFrom = epoch + 1;
+        // And the replica may answer pulls from now on: chunks written meanwhile follow on the same link.
+        vouch(replica.link);
+    }
+
+    /** Tells the peer it holds the whole region; a failure is the link's (counted where the link is checked). */
+    private void vouch(PeerLink link) {
+        try {
+            link.sendFilled(regionId, token.getAsLong());
+        } catch (IOException e) {
+            // The link failed: the replica neither acknowledges nor answers pulls until it is connected again.
+        }
     }
 
     /**
@@ -305,7 +320,7 @@ public final class ReplicaSink implements ChunkSink {
                             .append(r.link.failure().getMessage()).append(')');
                 }
             }
-            throw new IOException("chunk " + index + " of region " + regionId + " reached " + sent + " of "
+            throw new IOException("chunk " + index + " of region " + Long.toHexString(regionId) + " reached " + sent + " of "
                     + Math.max(targets.size(), expected) + " replicas, quorum " + needed + "; unreached: "
                     + (unreached.isEmpty() ? "replicas not connected yet" : unreached), last);
         }
@@ -378,7 +393,7 @@ public final class ReplicaSink implements ChunkSink {
                         ? " (" + r.link.failure().getMessage() + ")" : complete ? " (no answer)" : "");
             }
             if (!filling || System.nanoTime() > deadline) {
-                throw new IOException("flush of region " + regionId + ": " + acks + " of "
+                throw new IOException("flush of region " + Long.toHexString(regionId) + ": " + acks + " of "
                         + Math.max(targets.size(), expected) + " replicas acknowledged epoch " + ending + " within "
                         + ackTimeout.toMillis() + " ms, the quorum is " + needed + "; missing: " + missing);
             }

@@ -13,8 +13,10 @@ import java.util.List;
 
 /**
  * The network as a chunk source, for pager processes: {@code tcp:REGION@host:port,host:port,...} pulls region
- * {@code REGION} from those peers (the owner and replicas), spreading requests over them. The cluster secret comes
- * from the environment variable {@code MEMSYNC_SECRET}, which a pager inherits from its application.
+ * {@code REGION} (its id, in hexadecimal) from those peers (the owner and replicas), spreading requests over them;
+ * {@code ?order=failover} asks them in the order given instead. A peer that cannot be reached at first, or whose
+ * link breaks, is connected again later. The cluster secret comes from the environment variable
+ * {@code MEMSYNC_SECRET}, which a pager inherits from its application.
  */
 public final class TcpSourceProvider implements ChunkSourceProvider {
 
@@ -29,7 +31,13 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
         if (at < 1) {
             throw new IllegalArgumentException("network source '" + location + "': write REGION@host:port[,...]");
         }
-        int region = Integer.parseInt(location.substring(0, at));
+        long region;
+        try {
+            region = Long.parseUnsignedLong(location.substring(0, at), 16);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("network source '" + location + "': the region id '"
+                    + location.substring(0, at) + "' is not a hexadecimal number");
+        }
         boolean inOrder = false;
         int query = location.indexOf('?');
         if (query > 0) {
@@ -45,21 +53,31 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
         if (secret == null) {
             throw new IllegalArgumentException("network source: set MEMSYNC_SECRET to the cluster secret");
         }
+        byte[] key = secret.getBytes(StandardCharsets.UTF_8);
         List<PeerLink> links = new ArrayList<>();
+        List<RemoteChunkSource.Connector> connectors = new ArrayList<>();
         IOException last = null;
         for (String peer : location.substring(at + 1).split(",")) {
             int colon = peer.lastIndexOf(':');
+            if (colon < 1) {
+                throw new IllegalArgumentException("network source: peer '" + peer + "' is not host:port");
+            }
+            InetSocketAddress address = new InetSocketAddress(peer.substring(0, colon),
+                    Integer.parseInt(peer.substring(colon + 1)));
+            RemoteChunkSource.Connector connector = () -> PeerLink.connect(address, key, "pager", layout.chunkSize(),
+                    Duration.ZERO);
+            connectors.add(connector);
             try {
-                links.add(PeerLink.connect(new InetSocketAddress(peer.substring(0, colon),
-                                Integer.parseInt(peer.substring(colon + 1))), secret.getBytes(StandardCharsets.UTF_8),
-                        "pager", layout.chunkSize(), Duration.ZERO));
+                links.add(connector.connect());
             } catch (IOException e) {
+                links.add(null);
                 last = e;
             }
         }
-        if (links.isEmpty()) {
-            throw new IOException("network source: no peer of region " + region + " could be reached", last);
+        if (links.stream().allMatch(java.util.Objects::isNull)) {
+            throw new IOException("network source: no peer of region " + Long.toHexString(region)
+                    + " could be reached", last);
         }
-        return new RemoteChunkSource(layout, region, links, Duration.ofSeconds(30), inOrder);
+        return new RemoteChunkSource(layout, region, links, connectors, Duration.ofSeconds(30), inOrder);
     }
 }

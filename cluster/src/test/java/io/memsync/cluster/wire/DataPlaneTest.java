@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(60)
 class DataPlaneTest extends WireTestSupport {
-    private static final int REGION_ID = 7;
+    /** Above 32 bits and negative as a signed long: the wire carries all 64 bits. */
+    private static final long REGION_ID = 0xfeed_0000_0000_0007L;
 
     private DataServer replicaServer(Region replica, long token) throws IOException {
         DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
@@ -128,8 +129,9 @@ class DataPlaneTest extends WireTestSupport {
         return b;
     }
 
-    private static ByteBuffer chunkFields(int region, long token, int index) {
-        return ByteBuffer.allocate(Protocol.CHUNK_FIELDS).putInt(region).putLong(token).putLong(1).putInt(index).flip();
+    private static ByteBuffer chunkFields(long region, long token, int index) {
+        return ByteBuffer.allocate(Protocol.CHUNK_FIELDS).putLong(region).putLong(token).putLong(1).putInt(index)
+                .flip();
     }
 
     @Test
@@ -139,7 +141,9 @@ class DataPlaneTest extends WireTestSupport {
         DataServer server = replicaServer(replica, 1);
         ByteBuffer empty = ByteBuffer.allocate(0);
 
-        assertTrue(raw(server, false, frame((byte) 2, Protocol.HELLO, 0, empty)).contains("E_VERSION"));
+        assertTrue(raw(server, false, frame((byte) (Protocol.VERSION + 1), Protocol.HELLO, 0, empty)).contains("E_VERSION"));
+        assertTrue(raw(server, false, frame((byte) 1, Protocol.HELLO, 0, empty)).contains("E_VERSION"),
+                "version 1 (32-bit region ids) is not spoken any more");
         assertTrue(raw(server, false, frame(Protocol.VERSION, Protocol.CHUNK, 0, empty)).contains("E_AUTH"),
                 "nothing but HELLO before authentication");
         assertTrue(raw(server, false, frame(Protocol.VERSION, Protocol.HELLO, 1 << 30, empty)).contains("E_TOO_BIG"));

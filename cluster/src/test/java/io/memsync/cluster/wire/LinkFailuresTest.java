@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Links and sinks when peers misbehave: stop reading, never answer, race connections, join late. */
 @Timeout(60)
 class LinkFailuresTest extends WireTestSupport {
-    private static final int REGION_ID = 9;
+    private static final long REGION_ID = 0x1_0000_0009L;
 
     private DataServer replicaServer(Region replica, ServedRegion[] served) throws IOException {
         DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
@@ -237,15 +237,18 @@ class LinkFailuresTest extends WireTestSupport {
         ReplicaSink one = new ReplicaSink(owner.layout(), REGION_ID, () -> 1L, 1, Duration.ofSeconds(2));
         one.add("good", link(goodServer), false);
         one.add("bad", link(badServer), false);
-        ReplicaSink all = new ReplicaSink(owner.layout(), REGION_ID, () -> 1L, ReplicaSink.ALL,
-                Duration.ofSeconds(1));
-        all.add("good", link(goodServer), false);
-        all.add("bad", link(badServer), false);
+        PeerLink toBadAgain = link(badServer);
         badServer.close();
         owner.segment().set(JAVA_LONG, 8, 5L);
         one.write(0, owner.segment(), 0);
         one.sync();
         assertEquals(5L, good.segment().get(JAVA_LONG, 8));
+
+        // The same owner with quorum all: its new link to the good replica supersedes the first sink's.
+        ReplicaSink all = new ReplicaSink(owner.layout(), REGION_ID, () -> 1L, ReplicaSink.ALL,
+                Duration.ofSeconds(1));
+        all.add("good", link(goodServer), false);
+        all.add("bad", toBadAgain, false);
 
         all.expect(2);
         IOException e = assertThrows(IOException.class, () -> {

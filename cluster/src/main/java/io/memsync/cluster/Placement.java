@@ -1,0 +1,122 @@
+package io.memsync.cluster;
+
+import io.memsync.cluster.wire.ReplicaSink;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Keeps a region owned here at its replica count with working links, on a {@link Workers} thread (a fill takes as
+ * long as the region takes to send): drops replicas that left, adds live members that hold no copy, reconnects
+ * replicas whose link broke; a replica that is new or may have missed chunks gets the whole region once, beside
+ * the stream, then a flush makes its acknowledgements count.
+ */
+final class Placement {
+    private static final System.Logger LOG = System.getLogger(Placement.class.getName());
+    private static final long SERVING_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final NodeConfig config;
+    private final Membership membership;
+    private final Links links;
+    private final RegionDirectory directory;
+    private final Copies copies;
+    private final Workers workers;
+
+    Placement(NodeConfig config, Membership membership, Links links, RegionDirectory directory, Copies copies,
+              Workers workers) {
+        this.config = config;
+        this.membership = membership;
+        this.links = links;
+        this.directory = directory;
+        this.copies = copies;
+        this.workers = workers;
+    }
+
+    /** Keeps {@code name} whole soon, on a worker; nothing if that is under way already. */
+    void schedule(String name) {
+        workers.submit("placing " + name, () -> place(name));
+    }
+
+    private void place(String name) throws IOException {
+        ClusterRegion copy = copies.get(name);
+        RegionRecord r = directory.get(name);
+        String me = membership.memberId();
+        if (copy == null || !copy.isOwner() || r == null || !r.owner().equals(me) || r.token() != copy.token()
+                || r.migratingTo() != null) {
+            return;
+        }
+        List<String> live = membership.members();
+        ReplicaSink sink = copy.sink();
+        List<String> keep = r.replicas().stream().filter(live::contains).toList();
+        List<String> candidates = live.stream().filter(u -> !u.equals(me) && !keep.contains(u)).toList();
+        List<String> next = new ArrayList<>(keep);
+        for (int i = 0; next.size() < r.replicaCount() && i < candidates.size(); i++) {
+            next.add(candidates.get(i));
+        }
+        if (next.size() > r.replicaCount() && copy.availability() >= 1.0) {
+            // A migration's source stays a replica beyond the count while this copy still pages chunks in from it;
+            // once everything is here, it goes (it was added last).
+            next = new ArrayList<>(next.subList(0, r.replicaCount()));
+        }
+        if (!next.equals(r.replicas())) {
+            if (directory.setReplicas(name, r.token(), next) == null) {
+                return;
+            }
+            LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": region " + name + " is replicated to "
+                    + names(next) + " now (was " + names(r.replicas()) + ")");
+        }
+        sink.expect(next.size());
+        for (ReplicaSink.Replica replica : sink.replicas()) {
+            if (!next.contains(replica.member()) || replica.link().failure() != null) {
+                sink.remove(replica.member());
+            }
+        }
+        for (String member : next) {
+            if (sink.replica(member) == null && awaitServing(name, member)) {
+                sink.add(member, links.open(member, r.chunkSize()), true);
+            }
+        }
+        boolean filled = false;
+        for (ReplicaSink.Replica replica : sink.replicas()) {
+            if (!replica.filled() && copies.get(name) == copy) {
+                long start = System.nanoTime();
+                sink.fill(replica, copy.region().segment());
+                filled = true;
+                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": sent the whole of region " + name
+                        + " to " + membership.memberName(replica.member()) + " in "
+                        + (System.nanoTime() - start) / 1_000_000 + " ms");
+            }
+        }
+        if (filled && copies.get(name) == copy) {
+            // Ends an epoch after the fills: the replicas' acknowledgements of it prove they hold everything.
+            copy.flush();
+        }
+    }
+
+    /** Waits a little for {@code member} to serve region {@code name}; false if it does not yet (tried again later). */
+    private boolean awaitServing(String name, String member) {
+        long deadline = System.nanoTime() + SERVING_WAIT_NANOS;
+        while (true) {
+            RegionRecord r = directory.get(name);
+            if (r == null) {
+                return false;
+            }
+            if (r.serving().contains(member)) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": " + membership.memberName(member)
+                        + " does not serve region " + name + " yet; connecting it later");
+                return false;
+            }
+            LockSupport.parkNanos(5_000_000);
+        }
+    }
+
+    private List<String> names(List<String> members) {
+        return members.stream().map(membership::memberName).toList();
+    }
+}

@@ -1,0 +1,198 @@
+package io.memsync.cluster.wire;
+
+import io.memsync.region.Region;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A chunk is only served by a copy known to hold its current data: a replica answers pulls once its owner's
+ * connection vouched for it ({@code FILLED}) and stops when that connection ends or the token moves on; pullers
+ * then ask another peer. Also: what a served region remembers across changes of role, and region ids.
+ */
+@Timeout(60)
+class CompletenessTest extends WireTestSupport {
+    private static final long ID = 0xc0ffee_0000_0001L;
+
+    private ServedRegion replica(Region region) {
+        ServedRegion served = new ServedRegion(ID, "complete", region.segment(), region.layout(),
+                ServedRegion.Role.REPLICA, 1);
+        served.applyThrough(region.untrackedMapping());
+        return served;
+    }
+
+    private DataServer serve(ServedRegion served) throws IOException {
+        DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
+        server.serve(served);
+        return server;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what);
+            Thread.sleep(2);
+        }
+    }
+
+    @Test
+    void aReplicaAnswersPullsOnlyWhileItsOwnersConnectionVouchesForIt() throws Exception {
+        Region owner = region("vouch-owner", 8);
+        Region copy = region("vouch-replica", 8);
+        randomWrites(owner.segment(), 3, 5_000);
+        ServedRegion served = replica(copy);
+        DataServer server = serve(served);
+        PeerLink puller = link(server);
+        MemorySegment into = keep(Arena.ofShared()).allocate(CHUNK);
+
+        assertThrows(ChunkNotHeldException.class, () -> puller.request(ID, 0, into, 0, CHUNK, Duration.ofSeconds(5)),
+                "a replica nobody vouched for answers NOT_HELD");
+        assertEquals(1, served.pullsRefused());
+
+        ReplicaSink sink = new ReplicaSink(owner.layout(), ID, () -> 1L, 1, Duration.ofSeconds(5));
+        ReplicaSink.Replica r = sink.add("replica", link(server), true);
+        assertThrows(ChunkNotHeldException.class, () -> puller.request(ID, 0, into, 0, CHUNK, Duration.ofSeconds(5)),
+                "a replica about to be filled answers NOT_HELD");
+        sink.fill(r, owner.segment());
+        await(served::servesPulls, "the fill's FILLED made the replica complete");
+        puller.request(ID, 5, into, 0, CHUNK, Duration.ofSeconds(5));
+        assertEquals(-1L, into.mismatch(owner.segment().asSlice(5L * CHUNK, CHUNK)), "chunk 5 as the owner has it");
+        assertNull(puller.failure(), "NOT_HELD answers leave the link open");
+
+        r.link().close();
+        await(() -> !served.servesPulls(), "a replica cut from its owner stops answering pulls");
+        assertThrows(ChunkNotHeldException.class, () -> puller.request(ID, 0, into, 0, CHUNK, Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void aNewTokenEndsCompletenessUntilAnOwnerUnderItVouches() throws Exception {
+        Region copy = region("token-replica", 4);
+        ServedRegion served = replica(copy);
+        served.completeByControlPlane(1);
+        assertTrue(served.servesPulls());
+        served.advanceToken(2);
+        assertTrue(!served.servesPulls(), "complete under token 1 says nothing of what token 2's owner wrote");
+        served.completeByControlPlane(2);
+        assertTrue(served.servesPulls(), "a handover names the replicas that hold the final round");
+        DataServer server = serve(served);
+        // Cut from the new owner, the control plane's word is not taken again for the same token.
+        ReplicaSink sink = new ReplicaSink(copy.layout(), ID, () -> 2L, 1, Duration.ofSeconds(5));
+        ReplicaSink.Replica r = sink.add("replica", link(server), false);
+        await(() -> served.servesPulls(), "vouched for by its owner");
+        r.link().close();
+        await(() -> !served.servesPulls(), "its owner's connection ended");
+        served.completeByControlPlane(2);
+        assertTrue(!served.servesPulls(), "a second look at the same record does not make it complete again");
+    }
+
+    @Test
+    void pullsGoToAPeerThatHoldsTheChunkAndNeverToOneBeingFilled() throws Exception {
+        Region owner = region("spread-owner", 32);
+        randomWrites(owner.segment(), 4, 20_000);
+        // A replica holding stale bytes (as one half filled does), which must never be read.
+        Region stale = region("spread-stale", 32);
+        stale.segment().fill((byte) 0x5a);
+        DataServer ownerServer = serve(new ServedRegion(ID, "complete", owner.segment(), owner.layout(),
+                ServedRegion.Role.OWNER, 1));
+        ServedRegion staleServed = replica(stale);
+        DataServer staleServer = serve(staleServed);
+        List<PeerLink> peers = new ArrayList<>(List.of(link(staleServer), link(ownerServer)));
+        RemoteChunkSource source = new RemoteChunkSource(owner.layout(), ID, peers, Duration.ofSeconds(10));
+        Region mounted = region("spread-mounted", 32);
+        for (int i = 0; i < 32; i++) {
+            source.read(i, mounted.segment(), owner.layout().offsetOf(i));
+        }
+        assertEquals(-1L, mounted.segment().mismatch(owner.segment()), "every chunk as the owner has it");
+        assertEquals(0, staleServer.chunksServed(), "the incomplete replica served nothing");
+        assertTrue(staleServed.pullsRefused() > 0, "it was asked, in turn, and refused");
+    }
+
+    @Test
+    void aBrokenLinkOfAPullerIsConnectedAgain() throws Exception {
+        Region owner = region("reconnect-owner", 4);
+        owner.segment().set(JAVA_LONG, 2L * CHUNK, 77L);
+        DataServer server = serve(new ServedRegion(ID, "complete", owner.segment(), owner.layout(),
+                ServedRegion.Role.OWNER, 1));
+        List<PeerLink> opened = new ArrayList<>();
+        RemoteChunkSource.Connector connector = () -> {
+            PeerLink l = PeerLink.connect(server.address(), SECRET, "pager", CHUNK, Duration.ZERO);
+            opened.add(l);
+            return l;
+        };
+        RemoteChunkSource source = keep(new RemoteChunkSource(owner.layout(), ID, new ArrayList<>(
+                List.of(connector.connect())), List.of(connector), Duration.ofSeconds(5), false));
+        Region mounted = region("reconnect-mounted", 4);
+        source.read(0, mounted.segment(), 0);
+        opened.getFirst().close();
+        // The first reconnection is allowed at once: the read after an outage works without anyone stepping in.
+        source.read(2, mounted.segment(), 2L * CHUNK);
+        assertEquals(77L, mounted.segment().get(JAVA_LONG, 2L * CHUNK));
+        assertEquals(2, opened.size(), "the broken link was replaced");
+    }
+
+    @Test
+    void aPullForARegionNotServedIsAnsweredNotHeldAndTheLinkStays() throws Exception {
+        Region copy = region("unknown-replica", 4);
+        DataServer server = serve(new ServedRegion(ID, "complete", copy.segment(), copy.layout(),
+                ServedRegion.Role.OWNER, 1));
+        PeerLink puller = link(server);
+        MemorySegment into = keep(Arena.ofShared()).allocate(CHUNK);
+        ChunkNotHeldException e = assertThrows(ChunkNotHeldException.class,
+                () -> puller.request(ID + 1, 0, into, 0, CHUNK, Duration.ofSeconds(5)));
+        assertEquals(Protocol.NOT_HELD_UNKNOWN_REGION, e.reason());
+        puller.request(ID, 0, into, 0, CHUNK, Duration.ofSeconds(5));
+        assertNull(puller.failure());
+    }
+
+    @Test
+    void theNewestPusherIsRememberedAcrossChangesOfRole() throws Exception {
+        Region copy = region("roles-replica", 4);
+        Region owner = region("roles-owner", 4);
+        ServedRegion served = replica(copy);
+        DataServer server = serve(served);
+        ReplicaSink older = new ReplicaSink(owner.layout(), ID, () -> 1L, 1, Duration.ofSeconds(2));
+        older.add("replica", link(server), false);
+        ReplicaSink newer = new ReplicaSink(owner.layout(), ID, () -> 1L, 1, Duration.ofSeconds(2));
+        newer.add("replica", link(server), false);
+        owner.segment().set(JAVA_LONG, 0, 2L);
+        newer.write(0, owner.segment(), 0);
+        newer.sync();
+        // The copy is promoted and demoted again under the same token (a migration's handover there and back): it
+        // is the same served region, and it still knows which connection is the newest.
+        served.becomeOwner(1);
+        served.becomeReplica(ServedRegion.Role.REPLICA, 1);
+        owner.segment().set(JAVA_LONG, 0, 1L);
+        IOException e = assertThrows(IOException.class, () -> {
+            older.write(0, owner.segment(), 0);
+            older.sync();
+        });
+        assertTrue(e.getMessage().contains("superseded"), e.getMessage());
+        assertEquals(2L, copy.segment().get(JAVA_LONG, 0), "a chunk buffered in the older connection landed");
+    }
+
+    @Test
+    void anotherRegionIsNeverServedUnderAnIdInUse() throws Exception {
+        Region a = region("id-a", 4);
+        Region b = region("id-b", 4);
+        DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
+        server.serve(new ServedRegion(ID, "a", a.segment(), a.layout(), ServedRegion.Role.OWNER, 1));
+        String m = assertThrows(IllegalStateException.class, () -> server.serve(new ServedRegion(ID, "b",
+                b.segment(), b.layout(), ServedRegion.Role.REPLICA, 1))).getMessage();
+        assertTrue(m.contains("region b") && m.contains("region a"), m);
+        // The same region again (a copy opened anew) replaces the old one.
+        server.serve(new ServedRegion(ID, "a", a.segment(), a.layout(), ServedRegion.Role.REPLICA, 1));
+    }
+}
