@@ -1,5 +1,6 @@
 package io.memsync.agent;
 
+import io.memsync.cluster.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -16,7 +17,7 @@ class BadConfigIT {
 
     @Test
     void badArgumentsStopTheStartWithOneMessage() throws Exception {
-        String secret = "secret=" + ItCluster.SECRET;
+        String secret = "secret=" + Fixtures.SECRET;
         assertStops(secret + ",region.cache.size=12x", "memsync.region.cache.size=12x",
                 "a size from");
         assertStops(secret + ",clustr.name=x", "memsync.clustr.name=x", "did you mean memsync.cluster.name?");

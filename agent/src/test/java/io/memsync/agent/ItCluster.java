@@ -1,6 +1,7 @@
 package io.memsync.agent;
 
-import io.memsync.cluster.FreePorts;
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.FreePorts;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,11 +15,10 @@ import java.util.stream.Stream;
 
 /**
  * A loopback cluster's worth of agent configuration files for the integration tests: a cluster name of its own,
- * free ports, and a directory under /dev/shm for the region files, removed by {@link #close()}.
+ * free ports ({@link FreePorts}), the tests' secret ({@link Fixtures#SECRET}), and a directory under /dev/shm for the
+ * region files, removed by {@link #close()}.
  */
 final class ItCluster implements AutoCloseable {
-    static final String SECRET = "integration-test-secret-0123456789";
-
     final String name = "it-" + UUID.randomUUID().toString().substring(0, 8);
     final Path dir;
     final List<Integer> ports = new ArrayList<>();
@@ -26,7 +26,7 @@ final class ItCluster implements AutoCloseable {
     ItCluster(int nodes) throws IOException {
         dir = Files.createTempDirectory(Path.of("/dev/shm"), "memsync-it-");
         for (int i = 0; i < nodes; i++) {
-            ports.add(freePort());
+            ports.add(FreePorts.pick());
         }
     }
 
@@ -41,7 +41,7 @@ final class ItCluster implements AutoCloseable {
                 "memsync.node.name=" + nodeName,
                 "memsync.hazelcast.port=" + ports.get(index),
                 "memsync.members=" + members(),
-                "memsync.secret=" + SECRET));
+                "memsync.secret=" + Fixtures.SECRET));
         lines.addAll(List.of(regionLines));
         Path file = dir.resolve(nodeName + ".properties");
         Files.write(file, lines);
@@ -52,10 +52,6 @@ final class ItCluster implements AutoCloseable {
         Path p = dir.resolve(node).resolve(region);
         Files.createDirectories(p.getParent());
         return p;
-    }
-
-    static int freePort() throws IOException {
-        return FreePorts.pick();
     }
 
     @Override

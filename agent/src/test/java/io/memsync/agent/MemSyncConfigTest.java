@@ -11,14 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import static io.memsync.cluster.testkit.Fixtures.SECRET;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MemSyncConfigTest {
-    private static final String SECRET = "0123456789abcdef-secret";
-
     @Test
     void agentArgumentsSplitOnCommasAndKeepListValuesTogether() {
         Map<String, String> args = MemSyncConfig.parseAgentArgs("config=/etc/m.properties,members=a:1,b:2,"

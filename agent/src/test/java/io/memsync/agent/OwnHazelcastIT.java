@@ -1,5 +1,6 @@
 package io.memsync.agent;
 
+import io.memsync.cluster.testkit.FreePorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,7 +23,7 @@ class OwnHazelcastIT {
             String appJar = AppProcess.IT_LIBS.resolve("app-hazelcast.jar").toString();
             try (AppProcess app = AppProcess.start("own-hazelcast", List.of(AppProcess.agent("config=" + config),
                     "--add-modules", "java.se", "--add-opens", "java.base/java.lang=ALL-UNNAMED"), appJar,
-                    "example.app.OwnHazelcastApp", Integer.toString(ItCluster.freePort()), "solo")) {
+                    "example.app.OwnHazelcastApp", Integer.toString(FreePorts.pick()), "solo")) {
                 String own = app.awaitLine("app hazelcast", Duration.ofSeconds(60));
                 assertTrue(own.startsWith("app hazelcast 5.3.8 from ") && own.contains("app-hazelcast.jar")
                         && own.endsWith("map v"), own);

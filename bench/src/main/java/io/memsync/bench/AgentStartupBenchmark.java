@@ -1,6 +1,6 @@
 package io.memsync.bench;
 
-import io.memsync.cluster.FreePorts;
+import io.memsync.cluster.testkit.FreePorts;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

@@ -1,13 +1,13 @@
 package io.memsync.bench;
 
 import io.memsync.cluster.ClusterRegion;
-import io.memsync.cluster.FreePorts;
 import io.memsync.cluster.MigrationOptions;
 import io.memsync.cluster.MigrationResult;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.NodeConfig;
 import io.memsync.cluster.OwnershipListener;
 import io.memsync.cluster.WriterControl;
+import io.memsync.cluster.testkit.FreePorts;
 import io.memsync.cluster.wire.DataServer;
 import io.memsync.cluster.wire.PeerLink;
 import io.memsync.cluster.wire.ReplicaSink;

@@ -1,10 +1,11 @@
 package io.memsync.cluster;
 
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.TestNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,19 +23,9 @@ class MigrationInProcessTest {
 
     @Test
     void theOldOwnersWritersFailAfterTheHandoverAndTheNewOnesSeeEveryWrite() throws Exception {
-        int[] ports = new int[2];
-        for (int i = 0; i < 2; i++) {
-            ports[i] = FreePorts.pick();
-        }
-        List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
-        byte[] secret = "in-process-migration-secret".getBytes(StandardCharsets.UTF_8);
-        String cluster = "migration-api-" + ProcessHandle.current().pid();
-        try (Node a = Node.start(NodeConfig.loopback("a", cluster, ports[0], members, secret));
-             Node b = Node.start(NodeConfig.loopback("b", cluster, ports[1], members, secret))) {
-            for (long deadline = System.nanoTime() + 60_000_000_000L; a.clusterSize() < 2; ) {
-                assertTrue(System.nanoTime() < deadline, "the nodes did not meet");
-                Thread.sleep(20);
-            }
+        List<Node> nodes = TestNodes.start("migration-api", "a", "b");
+        try (Node a = nodes.get(0);
+             Node b = nodes.get(1)) {
             ClusterRegion region = a.createRegion("api", 4 << 20, 65536, 0);
             MemorySegment oldView = region.segment();
             for (long o = 0; o < oldView.byteSize(); o += 4096) {
@@ -86,10 +77,7 @@ class MigrationInProcessTest {
             assertThrows(IllegalStateException.class, () -> oldView.set(JAVA_LONG, 0, 1L),
                     "the old owner's writers fail instead of writing where nobody reads");
 
-            for (long deadline = System.nanoTime() + 30_000_000_000L; gained.get() == null; ) {
-                assertTrue(System.nanoTime() < deadline, "the destination was never told it owns the region");
-                Thread.sleep(5);
-            }
+            Fixtures.await(() -> gained.get() != null, 30, "the destination was never told it owns the region");
             ClusterRegion moved = gained.get();
             assertTrue(moved.isOwner());
             MemorySegment view = moved.segment();

@@ -10,8 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Migrations between node processes, checked with a {@link SequenceWriter}: whatever happens, the owner at the end
- * holds exactly the writes the sequence made, on whichever node they were made.
+ * Migrations between node processes, checked with a {@code SequenceWriter} (the test kit's, behind
+ * {@code NodeMain}'s {@code writeloop}): whatever happens, the owner at the end holds exactly the writes the sequence
+ * made, on whichever node they were made.
  */
 @Timeout(300)
 class MigrationProcessesTest {

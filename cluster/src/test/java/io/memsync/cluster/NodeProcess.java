@@ -1,5 +1,10 @@
 package io.memsync.cluster;
 
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.FreePorts;
+import io.memsync.cluster.testkit.LineProcess;
+import io.memsync.cluster.testkit.NodeMain;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,10 +13,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A {@link NodeMain} in its own JVM, driven line by line. */
+/** A {@link NodeMain} in its own JVM, driven line by line; the cluster secret is {@link Fixtures#SECRET}. */
 final class NodeProcess implements AutoCloseable {
-    static final String SECRET = "process-test-secret-0123456789";
-
     private final LineProcess process;
     final String name;
     final int port;
@@ -44,7 +47,7 @@ final class NodeProcess implements AutoCloseable {
                 "--port=" + port,
                 "--members=" + String.join(",", members)));
         cmd.addAll(options);
-        process = new LineProcess(name, cmd, Map.of("MEMSYNC_SECRET", SECRET));
+        process = new LineProcess(name, cmd, Map.of("MEMSYNC_SECRET", Fixtures.SECRET));
     }
 
     /** The next line starting with {@code prefix} (or an error), within {@code seconds}. */

@@ -1,5 +1,7 @@
 package io.memsync.cluster;
 
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.TestNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -16,10 +18,7 @@ class RegionDirectoryTest {
 
     @Test
     void ownershipMovesOnlyWithTheTokenInForce() throws Exception {
-        int port = FreePorts.pick();
-        NodeConfig config = NodeConfig.loopback("solo", "directory-test-" + ProcessHandle.current().pid(), port,
-                List.of("127.0.0.1:" + port), "directory-test-secret-0123".getBytes(StandardCharsets.US_ASCII));
-        try (Node node = Node.start(config)) {
+        try (Node node = TestNodes.start("directory-test", "solo").get(0)) {
             ClusterRegion region = node.createRegion("solo", 1 << 20, 65536, 0);
             assertTrue(region.isOwner());
             RegionRecord record = node.directory().get("solo");
@@ -41,11 +40,7 @@ class RegionDirectoryTest {
             assertTrue(m.contains("only 0 other members are up"), m);
 
             // The directory says another node owns "solo" now: this node must stop acting as its owner.
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (node.region("solo").isOwner()) {
-                assertTrue(System.nanoTime() < deadline, "the old owner did not step down");
-                Thread.sleep(10);
-            }
+            Fixtures.await(() -> !node.region("solo").isOwner(), 30, "the old owner did not step down");
             assertEquals(2, node.region("solo").token(), "it follows the new token as a replica");
             assertThrows(IllegalStateException.class, () -> node.region("solo").flush());
         }
@@ -57,7 +52,7 @@ class RegionDirectoryTest {
                 "short".getBytes(StandardCharsets.US_ASCII))).getMessage();
         assertTrue(m.contains("at least 16 bytes"), m);
         m = assertThrows(IllegalArgumentException.class, () -> NodeConfig.loopback("x", "c", 70000, List.of(),
-                "long-enough-secret-0123".getBytes(StandardCharsets.US_ASCII))).getMessage();
+                Fixtures.secret())).getMessage();
         assertTrue(m.contains("ports must be in"), m);
     }
 }

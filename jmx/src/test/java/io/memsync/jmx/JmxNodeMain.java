@@ -4,6 +4,8 @@ import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.DataPlaneStall;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.NodeConfig;
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.TestNodes;
 
 import javax.management.remote.JMXConnectorServer;
 import java.io.BufferedReader;
@@ -38,7 +40,7 @@ public final class JmxNodeMain {
         }
         List<String> members = Arrays.asList(a.get("members").split(","));
         NodeConfig config = NodeConfig.loopback(a.get("name"), a.get("cluster"), Integer.parseInt(a.get("port")),
-                members, TestNodes.SECRET);
+                members, Fixtures.secret());
         if (a.containsKey("quorum")) {
             config = config.withFlushQuorum(Integer.parseInt(a.get("quorum")));
         }

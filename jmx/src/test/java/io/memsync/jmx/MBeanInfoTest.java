@@ -1,6 +1,8 @@
 package io.memsync.jmx;
 
 import io.memsync.cluster.Node;
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.TestNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -32,7 +34,7 @@ class MBeanInfoTest {
         try (MemSyncMBeans beans = MemSyncMBeans.register(node, server)) {
             node.createRegion("described", 1 << 20, 65536, 0);
             ObjectName region = MemSyncMBeans.regionObjectName("described");
-            TestNodes.await(() -> server.isRegistered(region), 10, "the Region MBean was not registered");
+            Fixtures.await(() -> server.isRegistered(region), 10, "the Region MBean was not registered");
             List<String> problems = new ArrayList<>();
             check(server.getMBeanInfo(MemSyncMBeans.nodeObjectName()), "Node", problems,
                     Set.of("Name", "MemberId", "Members", "ClusterSize", "DataAddress", "Regions", "ChunksServed",

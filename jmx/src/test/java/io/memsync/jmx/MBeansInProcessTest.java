@@ -2,6 +2,8 @@ package io.memsync.jmx;
 
 import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.Node;
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.TestNodes;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -79,7 +81,7 @@ class MBeansInProcessTest {
             // A region owned by a, replicated to b: each node gets its Region MBean.
             a.writerControl("prices", TestNodes.NO_WRITERS);
             ClusterRegion owned = a.createRegion("prices", 4 << 20, 65536, 1);
-            TestNodes.await(() -> sa.isRegistered(REGION) && sb.isRegistered(REGION), 10,
+            Fixtures.await(() -> sa.isRegistered(REGION) && sb.isRegistered(REGION), 10,
                     "the Region MBeans were not registered");
             assertArrayEquals(new String[]{"prices"}, (String[]) sa.getAttribute(NODE, "Regions"));
             assertEquals("OWNER", sa.getAttribute(REGION, "Role"));
@@ -180,7 +182,7 @@ class MBeansInProcessTest {
             assertEquals("DONE", sa.getAttribute(REGION, "MigrationPhase"));
             assertEquals("b", sa.getAttribute(REGION, "MigrationDestination"));
             assertTrue((Double) sa.getAttribute(REGION, "LastMigrationPauseMillis") >= 0);
-            TestNodes.await(() -> role(sb).equals("OWNER") && role(sa).equals("REPLICA"), 10,
+            Fixtures.await(() -> role(sb).equals("OWNER") && role(sa).equals("REPLICA"), 10,
                     "the roles did not follow the migration");
             assertEquals("b", sa.getAttribute(REGION, "Owner"));
 
@@ -191,7 +193,7 @@ class MBeansInProcessTest {
             ObjectName paged = MemSyncMBeans.regionObjectName("paged");
             ClusterRegion source = a.createRegion("paged", 2 << 20, 65536, 0);
             writeChunks(source.segment(), 65536, 0, 20, 5);
-            TestNodes.await(() -> sa.isRegistered(paged), 10, "no Region MBean for paged on a");
+            Fixtures.await(() -> sa.isRegistered(paged), 10, "no Region MBean for paged on a");
             m = failure(() -> sa.invoke(paged, "startMigration", new Object[]{"b"},
                     new String[]{String.class.getName()}));
             assertTrue(m.contains("could not start") && m.contains("no WriterControl"), m);
@@ -199,14 +201,14 @@ class MBeansInProcessTest {
             String started = (String) sa.invoke(NODE, "startMigration", new Object[]{"paged", bId},
                     new String[]{String.class.getName(), String.class.getName()});
             assertTrue(started.startsWith("migration of region paged from a to b started"), started);
-            TestNodes.await(() -> "OWNER".equals(role(sb, paged)), 60, "b did not take paged over");
+            Fixtures.await(() -> "OWNER".equals(role(sb, paged)), 60, "b did not take paged over");
             assertEquals(32L, sb.getAttribute(paged, "ChunksPulled"));
             assertEquals(32L * 65536, sb.getAttribute(paged, "BytesPulled"));
             assertEquals(32L, sb.getAttribute(paged, "PresentChunks"));
             assertTrue((Long) sb.getAttribute(paged, "FaultLatencyMaxMicros") >= 0);
             assertEquals(source.checksum(), Long.parseUnsignedLong((String) sb.invoke(paged, "checksum", null,
                     null), 16));
-            TestNodes.await(() -> !sa.isRegistered(paged), 30, "a's MBean for paged stayed after its copy went");
+            Fixtures.await(() -> !sa.isRegistered(paged), 30, "a's MBean for paged stayed after its copy went");
 
             // The other node leaving is a lost peer.
             jb.close();
@@ -215,7 +217,7 @@ class MBeansInProcessTest {
             b.close();
             Notification peer = next(atA, Notifications.PEER_LOST);
             assertEquals("b", ((CompositeData) peer.getUserData()).get("member"));
-            TestNodes.await(() -> "OWNER".equals(role(sa)), 30, "a did not take the region back over");
+            Fixtures.await(() -> "OWNER".equals(role(sa)), 30, "a did not take the region back over");
             Notification back = next(atA, Notifications.OWNERSHIP_GAINED);
             assertEquals("prices", ((CompositeData) back.getUserData()).get("region"));
 

@@ -1,6 +1,8 @@
 package io.memsync.jmx;
 
-import io.memsync.cluster.LineProcess;
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.FreePorts;
+import io.memsync.cluster.testkit.LineProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,8 +46,8 @@ class RemoteJmxProcessTest {
 
     @Test
     void aNodeInAnotherJvmIsReadAndDrivenOverRemoteJmx() throws Exception {
-        int[] hz = {TestNodes.freePort(), TestNodes.freePort()};
-        int[] jmx = {TestNodes.freePort(), TestNodes.freePort()};
+        int[] hz = {FreePorts.pick(), FreePorts.pick()};
+        int[] jmx = {FreePorts.pick(), FreePorts.pick()};
         String members = "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1];
         List<NodeJvm> jvms = new ArrayList<>();
         List<JMXConnector> connectors = new ArrayList<>();
@@ -123,8 +125,8 @@ class RemoteJmxProcessTest {
 
     @Test
     void aReplicaFallingBehindOnTheDataPlaneRaisesTheLagNotification() throws Exception {
-        int[] hz = {TestNodes.freePort(), TestNodes.freePort(), TestNodes.freePort()};
-        int[] jmx = {TestNodes.freePort(), TestNodes.freePort(), TestNodes.freePort()};
+        int[] hz = {FreePorts.pick(), FreePorts.pick(), FreePorts.pick()};
+        int[] jmx = {FreePorts.pick(), FreePorts.pick(), FreePorts.pick()};
         String members = "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2];
         List<NodeJvm> jvms = new ArrayList<>();
         JMXConnector connector = null;
@@ -190,8 +192,8 @@ class RemoteJmxProcessTest {
                 "-file", certificate.toString());
         keytool("-importcert", "-noprompt", "-alias", "node", "-file", certificate.toString(), "-storetype",
                 "PKCS12", "-keystore", truststore.toString(), "-storepass", "changeit");
-        int jmxPort = TestNodes.freePort();
-        int hzPort = TestNodes.freePort();
+        int jmxPort = FreePorts.pick();
+        int hzPort = FreePorts.pick();
         try (NodeJvm jvm = new NodeJvm("tls", hzPort, "127.0.0.1:" + hzPort, jmxPort,
                 List.of("-Djavax.net.ssl.keyStore=" + keystore, "-Djavax.net.ssl.keyStorePassword=changeit",
                         "-Djavax.net.ssl.keyStoreType=PKCS12"), List.of("--jmx-ssl=true"))) {
@@ -239,17 +241,9 @@ class RemoteJmxProcessTest {
         return queue;
     }
 
-    /** A condition read over JMX. */
-    private interface Probe {
-        boolean holds() throws Exception;
-    }
-
-    private static void await(Probe probe, String what) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!probe.holds()) {
-            assertTrue(System.nanoTime() < deadline, what + " within 60 s");
-            Thread.sleep(50);
-        }
+    /** A condition read over JMX, within 60 s. */
+    private static void await(Fixtures.Condition probe, String what) throws Exception {
+        Fixtures.await(probe, 60, what);
     }
 
     /** A {@link JmxNodeMain} in its own JVM; its log goes to {@code target/node-logs/NAME-TESTPID.log}. */

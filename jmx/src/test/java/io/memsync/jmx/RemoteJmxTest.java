@@ -1,5 +1,6 @@
 package io.memsync.jmx;
 
+import io.memsync.cluster.testkit.FreePorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,10 +36,10 @@ class RemoteJmxTest {
         Path passwords = Files.writeString(tmp.resolve("jmx.password"), "ops secret\n");
         Files.setPosixFilePermissions(passwords, PosixFilePermissions.fromString("rw-r--r--"));
         String m = assertThrows(IllegalArgumentException.class,
-                () -> MemSyncMBeans.startRemote("127.0.0.1", TestNodes.freePort(), passwords, false)).getMessage();
+                () -> MemSyncMBeans.startRemote("127.0.0.1", FreePorts.pick(), passwords, false)).getMessage();
         assertTrue(m.contains("readable by other users") && m.contains("chmod 600"), m);
         m = assertThrows(IllegalArgumentException.class, () -> MemSyncMBeans.startRemote("127.0.0.1",
-                TestNodes.freePort(), tmp.resolve("missing"), false)).getMessage();
+                FreePorts.pick(), tmp.resolve("missing"), false)).getMessage();
         assertTrue(m.contains("missing or unreadable"), m);
     }
 
@@ -46,7 +47,7 @@ class RemoteJmxTest {
     void withAPasswordFileOnlyItsUsersGetIn(@TempDir Path tmp) throws Exception {
         Path passwords = Files.writeString(tmp.resolve("jmx.password"), "# operators\nops s3cret\n");
         Files.setPosixFilePermissions(passwords, PosixFilePermissions.fromString("rw-------"));
-        int port = TestNodes.freePort();
+        int port = FreePorts.pick();
         JMXConnectorServer server = MemSyncMBeans.startRemote("127.0.0.1", port, passwords, false);
         JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi");
         try {

@@ -1,5 +1,6 @@
 package io.memsync.agent.cli;
 
+import io.memsync.cluster.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -51,7 +52,7 @@ class MemSyncCliTest {
         assertTrue(err.contains("'notanumber' is not a process id"), err);
         assertEquals(2, run("status", "--jmx", "nohostport"));
         assertTrue(err.contains("--jmx wants host:port"), err);
-        assertEquals(2, run("attach", "1", "region.x.size=12x,secret=0123456789abcdef0"));
+        assertEquals(2, run("attach", "1", "region.x.size=12x,secret=" + Fixtures.SECRET));
         assertTrue(err.contains("memsync.region.x.size=12x"), err);
     }
 

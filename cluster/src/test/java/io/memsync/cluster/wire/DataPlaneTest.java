@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.memsync.cluster.testkit.Fixtures.secret;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,7 +28,7 @@ class DataPlaneTest extends WireTestSupport {
     private static final long REGION_ID = 0xfeed_0000_0000_0007L;
 
     private DataServer replicaServer(Region replica, long token) throws IOException {
-        DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
         server.serve(new ServedRegion(REGION_ID, replica.segment(), replica.layout(), true, token));
         return server;
     }
@@ -87,7 +88,7 @@ class DataPlaneTest extends WireTestSupport {
         assertTrue(e.getMessage().contains("does not know the cluster secret"), e.getMessage());
         DataServer impostor = keep(new DataServer(LOOPBACK, wrong, 4));
         ProtocolException back = assertThrows(ProtocolException.class,
-                () -> PeerLink.connect(impostor.address(), SECRET, "owner", CHUNK, Duration.ZERO));
+                () -> PeerLink.connect(impostor.address(), secret(), "owner", CHUNK, Duration.ZERO));
         assertTrue(back.getMessage().contains("does not know the cluster secret"), back.getMessage());
         link(server);
     }
@@ -96,7 +97,7 @@ class DataPlaneTest extends WireTestSupport {
     private static String raw(DataServer server, boolean authenticate, ByteBuffer frame) throws IOException {
         try (SocketChannel s = SocketChannel.open(server.address()); FramedChannel c = new FramedChannel(s)) {
             if (authenticate) {
-                Handshake h = new Handshake(SECRET);
+                Handshake h = new Handshake(secret());
                 byte[] nonce = Handshake.nonce();
                 ByteBuffer hello = ByteBuffer.allocate(Protocol.HEADER_BYTES + Protocol.NONCE_BYTES + 2);
                 Protocol.header(hello, Protocol.HELLO, Protocol.NONCE_BYTES + 2);
@@ -199,7 +200,7 @@ class DataPlaneTest extends WireTestSupport {
     void chunksArePulledFromAnyPeerWithRequestsInFlight() throws Exception {
         Region owner = region("pull-owner", 64);
         randomWrites(owner.segment(), 3, 20_000);
-        DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
         server.serve(new ServedRegion(REGION_ID, owner.segment(), owner.layout(), false, 1));
         RemoteChunkSource source = new RemoteChunkSource(owner.layout(), REGION_ID,
                 List.of(link(server), link(server)), Duration.ofSeconds(10));
@@ -235,9 +236,9 @@ class DataPlaneTest extends WireTestSupport {
     @Test
     void injectedDelayShowsInEveryRoundTrip() throws Exception {
         Region owner = region("slow-owner", 4);
-        DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
         server.serve(new ServedRegion(REGION_ID, owner.segment(), owner.layout(), false, 1));
-        PeerLink slow = keep(PeerLink.connect(server.address(), SECRET, "far", CHUNK, Duration.ofMillis(20)));
+        PeerLink slow = keep(PeerLink.connect(server.address(), secret(), "far", CHUNK, Duration.ofMillis(20)));
         RemoteChunkSource source = new RemoteChunkSource(owner.layout(), REGION_ID, List.of(slow),
                 Duration.ofSeconds(10));
         try (Arena arena = Arena.ofConfined()) {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static io.memsync.cluster.testkit.Fixtures.secret;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,7 +28,7 @@ class LinkFailuresTest extends WireTestSupport {
     private static final long REGION_ID = 0x1_0000_0009L;
 
     private DataServer replicaServer(Region replica, ServedRegion[] served) throws IOException {
-        DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
         served[0] = new ServedRegion(REGION_ID, replica.segment(), replica.layout(), true, 1);
         server.serve(served[0]);
         return server;
@@ -44,7 +45,7 @@ class LinkFailuresTest extends WireTestSupport {
         hello.get(clientNonce);
         byte[] serverNonce = Handshake.nonce();
         c.begin(Protocol.CHALLENGE, Protocol.NONCE_BYTES + Protocol.PROOF_BYTES).put(serverNonce)
-                .put(new Handshake(SECRET).proof("server", clientNonce, serverNonce)).flip();
+                .put(new Handshake(secret()).proof("server", clientNonce, serverNonce)).flip();
         c.writeFrame(null);
         c.readHeader(Protocol.PROOF_BYTES);
         c.readFields(Protocol.PROOF_BYTES);
@@ -67,7 +68,7 @@ class LinkFailuresTest extends WireTestSupport {
                 throw new IllegalStateException(e);
             }
         });
-        PeerLink link = keep(PeerLink.connect((InetSocketAddress) listener.getLocalAddress(), SECRET, "owner",
+        PeerLink link = keep(PeerLink.connect((InetSocketAddress) listener.getLocalAddress(), secret(), "owner",
                 CHUNK, Duration.ZERO, stallTimeout));
         keep(accepted.get(10, TimeUnit.SECONDS));
         return link;
@@ -100,7 +101,7 @@ class LinkFailuresTest extends WireTestSupport {
         // The kernel completes TCP connects into the backlog even though nobody calls accept (like a stopped JVM).
         ServerSocketChannel silent = keep(ServerSocketChannel.open().bind(LOOPBACK, 8));
         IOException e = assertThrows(IOException.class, () -> PeerLink.connect(
-                (InetSocketAddress) silent.getLocalAddress(), SECRET, "owner", CHUNK, Duration.ZERO,
+                (InetSocketAddress) silent.getLocalAddress(), secret(), "owner", CHUNK, Duration.ZERO,
                 Duration.ofMillis(300)));
         assertTrue(e.getMessage().contains("did not complete the handshake within 300 ms"), e.getMessage());
     }

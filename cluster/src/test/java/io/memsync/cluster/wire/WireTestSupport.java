@@ -7,17 +7,19 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static io.memsync.cluster.testkit.Fixtures.secret;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** What the data-plane tests share: a secret, 64 KiB chunks, loopback, and everything they open closed after each. */
+/**
+ * What the data-plane tests share: 64 KiB chunks, loopback, and everything they open closed after each (the secret is
+ * the test kit's {@link io.memsync.cluster.testkit.Fixtures#secret()}).
+ */
 abstract class WireTestSupport {
-    static final byte[] SECRET = "test-cluster-secret-0123456789".getBytes(StandardCharsets.US_ASCII);
     static final int CHUNK = 64 * 1024;
     static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
@@ -42,7 +44,7 @@ abstract class WireTestSupport {
 
     /** An owner's link to {@code server}. */
     PeerLink link(DataServer server) throws IOException {
-        return keep(PeerLink.connect(server.address(), SECRET, "owner", CHUNK, Duration.ZERO));
+        return keep(PeerLink.connect(server.address(), secret(), "owner", CHUNK, Duration.ZERO));
     }
 
     static void randomWrites(MemorySegment m, long seed, int count) {

@@ -140,7 +140,8 @@ final class DemoNode implements AutoCloseable {
     /**
      * A loopback port free now, below the kernel's ephemeral range (32768 and up by default): a port from
      * {@code bind(0)} could be taken by an outgoing connection before the node binds it. The launcher does not
-     * carry memsync's cluster classes, hence this short copy of {@code io.memsync.cluster.FreePorts}.
+     * carry memsync's cluster classes, and the demo depends on no test code: hence this short copy of the test kit's
+     * {@code io.memsync.cluster.testkit.FreePorts} (in the cluster module's test jar).
      */
     static int freePort() throws IOException {
         IOException last = null;

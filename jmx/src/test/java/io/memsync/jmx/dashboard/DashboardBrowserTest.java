@@ -2,7 +2,7 @@ package io.memsync.jmx.dashboard;
 
 import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.Node;
-import io.memsync.jmx.TestNodes;
+import io.memsync.cluster.testkit.TestNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;

@@ -2,7 +2,8 @@ package io.memsync.jmx.dashboard;
 
 import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.Node;
-import io.memsync.jmx.TestNodes;
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.TestNodes;
 import io.memsync.region.page.LazyRegion;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -145,7 +146,7 @@ class DashboardHttpTest {
             Map<String, Object> started = json(post(db, "/api/migrate?region=prices&member=b", true), 200);
             assertTrue(((String) started.get("result")).startsWith("migration of region prices from a to b started"),
                     started.toString());
-            TestNodes.await(() -> "OWNER".equals(role(db, "prices")), 60, "b never became the owner");
+            Fixtures.await(() -> "OWNER".equals(role(db, "prices")), 60, "b never became the owner");
             Map<?, ?> source = region(json(get(da, "/api/status"), 200), "prices");
             assertEquals("b", source.get("owner"));
             assertEquals("DONE", ((Map<?, ?>) source.get("migration")).get("phase"));

@@ -1,7 +1,15 @@
-package io.memsync.cluster;
+package io.memsync.cluster.testkit;
+
+import io.memsync.cluster.ClusterRegion;
+import io.memsync.cluster.MigrationOptions;
+import io.memsync.cluster.MigrationProgress;
+import io.memsync.cluster.MigrationResult;
+import io.memsync.cluster.Node;
+import io.memsync.cluster.NodeConfig;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -10,11 +18,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * A node as a process, driven by one command per line on stdin (for tests, benchmarks and the demo):
+ * A node as a process, driven by one command per line on stdin: the tests' node JVM (the cluster module's
+ * {@code NodeProcess} starts it with the test class path). Test harness, in the cluster module's test jar, not in
+ * any production jar. Commands:
  * {@code create NAME BYTES CHUNK REPLICAS}, {@code write NAME SEED COUNT [FROM TO]}, {@code flush NAME},
  * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code has NAME}, {@code mount NAME PULLERS},
  * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code safe [SECONDS]} (waits
@@ -98,7 +109,7 @@ public final class NodeMain {
                             if (r == null) {
                                 say("error no copy of region " + w[1] + " here");
                             } else {
-                                String sum = w.length > 2 ? Long.toHexString(ClusterRegion.crc32c(area(r, w, 2)))
+                                String sum = w.length > 2 ? Long.toHexString(crc32c(area(r, w, 2)))
                                         : Long.toHexString(r.checksum());
                                 say("ok checksum " + sum + " epoch " + r.appliedEpoch());
                             }
@@ -119,7 +130,7 @@ public final class NodeMain {
                                 long chunk = mounted.layout().chunkSize();
                                 MemorySegment m = mounted.segment().asSlice(Long.parseLong(w[2]) * chunk,
                                         (Long.parseLong(w[3]) - Long.parseLong(w[2])) * chunk);
-                                say("ok mountsum " + Long.toHexString(ClusterRegion.crc32c(m)) + " present "
+                                say("ok mountsum " + Long.toHexString(crc32c(m)) + " present "
                                         + mounted.status().presentChunks());
                             }
                         }
@@ -256,6 +267,25 @@ public final class NodeMain {
         long from = Long.parseLong(w[at]) * chunk;
         long to = Long.parseLong(w[at + 1]) * chunk;
         return m.asSlice(from, to - from);
+    }
+
+    /**
+     * CRC32C of {@code memory}, as {@link ClusterRegion#checksum()} computes it for a whole region: copied out a MiB
+     * at a time first, so that a poisoned page (one no node could provide) fails as an {@link InternalError} from
+     * the copy, which the JVM guards, instead of crashing the JVM inside the CRC32C intrinsic.
+     */
+    private static long crc32c(MemorySegment memory) {
+        CRC32C crc = new CRC32C();
+        long step = 1 << 20;
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment buffer = scratch.allocate(step, 4096);
+            for (long o = 0; o < memory.byteSize(); o += step) {
+                long n = Math.min(step, memory.byteSize() - o);
+                MemorySegment.copy(memory, o, buffer, 0, n);
+                crc.update(buffer.asSlice(0, n).asByteBuffer());
+            }
+        }
+        return crc.getValue();
     }
 
     private static ClusterRegion require(Node node, String name) {

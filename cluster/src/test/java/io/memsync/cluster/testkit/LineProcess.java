@@ -1,4 +1,4 @@
-package io.memsync.cluster;
+package io.memsync.cluster.testkit;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,22 +1,15 @@
-package io.memsync.jmx;
+package io.memsync.cluster.testkit;
 
-import io.memsync.cluster.FreePorts;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.NodeConfig;
 import io.memsync.cluster.WriterControl;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** Starting loopback nodes in this JVM, and bounded waits, for the jmx module's tests (the dashboard's too). */
+/** Loopback nodes in the test's own JVM, started together, with {@link Fixtures#SECRET}. */
 public final class TestNodes {
-    public static final byte[] SECRET = "jmx-test-secret-0123456789".getBytes(StandardCharsets.UTF_8);
-
     /** A writer control for applications that have no writer to pause (the tests write between migrations). */
     public static final WriterControl NO_WRITERS = new WriterControl() {
         @Override
@@ -31,16 +24,16 @@ public final class TestNodes {
     private TestNodes() {
     }
 
-    public static int freePort() throws IOException {
-        return FreePorts.pick();
-    }
-
-    /** Starts nodes named {@code names} in one cluster and waits until each sees all of them. */
+    /**
+     * Starts nodes named {@code names} in one cluster (named {@code cluster} and this JVM's pid), each on a port of
+     * its own from {@link FreePorts} with all of them as members, and waits until each sees all of them. If any
+     * fails to start, those started are closed.
+     */
     public static List<Node> start(String cluster, String... names) throws Exception {
         List<String> members = new ArrayList<>();
         List<Integer> ports = new ArrayList<>();
         for (String ignored : names) {
-            int port = freePort();
+            int port = FreePorts.pick();
             ports.add(port);
             members.add("127.0.0.1:" + port);
         }
@@ -48,10 +41,10 @@ public final class TestNodes {
         try {
             for (int i = 0; i < names.length; i++) {
                 nodes.add(Node.start(NodeConfig.loopback(names[i], cluster + "-" + ProcessHandle.current().pid(),
-                        ports.get(i), members, SECRET)));
+                        ports.get(i), members, Fixtures.secret())));
             }
             for (Node n : nodes) {
-                await(() -> n.clusterSize() == names.length, 60, n.name() + " never saw " + names.length
+                Fixtures.await(() -> n.clusterSize() == names.length, 60, n.name() + " never saw " + names.length
                         + " members");
             }
             return nodes;
@@ -69,15 +62,6 @@ public final class TestNodes {
             } catch (IOException | RuntimeException e) {
                 System.err.println("closing node " + n.name() + ": " + e);
             }
-        }
-    }
-
-    /** Waits until {@code condition} holds, failing with {@code what} after {@code seconds}. */
-    public static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what + " (waited " + seconds + " s)");
-            Thread.sleep(20);
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.memsync.cluster;
+package io.memsync.cluster.testkit;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -11,12 +11,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Ports to hand to nodes started together on one host (tests, benchmarks, demos), which must know each other's
+ * Ports to hand to nodes started together on one host (tests and benchmarks), which must know each other's
  * Hazelcast port before any of them listens. A port asked of the kernel with {@code bind(0)} comes from its
  * ephemeral range, from which it also gives every outgoing connection and every other {@code bind(0)} a port: in
  * the time between the pick and the node's bind, one of those may take it ("Port ... is already in use"). These
  * ports are picked below that range (read from /proc/sys/net/ipv4/ip_local_port_range), where only explicit binds
  * go, checked free on loopback, and never handed out twice by one JVM.
+ * <p>
+ * Test harness (the cluster module's test jar); the bench module packs it into its benchmarks jar. The demo, an
+ * ordinary application that depends on no test code, has a short copy of its own ({@code DemoNode.freePort}).
  */
 public final class FreePorts {
     private static final Path RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");

@@ -1,4 +1,9 @@
-package io.memsync.cluster;
+package io.memsync.cluster.testkit;
+
+import io.memsync.cluster.ClusterRegion;
+import io.memsync.cluster.Node;
+import io.memsync.cluster.OwnershipListener;
+import io.memsync.cluster.WriterControl;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
