@@ -190,6 +190,19 @@ public final class ClusterRegion implements AutoCloseable {
         return served.appliedEpoch();
     }
 
+    /** Chunks pushed into this copy by owners (fills included), since it was opened here. */
+    public long chunksApplied() {
+        return served.chunksApplied();
+    }
+
+    /**
+     * Whether this copy answers pulls: the owner's always; a replica's only while it is known to hold the current
+     * data of every chunk (not while it is being filled, nor once cut from its owner).
+     */
+    public boolean servesPulls() {
+        return served.servesPulls();
+    }
+
     /** The fencing token this copy follows. */
     public long token() {
         return served.token();

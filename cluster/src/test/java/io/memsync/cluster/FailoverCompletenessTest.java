@@ -1,5 +1,6 @@
 package io.memsync.cluster;
 
+import io.memsync.cluster.testkit.FreePorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -2,18 +2,20 @@ package io.memsync.cluster;
 
 import io.memsync.region.page.LazyRegion;
 import org.junit.jupiter.api.AfterEach;
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.FreePorts;
+import io.memsync.cluster.testkit.TestNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.memsync.cluster.testkit.Fixtures.await;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,16 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(240)
 class OwnershipInProcessTest {
-    private static final byte[] SECRET = "ownership-in-process-secret".getBytes(StandardCharsets.UTF_8);
-    private static final WriterControl NO_WRITERS = new WriterControl() {
-        @Override
-        public void pause() {
-        }
-
-        @Override
-        public void resume() {
-        }
-    };
+    private static final byte[] SECRET = Fixtures.secret();
 
     private final List<Node> nodes = new ArrayList<>();
     private final List<Integer> ports = new ArrayList<>();
@@ -63,19 +56,12 @@ class OwnershipInProcessTest {
         return node;
     }
 
-    private void awaitSize(int size) throws InterruptedException {
+    private void awaitSize(int size) throws Exception {
         for (Node n : nodes) {
             await(() -> n.clusterSize() == size, 60, n.name() + " seeing " + size + " members");
         }
     }
 
-    private static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what + " (waited " + seconds + " s)");
-            Thread.sleep(10);
-        }
-    }
 
     @AfterEach
     void close() {
@@ -133,7 +119,7 @@ class OwnershipInProcessTest {
         Node d = start(3, Duration.ofSeconds(10));
         awaitSize(4);
         for (Node n : nodes) {
-            n.writerControl("again", NO_WRITERS);
+            n.writerControl("again", TestNodes.NO_WRITERS);
         }
         // a -> d: d has no copy, so it pages the region in (a learner) and owns it paged.
         a.migrate("again", d.memberId(), MigrationOptions.defaults());

@@ -239,8 +239,8 @@ public final class NodeMain {
                         }
                         case "applied" -> {
                             ClusterRegion r = node.region(w[1]);
-                            say(r == null ? "ok applied none" : "ok applied " + r.served().chunksApplied()
-                                    + " serves-pulls " + r.served().servesPulls() + " role "
+                            say(r == null ? "ok applied none" : "ok applied " + r.chunksApplied()
+                                    + " serves-pulls " + r.servesPulls() + " role "
                                     + r.role().name().toLowerCase());
                         }
                         case "exit" -> {

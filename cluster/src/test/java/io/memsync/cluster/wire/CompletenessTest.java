@@ -1,5 +1,6 @@
 package io.memsync.cluster.wire;
 
+import io.memsync.cluster.testkit.Fixtures;
 import io.memsync.region.Region;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -10,8 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
+import static io.memsync.cluster.testkit.Fixtures.secret;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -35,17 +36,13 @@ class CompletenessTest extends WireTestSupport {
     }
 
     private DataServer serve(ServedRegion served) throws IOException {
-        DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
         server.serve(served);
         return server;
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what);
-            Thread.sleep(2);
-        }
+    private static void await(Fixtures.Condition condition, String what) throws Exception {
+        Fixtures.await(condition, 10, what);
     }
 
     @Test
@@ -128,7 +125,7 @@ class CompletenessTest extends WireTestSupport {
                 ServedRegion.Role.OWNER, 1));
         List<PeerLink> opened = new ArrayList<>();
         RemoteChunkSource.Connector connector = () -> {
-            PeerLink l = PeerLink.connect(server.address(), SECRET, "pager", CHUNK, Duration.ZERO);
+            PeerLink l = PeerLink.connect(server.address(), secret(), "pager", CHUNK, Duration.ZERO);
             opened.add(l);
             return l;
         };
@@ -187,7 +184,7 @@ class CompletenessTest extends WireTestSupport {
     void anotherRegionIsNeverServedUnderAnIdInUse() throws Exception {
         Region a = region("id-a", 4);
         Region b = region("id-b", 4);
-        DataServer server = keep(new DataServer(LOOPBACK, SECRET, 16));
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
         server.serve(new ServedRegion(ID, "a", a.segment(), a.layout(), ServedRegion.Role.OWNER, 1));
         String m = assertThrows(IllegalStateException.class, () -> server.serve(new ServedRegion(ID, "b",
                 b.segment(), b.layout(), ServedRegion.Role.REPLICA, 1))).getMessage();
