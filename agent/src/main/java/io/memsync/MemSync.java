@@ -1,7 +1,6 @@
 package io.memsync;
 
 import io.memsync.agent.AgentRuntime;
-import io.memsync.cluster.WriterControl;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -41,8 +40,8 @@ public final class MemSync {
      * milliseconds) and resumes them if the migration fails. Without one, memsync hands over without pausing them:
      * writes made on the old owner after its last round are lost.
      */
-    public static void writerControl(String name, WriterControl control) {
-        AgentRuntime.require().writerControl(name, control);
+    public static void writerControl(String name, Writers writers) {
+        AgentRuntime.require().writerControl(name, writers);
     }
 
     /** The node name of region {@code name}'s owner now. */

@@ -5,6 +5,7 @@ import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.LocalRegionSettings;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.RegionRecord;
+import io.memsync.Writers;
 import io.memsync.cluster.WriterControl;
 import io.memsync.jmx.MemSyncMBeans;
 import io.memsync.jmx.dashboard.Dashboard;
@@ -249,9 +250,19 @@ public final class AgentRuntime implements AutoCloseable {
     }
 
     /** Replaces the default, which cannot pause writers it does not know ({@link UnpausedWriters}). */
-    public void writerControl(String name, WriterControl control) {
+    public void writerControl(String name, Writers writers) {
         copy(name);
-        awaitNode().writerControl(name, control);
+        awaitNode().writerControl(name, new WriterControl() {
+            @Override
+            public void pause() throws InterruptedException {
+                writers.pause();
+            }
+
+            @Override
+            public void resume() {
+                writers.resume();
+            }
+        });
     }
 
     /**

@@ -3,7 +3,7 @@ package io.memsync.demo.cache;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.memsync.MemSync;
-import io.memsync.cluster.WriterControl;
+import io.memsync.Writers;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -43,7 +43,7 @@ public final class CacheNode {
     private final Map<String, String> peers;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
-    private final Writers writers = new Writers();
+    private final PausableWriters writers = new PausableWriters();
     private final Object tableLock = new Object();
     private final AtomicLong gets = new AtomicLong();
     private final AtomicLong puts = new AtomicLong();
@@ -280,7 +280,7 @@ public final class CacheNode {
      * holds new ones back until {@link #resume()} or until this node no longer owns the region (they go to the new
      * owner then).
      */
-    static final class Writers implements WriterControl {
+    static final class PausableWriters implements Writers {
         private final AtomicInteger inFlight = new AtomicInteger();
         private volatile boolean paused;
 
