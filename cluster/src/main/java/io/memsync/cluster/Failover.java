@@ -23,6 +23,8 @@ final class Failover {
     private final OwnerPipeline pipeline;
     private final Placement placement;
     private final Listeners listeners;
+    /** Regions whose owner died while no live replica held everything flushed (logged once, on the conductor). */
+    private final java.util.Set<String> stranded = new java.util.HashSet<>();
 
     Failover(NodeConfig config, Membership membership, RegionDirectory directory, Copies copies,
              OwnerPipeline pipeline, Placement placement, Listeners listeners) {
@@ -42,12 +44,19 @@ final class Failover {
     RegionRecord claimIfSuccessor(RegionRecord r, List<String> live) {
         String me = membership.memberId();
         String successor = r.successor(live);
-        if (!me.equals(successor)) {
-            if (successor == null) {
+        if (successor == null) {
+            if (stranded.add(r.name())) {
                 LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": region " + r.name() + " has lost "
-                        + "its owner and no live replica is known to hold everything flushed (held: " + r.held()
-                        + "); it waits for one to come back");
+                        + "its owner, and the replicas known to hold everything flushed (" + names(r) + ") are down: "
+                        + "it waits for one of them to come back rather than lose what was flushed to them");
             }
+            return null;
+        }
+        if (stranded.remove(r.name())) {
+            LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": region " + r.name() + " has a live "
+                    + "replica holding everything flushed again: " + membership.memberName(successor));
+        }
+        if (!me.equals(successor)) {
             return null;
         }
         List<String> others = r.replicas().stream().filter(live::contains).filter(u -> !u.equals(me)).toList();
@@ -61,6 +70,24 @@ final class Failover {
                 + membership.memberName(r.owner()) + " (gone) with token " + claimed.token() + ", holding "
                 + r.held().get(me));
         return claimed;
+    }
+
+    /** The replicas that hold the most, by name, or "none" when no replica is known to hold anything. */
+    private String names(RegionRecord r) {
+        RegionRecord.Held best = null;
+        for (RegionRecord.Held h : r.held().values()) {
+            best = RegionRecord.Held.max(best, h);
+        }
+        if (best == null) {
+            return "none known";
+        }
+        java.util.List<String> holders = new java.util.ArrayList<>();
+        for (java.util.Map.Entry<String, RegionRecord.Held> e : r.held().entrySet()) {
+            if (e.getValue().equals(best)) {
+                holders.add(membership.memberName(e.getKey()));
+            }
+        }
+        return String.join(", ", holders);
     }
 
     /**

@@ -46,6 +46,9 @@ final class NetNamespace implements AutoCloseable {
             run("ip", "link", "set", hostDevice, "up");
             run("ip", "-n", name, "link", "set", device, "up");
             run("ip", "-n", name, "link", "set", "lo", "up");
+            // Everything leaves through the link: a peer in the test's namespace may connect from any of its
+            // addresses (the kernel picks the source), and the answer must find its way back.
+            run("ip", "-n", name, "route", "add", "default", "via", hostAddress);
         } catch (IOException | InterruptedException | RuntimeException e) {
             close();
             throw e;
@@ -71,14 +74,19 @@ final class NetNamespace implements AutoCloseable {
         run("tc", "qdisc", "del", "dev", hostDevice, "root");
     }
 
-    /** Cuts the link: the namespace is partitioned from everything else. */
+    /**
+     * Cuts the link: the namespace is partitioned from everything else. Its own end goes down, so that the test's
+     * side keeps its route to it (packets sent to the namespace are lost, as on a dead link, instead of leaving by
+     * another interface with another source address that would outlive the cut in half-open connections).
+     */
     void cut() throws IOException, InterruptedException {
-        run("ip", "link", "set", hostDevice, "down");
+        run("ip", "-n", name, "link", "set", device, "down");
     }
 
     /** Restores the link {@link #cut} cut. */
     void heal() throws IOException, InterruptedException {
-        run("ip", "link", "set", hostDevice, "up");
+        run("ip", "-n", name, "link", "set", device, "up");
+        run("ip", "-n", name, "route", "replace", "default", "via", hostAddress);
     }
 
     static void run(String... command) throws IOException, InterruptedException {

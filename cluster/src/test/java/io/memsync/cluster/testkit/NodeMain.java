@@ -35,7 +35,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code migrate NAME MEMBER [MIN_ROUNDS MAX_ROUNDS MAX_DIRTY [MIN_AVAILABILITY]]} (in the background),
  * {@code migration NAME} (waits for its result), {@code acquire NAME [MIN_AVAILABILITY]} (asks the owner to migrate
  * the region here; with 0, the default, a managed mount), {@code cancel NAME}, {@code progress NAME},
- * {@code availability NAME}, {@code applied NAME} (chunks pushed into this copy, whether it answers pulls). Each is
+ * {@code availability NAME}, {@code applied NAME} (chunks pushed into this copy, whether it answers pulls); for
+ * failures, a {@link LedgerWriter}: {@code ledger NAME WRITES_PER_S FLUSH_MS}, {@code ledgered NAME},
+ * {@code ledgerstop NAME}, {@code ledgercheck NAME FLUSHED} (this copy holds the first FLUSHED writes); {@code idle NAME} (a migration of
+ * NAME from here has no writers to pause). Each is
  * answered by one line, {@code ok ...} or {@code error ...}. The cluster secret
  * comes from the environment variable {@code MEMSYNC_SECRET} (never the command line, which other users can read).
  * <p>
@@ -74,6 +77,7 @@ public final class NodeMain {
         try (Node node = Node.start(config);
              BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             Map<String, SequenceWriter> writers = new HashMap<>();
+            Map<String, LedgerWriter> ledgers = new HashMap<>();
             Map<String, java.util.concurrent.CompletableFuture<MigrationResult>> migrations = new HashMap<>();
             say("ready " + node.memberId());
             String line;
@@ -242,6 +246,44 @@ public final class NodeMain {
                             say(r == null ? "ok applied none" : "ok applied " + r.chunksApplied()
                                     + " serves-pulls " + r.servesPulls() + " role "
                                     + r.role().name().toLowerCase());
+                        }
+                        case "ledger" -> {
+                            ClusterRegion r = require(node, w[1]);
+                            if (!r.isOwner()) {
+                                say("error region " + w[1] + " is not owned here");
+                            } else {
+                                LedgerWriter old = ledgers.put(w[1], new LedgerWriter(r, Long.parseLong(w[2]),
+                                        Long.parseLong(w[3])));
+                                if (old != null) {
+                                    old.stop();
+                                }
+                                say("ok ledger " + ledgers.get(w[1]).report());
+                            }
+                        }
+                        case "ledgered" -> {
+                            LedgerWriter l = ledgers.get(w[1]);
+                            say(l == null ? "error no ledger writer for " + w[1] + " here" : "ok ledger " + l.report());
+                        }
+                        case "ledgerstop" -> {
+                            LedgerWriter l = ledgers.remove(w[1]);
+                            if (l == null) {
+                                say("error no ledger writer for " + w[1] + " here");
+                            } else {
+                                l.stop();
+                                say("ok ledger " + l.report());
+                            }
+                        }
+                        case "ledgercheck" -> {
+                            ClusterRegion r = require(node, w[1]);
+                            long chunk = r.size() / r.chunkCount();
+                            String wrong = LedgerWriter.check(r.segment(), chunk, Long.parseLong(w[2]));
+                            say(wrong == null ? "ok ledger holds " + LedgerWriter.held(r.segment(), chunk)
+                                    : "error ledger " + wrong);
+                        }
+                        case "idle" -> {
+                            // The application's writers are idle: a migration's handover has nothing to pause.
+                            node.writerControl(w[1], TestNodes.NO_WRITERS);
+                            say("ok idle " + w[1]);
                         }
                         case "exit" -> {
                             say("ok exit");

@@ -49,6 +49,10 @@ public final class Syncer implements AutoCloseable {
     private volatile boolean closed;
     /** Set by {@link #pause()}: the background thread skips its cycles and flushes fail. */
     private volatile boolean paused;
+    /** Background cycles that failed since the last that did not, and when a failure was last logged (thread's). */
+    private long failingInARow;
+    private long lastFailureLogged;
+    private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** Set by {@link #abandon}: no cycle pushes anything any more. */
     private volatile boolean abandoned;
     /** Flushes waiting for the syncer's thread; it serves all that are queued with one flush cycle. */
@@ -142,12 +146,24 @@ public final class Syncer implements AutoCloseable {
             }
             try {
                 cycle(false);
+                if (failingInARow > 0) {
+                    LOG.log(System.Logger.Level.INFO, "syncer " + name + ": pushes go out again after "
+                            + failingInARow + " failed cycles");
+                    failingInARow = 0;
+                }
             } catch (Exception e) {
                 failures++;
                 lastFailure = e;
-                LOG.log(System.Logger.Level.WARNING, "syncer " + name + ": push failed, "
-                        + pending.cardinality() + " chunks stay pending and are retried: " + e.getMessage());
-                LOG.log(System.Logger.Level.DEBUG, "syncer " + name + ": the failed push", e);
+                long now = System.nanoTime();
+                // One line when pushes start failing, then one every LOG_EVERY while they go on failing (a cycle
+                // every few milliseconds would otherwise fill the log).
+                if (failingInARow++ == 0 || now - lastFailureLogged > LOG_EVERY_NANOS) {
+                    lastFailureLogged = now;
+                    LOG.log(System.Logger.Level.WARNING, "syncer " + name + ": push failed"
+                            + (failingInARow > 1 ? " (" + failingInARow + " cycles in a row)" : "") + ", "
+                            + pending.cardinality() + " chunks stay pending and are retried: " + e.getMessage());
+                    LOG.log(System.Logger.Level.DEBUG, "syncer " + name + ": the failed push", e);
+                }
             }
         }
     }
