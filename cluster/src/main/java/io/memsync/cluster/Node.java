@@ -1,31 +1,19 @@
 package io.memsync.cluster;
 
-import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.memsync.cluster.wire.DataServer;
-import io.memsync.cluster.wire.ServedRegion;
-import io.memsync.region.ChunkLayout;
-import io.memsync.region.Region;
 import io.memsync.region.page.LazyRegion;
-import io.memsync.region.track.DirtyTracker;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -54,15 +42,14 @@ public final class Node implements AutoCloseable {
     private final RegionDirectory directory;
     private final Copies copies;
     private final Listeners listeners = new Listeners();
-    private final Links links;
     private final Workers workers;
-    private final OwnerPipeline pipeline;
     private final Mounts mounts;
     private final Conductor conductor;
     private final MigrationDestination destination;
     private final Maintenance maintenance;
-    private final Map<String, WriterControl> writerControls = new ConcurrentHashMap<>();
-    private final Map<String, MigrationProgress> migrations = new ConcurrentHashMap<>();
+    private final MemberRequests requests;
+    private final Migrations migrations;
+    private final RegionCreation creation;
 
     private Node(NodeConfig config, Map<String, LocalRegionSettings> settings, DataServer data,
                  Membership membership) {
@@ -71,9 +58,9 @@ public final class Node implements AutoCloseable {
         this.membership = membership;
         this.directory = new RegionDirectory(membership.hazelcast().getMap(Membership.DIRECTORY));
         this.copies = new Copies(settings, config.syncInterval());
-        this.links = new Links(config, membership);
+        Links links = new Links(config, membership);
         this.workers = new Workers("memsync-worker-" + config.name(), 2);
-        this.pipeline = new OwnerPipeline(config, data, copies, directory);
+        OwnerPipeline pipeline = new OwnerPipeline(config, data, copies, directory);
         Placement placement = new Placement(config, membership, links, directory, copies, workers);
         Failover failover = new Failover(config, membership, directory, copies, pipeline, placement, listeners);
         this.mounts = new Mounts(config, membership, directory);
@@ -81,8 +68,13 @@ public final class Node implements AutoCloseable {
                 config.maintenanceInterval());
         this.destination = new MigrationDestination(config, membership, directory, data, copies, pipeline, placement,
                 mounts, links, listeners, workers, conductor);
+        this.requests = new MemberRequests(membership, directory);
         this.maintenance = new Maintenance(config, membership, directory, data, copies, failover, placement,
                 destination, workers, this::migratingFromHere);
+        this.migrations = new Migrations(config, membership, directory, copies, links, destination, requests,
+                conductor, maintenance::reconcile, listeners);
+        this.creation = new RegionCreation(config, membership, directory, data, copies, pipeline, links,
+                record -> conductor.execute(() -> maintenance.reconcile(record)));
     }
 
     /** Starts the Hazelcast member and the data server, and joins the cluster. */
@@ -120,8 +112,7 @@ public final class Node implements AutoCloseable {
     }
 
     private boolean migratingFromHere(String name) {
-        MigrationProgress running = migrations.get(name);
-        return running != null && !running.ended();
+        return migrations.running(name);
     }
 
     /** Directory changes: reconciled on the conductor, in the order they came. */
@@ -257,80 +248,7 @@ public final class Node implements AutoCloseable {
      */
     public ClusterRegion createRegion(String name, long size, int chunkSize, int replicaCount, boolean placeLater)
             throws IOException {
-        ChunkLayout layout = new ChunkLayout(size, chunkSize);
-        String me = memberId();
-        List<String> others = members().stream().filter(u -> !u.equals(me)).toList();
-        if (replicaCount < 0 || (replicaCount > others.size() && !placeLater)) {
-            throw new IllegalArgumentException("region " + name + " wants " + replicaCount + " replicas but only "
-                    + others.size() + " other members are up");
-        }
-        if (!awaitClusterSafe(Duration.ofSeconds(30))) {
-            LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": creating region " + name + " while "
-                    + "Hazelcast partitions are still migrating: a member dying now could lose its directory entry");
-        }
-        long id = RegionDirectory.newId();
-        // Spread over the members by the id, so that regions created one after the other land on different ones.
-        List<String> replicas = new ArrayList<>();
-        int first = (int) Math.floorMod(id, (long) Math.max(1, others.size()));
-        for (int i = 0; i < Math.min(replicaCount, others.size()); i++) {
-            replicas.add(others.get((first + i) % others.size()));
-        }
-        Region region = copies.newRegion(name, size, chunkSize);
-        boolean hasContent = copies.backingFile(name) != null;
-        ServedRegion served = new ServedRegion(id, name, region.segment(), layout, ServedRegion.Role.OWNER, 1);
-        RegionRecord record = RegionRecord.created(name, id, size, chunkSize, me, replicas, replicaCount, !hasContent);
-        ClusterRegion owner = null;
-        boolean created = false;
-        try {
-            DirtyTracker tracker = pipeline.tracker(name, region, null);
-            if (!directory.create(record)) {
-                throw new IllegalArgumentException("region " + name + " exists already in the cluster");
-            }
-            created = true;
-            // Replicas wanted but not placed yet count too: a flush before maintenance places them waits for them.
-            owner = pipeline.open(name, id, region, null, served, 1, tracker, replicaCount);
-            awaitServing(name, replicas, Duration.ofSeconds(30));
-            for (String replica : replicas) {
-                // A new memfd and a new replica are both all zeros: nothing to fill. An adopted file is not.
-                owner.sink().add(replica, links.open(replica, chunkSize), hasContent);
-            }
-            if (!copies.add(owner)) {
-                throw new IllegalStateException("this node holds a copy of region " + name + " already");
-            }
-            pipeline.start(owner);
-            conductor.execute(() -> maintenance.reconcile(record));
-            return owner;
-        } catch (IOException | RuntimeException e) {
-            // Undo only what this call did: serving under its fresh id, and the record if it was ours.
-            data.stopServing(served);
-            if (owner != null) {
-                owner.sink().replicas().forEach(r -> r.link().close());
-            }
-            if (created) {
-                RegionRecord now = directory.get(name);
-                if (now != null && now.id() == id) {
-                    directory.remove(now);
-                }
-            }
-            region.close();
-            throw e;
-        }
-    }
-
-    private void awaitServing(String name, List<String> members, Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            RegionRecord r = directory.get(name);
-            if (r != null && r.serving().containsAll(members)) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IOException("replicas of region " + name + " did not come up within " + timeout.toMillis()
-                        + " ms (serving: " + (r == null ? "none" : r.serving().stream().map(this::memberName).toList())
-                        + " of " + members.stream().map(this::memberName).toList() + ")");
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
-        }
+        return creation.create(name, size, chunkSize, replicaCount, placeLater);
     }
 
     /**
@@ -360,34 +278,7 @@ public final class Node implements AutoCloseable {
      * @throws IOException if a member failed to compute its checksum or did not answer within a minute
      */
     public Map<String, Long> checksums(String name) throws IOException {
-        if (directory.get(name) == null) {
-            throw new IllegalArgumentException("no region " + name + " in the cluster; regions: "
-                    + directory.records().stream().map(RegionRecord::name).toList());
-        }
-        Map<Member, Future<Long>> answers = membership.hazelcast().getExecutorService(Membership.CHECKSUMS)
-                .submitToAllMembers(new ChecksumRequest(name));
-        Map<String, Long> sums = new TreeMap<>();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        for (Map.Entry<Member, Future<Long>> e : answers.entrySet()) {
-            String member = membership.remember(e.getKey());
-            try {
-                Long sum = e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (sum != null) {
-                    sums.put(member, sum);
-                }
-            } catch (ExecutionException ex) {
-                Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
-                throw new IOException("member " + member + " could not checksum its copy of region " + name + ": "
-                        + cause, cause);
-            } catch (TimeoutException ex) {
-                throw new IOException("member " + member + " did not checksum its copy of region " + name
-                        + " within a minute (is it paging a large region in from a slow source?)", ex);
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for the checksums of region " + name, ex);
-            }
-        }
-        return sums;
+        return requests.checksums(name);
     }
 
     // ---- mounts -------------------------------------------------------------------------------------------------
@@ -415,12 +306,12 @@ public final class Node implements AutoCloseable {
 
     /** Registers how the handover of a migration pauses the writers of region {@code name} on this node. */
     public void writerControl(String name, WriterControl control) {
-        writerControls.put(name, control);
+        migrations.writerControl(name, control);
     }
 
     /** The last migration of {@code name} started on this node, or null. */
     public MigrationProgress migration(String name) {
-        return migrations.get(name);
+        return migrations.progress(name);
     }
 
     /**
@@ -439,74 +330,7 @@ public final class Node implements AutoCloseable {
      * @throws IOException if the migration failed or was cancelled (the message says why)
      */
     public MigrationResult migrate(String name, String destinationId, MigrationOptions options) throws IOException {
-        ClusterRegion copy = copies.get(name);
-        if (copy == null || !copy.isOwner()) {
-            throw new IllegalStateException("region " + name + " is not owned by this node: migrate it from its owner");
-        }
-        WriterControl control = writerControls.get(name);
-        if (control == null) {
-            throw new IllegalStateException("region " + name + " has no WriterControl on this node: register one "
-                    + "with Node.writerControl so that the handover can pause the writers");
-        }
-        if (destinationId.equals(memberId()) || !members().contains(destinationId)) {
-            throw new IllegalArgumentException("migration destination " + destinationId + " is not another live "
-                    + "member; members: " + members());
-        }
-        MigrationProgress progress = new MigrationProgress(name, destinationId, copy.chunkSize(), listeners::phase);
-        MigrationProgress registered = migrations.compute(name, (key, running) -> running != null
-                && running.phase().compareTo(MigrationProgress.Phase.DONE) < 0 ? running : progress);
-        if (registered != progress) {
-            throw new IllegalStateException("region " + name + " is being migrated already: " + registered);
-        }
-        return new MigrationSource(new SourceHost(), copy, control, destinationId, options, progress).run();
-    }
-
-    /** What a migration from this node needs of it. */
-    private final class SourceHost implements MigrationSource.Host {
-        @Override
-        public String memberId() {
-            return membership.memberId();
-        }
-
-        @Override
-        public String nodeName() {
-            return config.name();
-        }
-
-        @Override
-        public RegionDirectory directory() {
-            return directory;
-        }
-
-        @Override
-        public io.memsync.cluster.wire.PeerLink link(String member, int chunkSize) throws IOException {
-            return links.open(member, chunkSize);
-        }
-
-        @Override
-        public void awaitReplicasReady(String name, List<String> members, Duration timeout) throws IOException {
-            awaitServing(name, members, timeout);
-        }
-
-        @Override
-        public double paged(String name, String member) {
-            return destination.paged(name, member);
-        }
-
-        @Override
-        public void demote(ClusterRegion owner, RegionRecord handed) {
-            // At once: the writers of a deposed owner must stop before anything else happens here.
-            owner.revokeWriters();
-            try {
-                conductor.call(() -> {
-                    maintenance.reconcile(handed);
-                    return null;
-                }, Duration.ofSeconds(30));
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": stepping down as the owner of "
-                        + owner.name() + " after its handover: " + e + " (retried by maintenance)");
-            }
-        }
+        return migrations.migrate(name, destinationId, options);
     }
 
     /**
@@ -518,15 +342,7 @@ public final class Node implements AutoCloseable {
      * @throws IOException if the owner refused or the migration failed (the owner then still owns the region)
      */
     public MigrationResult acquire(String name, MigrationOptions options) throws IOException {
-        RegionRecord r = directory.get(name);
-        if (r == null) {
-            throw new IllegalArgumentException("no region " + name + " in the cluster");
-        }
-        if (r.owner().equals(memberId())) {
-            throw new IllegalStateException("region " + name + " is owned by this node already");
-        }
-        MigrationResult result = askOwner(r, new MigrationRequest(name, memberId(), options), options, "taking region "
-                + name + " over from " + memberName(r.owner()));
+        MigrationResult result = migrations.acquire(name, options);
         awaitRegion(name, Duration.ofSeconds(10));
         return result;
     }
@@ -540,40 +356,7 @@ public final class Node implements AutoCloseable {
      */
     public MigrationResult requestMigration(String name, String destinationId, MigrationOptions options)
             throws IOException {
-        RegionRecord r = directory.get(name);
-        if (r == null) {
-            throw new IllegalArgumentException("no region " + name + " in the cluster");
-        }
-        ClusterRegion copy = copies.get(name);
-        if (copy != null && copy.isOwner()) {
-            return migrate(name, destinationId, options);
-        }
-        return askOwner(r, new MigrationRequest(name, destinationId, options), options, "the owner "
-                + memberName(r.owner()) + " migrating region " + name + " to " + memberName(destinationId));
-    }
-
-    private MigrationResult askOwner(RegionRecord r, MigrationRequest request, MigrationOptions options, String what)
-            throws IOException {
-        Member owner = membership.member(r.owner());
-        if (owner == null) {
-            throw new IOException("the owner of region " + r.name() + " (" + r.owner() + ") is not a live member; "
-                    + "wait for the failover and try again");
-        }
-        long waitNanos = options.readyTimeout().plus(options.maxPrecopy()).plus(options.handoverTimeout())
-                .plusSeconds(30).toNanos();
-        try {
-            return membership.hazelcast().getExecutorService(Membership.MIGRATIONS).submitToMember(request, owner)
-                    .get(waitNanos, TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new IOException(what + " failed: " + cause.getMessage(), cause);
-        } catch (TimeoutException e) {
-            throw new IOException(what + " took longer than " + waitNanos / 1_000_000 + " ms; see the owner's "
-                    + "MigrationPhase", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + what, e);
-        }
+        return migrations.request(name, destinationId, options);
     }
 
     // ---- listeners ----------------------------------------------------------------------------------------------

@@ -61,6 +61,29 @@ public final class RegionDirectory {
         map.executeOnKey(name, new Serving(member));
     }
 
+    /**
+     * Waits until each of {@code members} serves region {@code name} (named by {@code names} in the error).
+     *
+     * @throws IOException if they do not within {@code timeout}
+     */
+    void awaitServing(String name, List<String> members, java.time.Duration timeout,
+                      java.util.function.Function<String, String> names) throws java.io.IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            RegionRecord r = get(name);
+            if (r != null && r.serving().containsAll(members)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new java.io.IOException("replicas of region " + name + " did not come up within "
+                        + timeout.toMillis() + " ms (serving: " + (r == null ? "none"
+                        : r.serving().stream().map(names).toList()) + " of " + members.stream().map(names).toList()
+                        + ")");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+        }
+    }
+
     /** Records that replica {@code member} holds {@code held} of region {@code name} (under the token in force). */
     void held(String name, String member, RegionRecord.Held held) {
         map.executeOnKey(name, new HeldUpdate(member, held));
