@@ -124,6 +124,25 @@ public final class ClusterRegion implements AutoCloseable {
         return lazy == null ? 1.0 : lazy.availability();
     }
 
+    /**
+     * Pages in every chunk a paged copy still lacks, one touch per chunk, on the caller's thread (each touch may
+     * wait for its chunk to be fetched; the pager, not this JVM, serves it). Nothing for a copy that is whole.
+     * A new owner whose copy is paged does this before it refills its replicas: a replica being refilled answers
+     * no pulls, and it may be the one copy that holds what this one lacks.
+     */
+    void pageIn() {
+        if (lazy == null) {
+            return;
+        }
+        MemorySegment memory = region.segment();
+        int chunkSize = chunkSize();
+        for (int c = 0; c < chunkCount(); c++) {
+            if (!lazy.isPresent(c)) {
+                memory.get(java.lang.foreign.ValueLayout.JAVA_BYTE, (long) c * chunkSize);
+            }
+        }
+    }
+
     /** On the owner: returns once the replica quorum holds every write made before the call. */
     public void flush() throws IOException {
         if (role != Role.OWNER) {

@@ -67,17 +67,14 @@ final class Failover {
             return null;
         }
         LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": claimed region " + r.name() + " from "
-                + membership.memberName(r.owner()) + " (gone) with token " + claimed.token() + ", holding "
-                + r.held().get(me));
+                + membership.memberName(r.owner()) + " (gone) with token " + claimed.token() + ", holding every epoch"
+                + " flushed under token " + r.held().get(me).token() + " up to " + r.held().get(me).epoch());
         return claimed;
     }
 
     /** The replicas that hold the most, by name, or "none" when no replica is known to hold anything. */
     private String names(RegionRecord r) {
-        RegionRecord.Held best = null;
-        for (RegionRecord.Held h : r.held().values()) {
-            best = RegionRecord.Held.max(best, h);
-        }
+        RegionRecord.Held best = r.best();
         if (best == null) {
             return "none known";
         }
@@ -149,8 +146,15 @@ final class Failover {
         ServedRegion served = replica.served();
         served.advanceToken(r.token());
         RegionRecord.Held held = r.held().get(membership.memberId());
-        if (held != null && held.token() == r.token() && held.epoch() == 0) {
+        if (held == null || !r.replicas().contains(membership.memberId())) {
+            return;
+        }
+        if (held.token() == r.token() && held.epoch() == 0) {
             served.completeByControlPlane(r.token());
+        } else if (held.token() < r.token() && held.equals(r.best())) {
+            // Claimed after the owner died, and this copy holds every flushed epoch: the new owner may page from it
+            // until it refills it.
+            served.carryOver(r.token());
         }
     }
 }

@@ -57,6 +57,7 @@ final class Maintenance {
     private final RegionDirectory directory;
     private final DataServer data;
     private final Copies copies;
+    private final OwnerPipeline pipeline;
     private final Failover failover;
     private final Placement placement;
     private final MigrationDestination destination;
@@ -64,13 +65,14 @@ final class Maintenance {
     private final Predicate<String> migratingFromHere;
 
     Maintenance(NodeConfig config, Membership membership, RegionDirectory directory, DataServer data, Copies copies,
-                Failover failover, Placement placement, MigrationDestination destination, Workers workers,
-                Predicate<String> migratingFromHere) {
+                OwnerPipeline pipeline, Failover failover, Placement placement, MigrationDestination destination,
+                Workers workers, Predicate<String> migratingFromHere) {
         this.config = config;
         this.membership = membership;
         this.directory = directory;
         this.data = data;
         this.copies = copies;
+        this.pipeline = pipeline;
         this.failover = failover;
         this.placement = placement;
         this.destination = destination;
@@ -207,13 +209,7 @@ final class Maintenance {
         Region region = copies.newRegion(r.name(), r.size(), r.chunkSize());
         ClusterRegion replica;
         try {
-            ServedRegion served = new ServedRegion(r.id(), r.name(), region.segment(), region.layout(),
-                    ServedRegion.Role.REPLICA, r.token());
-            served.applyThrough(region.untrackedMapping());
-            served.authority(() -> {
-                RegionRecord now = directory.get(r.name());
-                return now == null ? 0 : now.token();
-            });
+            ServedRegion served = pipeline.served(r.id(), r.name(), region, ServedRegion.Role.REPLICA, r.token());
             replica = ClusterRegion.replica(r.name(), region, null, served);
             failover.follow(replica, r);
             data.serve(served);

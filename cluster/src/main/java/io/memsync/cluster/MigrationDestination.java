@@ -110,13 +110,7 @@ final class MigrationDestination implements AutoCloseable {
             Links.closeAll(opened);
             return;
         }
-        ServedRegion served = new ServedRegion(r.id(), name, lazy.segment(), lazy.layout(),
-                ServedRegion.Role.LEARNER, r.token());
-        served.applyThrough(lazy.region().untrackedMapping());
-        served.authority(() -> {
-            RegionRecord now = directory.get(name);
-            return now == null ? 0 : now.token();
-        });
+        ServedRegion served = pipeline.served(r.id(), name, lazy.region(), ServedRegion.Role.LEARNER, r.token());
         data.serve(served);
         copies.add(ClusterRegion.learner(name, lazy, served));
         Links.closeAll(ready.put(name, opened));

@@ -69,8 +69,8 @@ public final class Node implements AutoCloseable {
         this.destination = new MigrationDestination(config, membership, directory, data, copies, pipeline, placement,
                 mounts, links, listeners, workers, conductor);
         this.requests = new MemberRequests(membership, directory);
-        this.maintenance = new Maintenance(config, membership, directory, data, copies, failover, placement,
-                destination, workers, this::migratingFromHere);
+        this.maintenance = new Maintenance(config, membership, directory, data, copies, pipeline, failover,
+                placement, destination, workers, this::migratingFromHere);
         this.migrations = new Migrations(config, membership, directory, copies, links, destination, requests,
                 conductor, maintenance::reconcile, listeners);
         this.creation = new RegionCreation(config, membership, directory, data, copies, pipeline, links,

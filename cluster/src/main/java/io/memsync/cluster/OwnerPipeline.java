@@ -9,6 +9,7 @@ import io.memsync.region.page.LazyRegion;
 import io.memsync.region.sync.Syncer;
 import io.memsync.region.track.DirtyTracker;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
 
@@ -29,6 +30,25 @@ final class OwnerPipeline {
         this.data = data;
         this.copies = copies;
         this.directory = directory;
+    }
+
+    /**
+     * How any copy of a region is served here, whatever its role: under {@code id}, answering pulls from the region's
+     * own mapping, taking pushes through a second mapping (never tracked as this node's writes, never faulted in),
+     * and checking a newer token with the directory before adopting it.
+     */
+    ServedRegion served(long id, String name, Region region, ServedRegion.Role role, long token) {
+        ServedRegion served = new ServedRegion(id, name, region.segment(), region.layout(), role, token);
+        MemorySegment second = region.untrackedMapping();
+        if (role == ServedRegion.Role.OWNER) {
+            served.applyWhenDemoted(second);
+        } else {
+            served.applyThrough(second);
+        }
+        return served.authority(() -> {
+            RegionRecord now = directory.get(name);
+            return now == null ? 0 : now.token();
+        });
     }
 
     /**

@@ -82,6 +82,15 @@ final class Placement {
         boolean filled = false;
         for (ReplicaSink.Replica replica : sink.replicas()) {
             if (!replica.filled() && copies.get(name) == copy) {
+                if (copy.availability() < 1.0) {
+                    // A paged owner takes what it lacks from its replicas first: one being refilled answers no
+                    // pulls, and it may be the only one holding those chunks.
+                    long start = System.nanoTime();
+                    copy.pageIn();
+                    LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": paged the rest of region " + name
+                            + " in before refilling its replicas, in " + (System.nanoTime() - start) / 1_000_000
+                            + " ms");
+                }
                 long start = System.nanoTime();
                 sink.fill(replica, copy.region().segment());
                 filled = true;

@@ -66,7 +66,7 @@ final class RegionCreation {
         }
         Region region = copies.newRegion(name, size, chunkSize);
         boolean hasContent = copies.backingFile(name) != null;
-        ServedRegion served = new ServedRegion(id, name, region.segment(), layout, ServedRegion.Role.OWNER, 1);
+        ServedRegion served = pipeline.served(id, name, region, ServedRegion.Role.OWNER, 1);
         RegionRecord record = RegionRecord.created(name, id, size, chunkSize, me, replicas, replicaCount, !hasContent);
         ClusterRegion owner = null;
         boolean created = false;

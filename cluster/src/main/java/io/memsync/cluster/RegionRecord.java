@@ -153,10 +153,7 @@ public record RegionRecord(String name, long id, long size, int chunkSize, Strin
      * (taking over from a lesser one would lose what was flushed to them: the region waits for one to come back).
      */
     String successor(List<String> live) {
-        Held best = null;
-        for (String r : replicas) {
-            best = Held.max(best, held.get(r));
-        }
+        Held best = best();
         if (best == null) {
             return null;
         }
@@ -167,6 +164,15 @@ public record RegionRecord(String name, long id, long size, int chunkSize, Strin
             }
         }
         return chosen;
+    }
+
+    /** The most any replica is known to hold, or null when none is known to hold anything. */
+    Held best() {
+        Held best = null;
+        for (String r : replicas) {
+            best = Held.max(best, held.get(r));
+        }
+        return best;
     }
 
     private static Set<String> keep(Set<String> members, List<String> kept, String also) {

@@ -298,9 +298,14 @@ public final class DataServer implements AutoCloseable {
         }
 
         /** A region that takes pushes here (a replica or a migration's destination). */
-        private ServedRegion pushedRegion(long id) throws ProtocolException {
+        /**
+         * A region that takes pushes here (a replica or a migration's destination). A copy owned here takes them
+         * once the control plane confirms that the pusher's newer token is in force: this node was handed over or
+         * deposed, and the new owner's first frames may come before this node's own step down.
+         */
+        private ServedRegion pushedRegion(long id, long token) throws ProtocolException {
             ServedRegion r = region(id);
-            if (!r.isReplica()) {
+            if (!r.isReplica() && !r.stepDownFor(token)) {
                 throw new ProtocolException(Protocol.E_NOT_REPLICA, "region " + r.name()
                         + " is owned here: it takes no pushed chunks");
             }
@@ -333,7 +338,7 @@ public final class DataServer implements AutoCloseable {
             long token = f.getLong();
             f.getLong();
             int index = f.getInt();
-            ServedRegion r = pushedRegion(regionId);
+            ServedRegion r = pushedRegion(regionId, token);
             int chunkSize = r.layout().chunkSize();
             if (c.bodyBytes() != Protocol.CHUNK_FIELDS + chunkSize) {
                 throw new ProtocolException(Protocol.E_MALFORMED, "CHUNK of region " + regionId + " carries "
@@ -382,7 +387,7 @@ public final class DataServer implements AutoCloseable {
             long regionId = f.getLong();
             long token = f.getLong();
             long epoch = f.getLong();
-            ServedRegion r = pushedRegion(regionId);
+            ServedRegion r = pushedRegion(regionId, token);
             synchronized (r) {
                 checkPush(r, token);
                 r.applied(epoch);
@@ -399,7 +404,7 @@ public final class DataServer implements AutoCloseable {
             ByteBuffer f = c.readFields(Protocol.FILLED_FIELDS);
             long regionId = f.getLong();
             long token = f.getLong();
-            ServedRegion r = pushedRegion(regionId);
+            ServedRegion r = pushedRegion(regionId, token);
             synchronized (r) {
                 checkPush(r, token);
                 r.filled(sequence, token);

@@ -15,7 +15,7 @@ import java.util.concurrent.locks.LockSupport;
  * A {@link ChunkSource} that pulls chunks from peers serving the region (the owner or any replica), spreading
  * requests over them in turn and trying the next when one fails or answers that it does not hold the chunk for
  * sure ({@code NOT_HELD}: a replica being filled). When no peer holds a chunk for sure, it asks again, with a
- * growing pause, until the request timeout: fills end and handovers complete. A peer whose link broke is
+ * growing pause, for up to 5 s: fills end and handovers complete. A peer whose link broke is
  * reconnected (at most once a second) when it was given as an address. Thread-safe: concurrent reads pipeline. It
  * owns its links: {@link #close()} closes them.
  */
@@ -28,6 +28,12 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     private static final long RECONNECT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long FIRST_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final long MAX_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /**
+     * How long a read waits for some peer to hold a chunk for sure: a thread faulting on it holds up every safepoint
+     * of its JVM meanwhile (and with them its heartbeats), so this is short; the pager retries and, if it must,
+     * fails the access rather than the node.
+     */
+    private static final long HELD_NOWHERE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     /** One peer: its link now, and how to open a new one. */
     private static final class Peer {
@@ -94,7 +100,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     @Override
     public void read(int index, MemorySegment destination, long offset) throws IOException {
         layout.checkChunk(index);
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + Math.min(timeout.toNanos(), HELD_NOWHERE_NANOS);
         long pause = FIRST_RETRY_NANOS;
         while (true) {
             int first = inOrder ? 0 : Math.floorMod(next.getAndIncrement(), peers.length);

@@ -50,6 +50,7 @@ public final class ServedRegion {
     private volatile IntConsumer applied;
     /** Guarded by this object's monitor, as are the fields below. */
     private MemorySegment applyMemory;
+    private MemorySegment demotedApply;
     private ChunkWindows windows;
     /** The newest connection that pushed here. */
     private long pusher;
@@ -59,6 +60,11 @@ public final class ServedRegion {
     private volatile long completeToken = NONE;
     /** The token the control plane vouched for this copy under: it does so once per token. */
     private long vouchedToken = NONE;
+    /**
+     * The token under which this copy was complete when the connection vouching for it closed, or {@link #NONE}:
+     * what a claim may carry over (see {@link #carryOver}).
+     */
+    private long completeUntilClosed = NONE;
     private final AtomicLong appliedEpoch = new AtomicLong();
     private final AtomicLong chunksApplied = new AtomicLong();
     private final AtomicLong pullsRefused = new AtomicLong();
@@ -133,6 +139,37 @@ public final class ServedRegion {
     /** Called with each chunk index written by a push, after the write (a paged copy makes it visible). */
     public void onApplied(IntConsumer hook) {
         this.applied = hook;
+    }
+
+    /**
+     * Where pushes go once this owner's copy steps down ({@link #stepDownFor}): another mapping of the same memory,
+     * so that they are neither tracked as this node's writes nor faulted in.
+     */
+    public synchronized void applyWhenDemoted(MemorySegment mapping) {
+        if (mapping.byteSize() != layout.regionSize()) {
+            throw new IllegalArgumentException("mapping of " + mapping.byteSize() + " bytes does not match " + layout);
+        }
+        demotedApply = mapping;
+    }
+
+    /**
+     * An owner's copy receives a push under {@code frameToken}: if the control plane confirms that a newer token is
+     * in force, this copy is a replica of its new owner from now on (the node's own step down follows); false,
+     * and nothing changes, otherwise.
+     */
+    synchronized boolean stepDownFor(long frameToken) {
+        if (role != Role.OWNER || frameToken <= token.get() || authority == null) {
+            return false;
+        }
+        advanceToken(authority.getAsLong());
+        if (frameToken != token.get()) {
+            return false;
+        }
+        role = Role.REPLICA;
+        if (demotedApply != null) {
+            applyThrough(demotedApply);
+        }
+        return true;
     }
 
     /** Makes this copy the owner's under {@code newToken}: it answers pulls and refuses pushes. */
@@ -223,6 +260,7 @@ public final class ServedRegion {
         if (sequence > pusher) {
             completeConnection = NONE;
             completeToken = NONE;
+            completeUntilClosed = NONE;
         }
         pusher = sequence;
         return true;
@@ -239,9 +277,31 @@ public final class ServedRegion {
     /** Connection {@code sequence} closed: if it vouched for this copy, nobody does now. */
     synchronized void connectionClosed(long sequence) {
         if (completeConnection == sequence) {
+            completeUntilClosed = completeToken;
             completeConnection = NONE;
             completeToken = NONE;
         }
+    }
+
+    /**
+     * A replica claimed the region after its owner died, under {@code newToken}, and the directory says this copy
+     * holds everything any replica is known to hold: if it was complete under an older token up to the moment its
+     * owner's connection ended (the owner's death ends it), and no newer owner has pushed here since, it stays
+     * complete under the new token by the control plane's word. The new owner may be paging the region in from it
+     * (a migration's destination, still in post-copy, can be the one that claims); it refills this copy later,
+     * which ends that word as any new pusher does. Returns whether it carried over.
+     */
+    public synchronized boolean carryOver(long newToken) {
+        boolean wasComplete = (completeToken >= 0 && completeToken < newToken)
+                || (completeUntilClosed >= 0 && completeUntilClosed < newToken);
+        if (!wasComplete || newToken != token.get() || vouchedToken == newToken) {
+            return false;
+        }
+        vouchedToken = newToken;
+        completeConnection = BY_CONTROL_PLANE;
+        completeToken = newToken;
+        completeUntilClosed = NONE;
+        return true;
     }
 
     /**

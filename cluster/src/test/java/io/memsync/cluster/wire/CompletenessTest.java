@@ -96,6 +96,38 @@ class CompletenessTest extends WireTestSupport {
     }
 
     @Test
+    void aClaimCarriesTheCompletenessOfAReplicaWhoseOwnerDiedButNotOfOneNeverFilled() throws Exception {
+        Region copy = region("carried-replica", 4);
+        ServedRegion served = replica(copy);
+        DataServer server = serve(served);
+        ReplicaSink sink = new ReplicaSink(copy.layout(), ID, () -> 1L, 1, Duration.ofSeconds(5));
+        ReplicaSink.Replica r = sink.add("replica", link(server), false);
+        await(served::servesPulls, "vouched for by its owner");
+        // The owner dies: its connection ends, and with it the word that this copy is whole.
+        r.link().close();
+        await(() -> !served.servesPulls(), "its owner's connection ended");
+        assertTrue(!served.carryOver(1), "nothing to carry under the same token");
+        // Another replica claims the region with token 2, and the directory says this copy holds everything.
+        served.advanceToken(2);
+        assertTrue(served.carryOver(2), "it was whole when its owner died");
+        assertTrue(served.servesPulls(), "the new owner, maybe still paging in, may pull from it");
+        // The new owner refills it: from its first push on, until its FILLED, the copy answers no pulls.
+        Region owner = region("carried-owner", 4);
+        ReplicaSink refill = new ReplicaSink(copy.layout(), ID, () -> 2L, 1, Duration.ofSeconds(5));
+        ReplicaSink.Replica again = refill.add("replica", link(server), true);
+        owner.segment().set(JAVA_LONG, 0, 9L);
+        refill.write(0, owner.segment(), 0);
+        await(() -> !served.servesPulls(), "the refill's first chunk ends the carried word");
+        refill.fill(again, owner.segment());
+        await(served::servesPulls, "the refill's FILLED");
+
+        ServedRegion never = new ServedRegion(ID + 1, "never", copy.segment(), copy.layout(),
+                ServedRegion.Role.REPLICA, 1);
+        never.advanceToken(2);
+        assertTrue(!never.carryOver(2), "a copy nobody ever vouched for is not made whole by a claim");
+    }
+
+    @Test
     void pullsGoToAPeerThatHoldsTheChunkAndNeverToOneBeingFilled() throws Exception {
         Region owner = region("spread-owner", 32);
         randomWrites(owner.segment(), 4, 20_000);
@@ -178,6 +210,34 @@ class CompletenessTest extends WireTestSupport {
         });
         assertTrue(e.getMessage().contains("superseded"), e.getMessage());
         assertEquals(2L, copy.segment().get(JAVA_LONG, 0), "a chunk buffered in the older connection landed");
+    }
+
+    @Test
+    void anOwnersCopyTakesTheNewOwnersPushesOnlyOnceTheControlPlaneConfirmsItsToken() throws Exception {
+        Region copy = region("handed-over", 4);
+        Region newOwner = region("handed-to", 4);
+        long[] inForce = {1};
+        ServedRegion served = new ServedRegion(ID, "complete", copy.segment(), copy.layout(),
+                ServedRegion.Role.OWNER, 1).authority(() -> inForce[0]);
+        served.applyWhenDemoted(copy.untrackedMapping());
+        DataServer server = serve(served);
+        newOwner.segment().set(JAVA_LONG, 0, 5L);
+        ReplicaSink early = new ReplicaSink(copy.layout(), ID, () -> 2L, 1, Duration.ofSeconds(2));
+        early.add("old-owner", link(server), false);
+        IOException e = assertThrows(IOException.class, () -> {
+            early.write(0, newOwner.segment(), 0);
+            early.sync();
+        });
+        assertTrue(e.getMessage().contains("E_NOT_REPLICA"), "a token the directory does not know: " + e);
+        assertEquals(ServedRegion.Role.OWNER, served.role());
+        // The handover is in the directory now; the new owner's first frames come before this node steps down.
+        inForce[0] = 2;
+        ReplicaSink sink = new ReplicaSink(copy.layout(), ID, () -> 2L, 1, Duration.ofSeconds(2));
+        sink.add("old-owner", link(server), false);
+        sink.write(0, newOwner.segment(), 0);
+        sink.sync();
+        assertEquals(ServedRegion.Role.REPLICA, served.role());
+        assertEquals(5L, copy.segment().get(JAVA_LONG, 0), "the new owner's chunk landed in the old owner's copy");
     }
 
     @Test
