@@ -1,6 +1,7 @@
 package io.memsync.bench;
 
 import io.memsync.cluster.wire.DataServer;
+import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.cluster.wire.PeerLink;
 import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
@@ -69,7 +70,8 @@ public final class ClusterBenchmark {
             replicaServer.serve(new ServedRegion(1, replica.segment(), replica.layout(), true, 1));
             ownerServer.serve(new ServedRegion(1, owner.segment(), owner.layout(), false, 1));
             out.append("| writes/s | sync interval | lag p50 | lag p99 | lag max | samples |\n|---|---|---|---|---|---|\n");
-            try (PeerLink link = PeerLink.connect(replicaServer.address(), key, "bench", CHUNK, Duration.ZERO)) {
+            try (LinkWatchdog watchdog = new LinkWatchdog("bench-links");
+                 PeerLink link = PeerLink.connect(replicaServer.address(), key, "bench", CHUNK, Duration.ZERO, watchdog)) {
                 ReplicaSink replicaSink = new ReplicaSink(owner.layout(), 1, () -> 1L, List.of(link), 1,
                         Duration.ofSeconds(30));
                 try (Syncer syncer = new Syncer("lag", owner.startTracking(TrackerKind.AUTO), replicaSink,

@@ -9,6 +9,7 @@ import io.memsync.cluster.OwnershipListener;
 import io.memsync.cluster.WriterControl;
 import io.memsync.cluster.testkit.FreePorts;
 import io.memsync.cluster.wire.DataServer;
+import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.cluster.wire.PeerLink;
 import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
@@ -269,7 +270,8 @@ public final class MigrationBenchmark {
              DataServer server = new DataServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), key, 4)) {
             server.serve(new ServedRegion(1, target.segment(), target.layout(), true, 1));
             for (int i = 0; i < times.length; i++) {
-                try (PeerLink link = PeerLink.connect(server.address(), key, "bench", CHUNK, Duration.ZERO)) {
+                try (LinkWatchdog watchdog = new LinkWatchdog("bench-links");
+                 PeerLink link = PeerLink.connect(server.address(), key, "bench", CHUNK, Duration.ZERO, watchdog)) {
                     ReplicaSink sink = new ReplicaSink(target.layout(), 1, () -> 1L, ReplicaSink.ALL,
                             Duration.ofSeconds(60));
                     ReplicaSink.Replica replica = sink.add("copy", link, true);

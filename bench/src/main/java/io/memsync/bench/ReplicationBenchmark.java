@@ -5,6 +5,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import io.memsync.cluster.wire.DataServer;
+import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.cluster.wire.PeerLink;
 import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
@@ -94,7 +95,8 @@ public final class ReplicationBenchmark {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (DataServer server = new DataServer(loopback, SECRET, 4)) {
             server.serve(new ServedRegion(1, replica.segment(), replica.layout(), true, 1));
-            try (PeerLink link = PeerLink.connect(server.address(), SECRET, "bench", CHUNK, Duration.ZERO)) {
+            try (LinkWatchdog watchdog = new LinkWatchdog("bench-links");
+                 PeerLink link = PeerLink.connect(server.address(), SECRET, "bench", CHUNK, Duration.ZERO, watchdog)) {
                 ReplicaSink sink = new ReplicaSink(owner.layout(), 1, () -> 1L, List.of(link), 1,
                         Duration.ofMinutes(5));
                 long start = System.nanoTime();

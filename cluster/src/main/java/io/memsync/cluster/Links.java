@@ -1,5 +1,6 @@
 package io.memsync.cluster;
 
+import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.cluster.wire.PeerLink;
 
 import java.io.IOException;
@@ -15,10 +16,13 @@ final class Links {
 
     private final NodeConfig config;
     private final Membership membership;
+    private final LinkWatchdog watchdog;
 
-    Links(NodeConfig config, Membership membership) {
+    /** Links cut by {@code watchdog} when a write to them stalls longer than the flush timeout. */
+    Links(NodeConfig config, Membership membership, LinkWatchdog watchdog) {
         this.config = config;
         this.membership = membership;
+        this.watchdog = watchdog;
     }
 
     /** A new authenticated link to {@code member}, cut when a write to it stalls longer than the flush timeout. */
@@ -28,7 +32,7 @@ final class Links {
             throw new IOException("member " + membership.memberName(member) + " has published no data endpoint");
         }
         return PeerLink.connect(endpoint, config.secret(), config.name(), chunkSize, Duration.ZERO,
-                config.flushTimeout());
+                config.flushTimeout(), watchdog);
     }
 
     /** Links to each of {@code members} but this node; a member that cannot be reached now is left out. */

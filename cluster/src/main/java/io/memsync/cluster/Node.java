@@ -6,6 +6,7 @@ import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.memsync.cluster.wire.DataServer;
+import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.region.page.LazyRegion;
 
 import java.io.IOException;
@@ -50,6 +51,7 @@ public final class Node implements AutoCloseable {
     private final MemberRequests requests;
     private final Migrations migrations;
     private final RegionCreation creation;
+    private final LinkWatchdog linkWatchdog;
 
     private Node(NodeConfig config, Map<String, LocalRegionSettings> settings, DataServer data,
                  Membership membership) {
@@ -58,7 +60,8 @@ public final class Node implements AutoCloseable {
         this.membership = membership;
         this.directory = new RegionDirectory(membership.hazelcast().getMap(Membership.DIRECTORY));
         this.copies = new Copies(settings, config.syncInterval());
-        Links links = new Links(config, membership);
+        this.linkWatchdog = new LinkWatchdog("memsync-links-" + config.name());
+        Links links = new Links(config, membership, linkWatchdog);
         this.workers = new Workers("memsync-worker-" + config.name(), 2);
         OwnerPipeline pipeline = new OwnerPipeline(config, data, copies, directory);
         Placement placement = new Placement(config, membership, links, directory, copies, workers);
@@ -415,6 +418,7 @@ public final class Node implements AutoCloseable {
             }
             mounts.close();
         } finally {
+            linkWatchdog.close();
             membership.close();
         }
     }

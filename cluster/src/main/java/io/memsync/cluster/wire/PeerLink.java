@@ -9,12 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,22 +23,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * chunk requests (writes are serialized, nothing waits for the peer in between: requests and pushes pipeline);
  * one reader thread of this link takes acknowledgements and chunk data as they come.
  * <p>
- * A peer that stops reading (paused, swapped out, wedged) would block a sender forever in the kernel: a watchdog
- * shared by all links cuts any link whose write has been blocked longer than its stall timeout, which fails the
- * blocked write and every waiter on the link. The handshake is bounded by the same timeout.
+ * A peer that stops reading (paused, swapped out, wedged) would block a sender forever in the kernel: the
+ * {@link LinkWatchdog} the link was opened with cuts it once a write has been blocked longer than its stall
+ * timeout, which fails the blocked write and every waiter on the link. The handshake is bounded by the same timeout.
  */
 public final class PeerLink implements AutoCloseable {
-    /** The stall timeout of {@link #connect(InetSocketAddress, byte[], String, int, Duration)}. */
+    /** The stall timeout of {@link #connect(InetSocketAddress, byte[], String, int, Duration, LinkWatchdog)}. */
     public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
-    private static final long WATCHDOG_PERIOD_MS = 100;
-    private static final Set<PeerLink> WATCHED = ConcurrentHashMap.newKeySet();
-    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r ->
-            Thread.ofPlatform().name("memsync-link-watchdog").daemon(true).unstarted(r));
-
-    static {
-        WATCHDOG.scheduleWithFixedDelay(PeerLink::cutStalledLinks, WATCHDOG_PERIOD_MS, WATCHDOG_PERIOD_MS,
-                TimeUnit.MILLISECONDS);
-    }
 
     private final FramedChannel channel;
     private final String peer;
@@ -93,7 +81,11 @@ public final class PeerLink implements AutoCloseable {
         }
     }
 
-    private PeerLink(FramedChannel channel, String peer, int maxChunkBytes, long delayNanos, long stallNanos) {
+    private final LinkWatchdog watchdog;
+
+    private PeerLink(FramedChannel channel, String peer, int maxChunkBytes, long delayNanos, long stallNanos,
+                     LinkWatchdog watchdog) {
+        this.watchdog = watchdog;
         this.channel = channel;
         this.peer = peer;
         this.maxChunkBytes = maxChunkBytes;
@@ -103,7 +95,7 @@ public final class PeerLink implements AutoCloseable {
             slots[i] = new Slot(i);
             freeSlots.add(slots[i]);
         }
-        WATCHED.add(this);
+        watchdog.watch(this);
         this.reader = Thread.ofPlatform().name("memsync-link-" + peer).daemon(true).start(this::readLoop);
     }
 
@@ -113,33 +105,34 @@ public final class PeerLink implements AutoCloseable {
      *
      * @param maxChunkBytes the largest chunk this link will receive (bounds every frame read)
      * @param delay         added before each frame is sent: injected latency for tests and benchmarks
+     * @param watchdog      cuts the link if a write to it stays blocked longer than {@link #DEFAULT_STALL_TIMEOUT}
      */
     public static PeerLink connect(InetSocketAddress address, byte[] secret, String name, int maxChunkBytes,
-                                   Duration delay) throws IOException {
-        return connect(address, secret, name, maxChunkBytes, delay, DEFAULT_STALL_TIMEOUT);
+                                   Duration delay, LinkWatchdog watchdog) throws IOException {
+        return connect(address, secret, name, maxChunkBytes, delay, DEFAULT_STALL_TIMEOUT, watchdog);
     }
 
     /**
-     * As {@link #connect(InetSocketAddress, byte[], String, int, Duration)}, cutting the link when one write stays
-     * blocked longer than {@code stallTimeout} (and failing the connect if the handshake takes longer).
+     * As {@link #connect(InetSocketAddress, byte[], String, int, Duration, LinkWatchdog)}, cutting the link when one
+     * write stays blocked longer than {@code stallTimeout} (and failing the connect if the handshake takes longer).
      */
     public static PeerLink connect(InetSocketAddress address, byte[] secret, String name, int maxChunkBytes,
-                                   Duration delay, Duration stallTimeout) throws IOException {
-        if (stallTimeout.toMillis() < WATCHDOG_PERIOD_MS) {
+                                   Duration delay, Duration stallTimeout, LinkWatchdog watchdog) throws IOException {
+        if (stallTimeout.toMillis() < LinkWatchdog.PERIOD_MS) {
             throw new IllegalArgumentException("stall timeout " + stallTimeout + " is shorter than the watchdog's "
-                    + WATCHDOG_PERIOD_MS + " ms period");
+                    + LinkWatchdog.PERIOD_MS + " ms period");
         }
         Handshake handshake = new Handshake(secret);
         SocketChannel socket = SocketChannel.open();
         // A peer that accepts (its kernel does, even when the process is stopped) but never answers must not hang
         // the caller: closing the socket ends any blocked connect, read or write with an exception.
-        ScheduledFuture<?> handshakeDeadline = WATCHDOG.schedule(() -> {
+        ScheduledFuture<?> handshakeDeadline = watchdog.schedule(() -> {
             try {
                 socket.close();
             } catch (IOException ignored) {
                 // Closing is all there is to do.
             }
-        }, stallTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, stallTimeout.toMillis());
         try {
             socket.socket().connect(address, (int) Math.min(Integer.MAX_VALUE, stallTimeout.toMillis()));
             FramedChannel c = new FramedChannel(socket);
@@ -185,7 +178,8 @@ public final class PeerLink implements AutoCloseable {
                 throw new IOException("handshake with " + address + " took longer than " + stallTimeout.toMillis()
                         + " ms");
             }
-            return new PeerLink(c, address.toString(), maxChunkBytes, delay.toNanos(), stallTimeout.toNanos());
+            return new PeerLink(c, address.toString(), maxChunkBytes, delay.toNanos(), stallTimeout.toNanos(),
+                    watchdog);
         } catch (java.nio.channels.ClosedChannelException e) {
             throw new IOException(address + " did not complete the handshake within " + stallTimeout.toMillis()
                     + " ms (is the peer stopped or overloaded?)", e);
@@ -197,14 +191,12 @@ public final class PeerLink implements AutoCloseable {
         }
     }
 
-    private static void cutStalledLinks() {
-        long now = System.nanoTime();
-        for (PeerLink link : WATCHED) {
-            long since = link.writingSince;
-            if (since != 0 && now - since > link.stallNanos) {
-                link.fail(new IOException(link.peer + " stopped reading: a write to it was blocked for more than "
-                        + TimeUnit.NANOSECONDS.toMillis(link.stallNanos) + " ms, so the link was cut"));
-            }
+    /** Cuts this link if a write to it has been blocked longer than its stall timeout (the watchdog's thread). */
+    void cutIfStalled(long now) {
+        long since = writingSince;
+        if (since != 0 && now - since > stallNanos) {
+            fail(new IOException(peer + " stopped reading: a write to it was blocked for more than "
+                    + TimeUnit.NANOSECONDS.toMillis(stallNanos) + " ms, so the link was cut"));
         }
     }
 
@@ -537,7 +529,7 @@ public final class PeerLink implements AutoCloseable {
                 failure = e;
             }
         }
-        WATCHED.remove(this);
+        watchdog.unwatch(this);
         for (Slot slot : slots) {
             long st = slot.state.get();
             if ((st & 7) == WAITING && slot.state.compareAndSet(st, (st & ~7L) | FAILED)) {

@@ -55,6 +55,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
     private final boolean inOrder;
     private volatile boolean closed;
+    private final AutoCloseable owned;
 
     /** A source spreading reads over {@code links}, which are not reopened when they break. */
     public RemoteChunkSource(ChunkLayout layout, long regionId, List<PeerLink> links, Duration timeout) {
@@ -67,15 +68,16 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
      */
     public RemoteChunkSource(ChunkLayout layout, long regionId, List<PeerLink> links, Duration timeout,
                              boolean inOrder) {
-        this(layout, regionId, links, List.of(), timeout, inOrder);
+        this(layout, regionId, links, List.of(), timeout, inOrder, null);
     }
 
     /**
      * A source over {@code links} (opened already; the entries of a peer that could not be reached now are null),
-     * each reopened through the connector at the same position when it breaks.
+     * each reopened through the connector at the same position when it breaks; {@code owned}, if not null, is
+     * closed with the source (the watchdog of its links, say).
      */
     public RemoteChunkSource(ChunkLayout layout, long regionId, List<PeerLink> links, List<Connector> connectors,
-                             Duration timeout, boolean inOrder) {
+                             Duration timeout, boolean inOrder, AutoCloseable owned) {
         if (links.isEmpty()) {
             throw new IllegalArgumentException("a remote source needs at least one peer");
         }
@@ -90,6 +92,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
         }
         this.timeout = timeout;
         this.inOrder = inOrder;
+        this.owned = owned;
     }
 
     @Override
@@ -168,7 +171,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
         }
     }
 
-    /** Closes every link; reads in flight fail. */
+    /** Closes every link (and what the source owns); reads in flight fail. */
     @Override
     public void close() {
         closed = true;
@@ -178,6 +181,13 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
                 if (link != null) {
                     link.close();
                 }
+            }
+        }
+        if (owned != null) {
+            try {
+                owned.close();
+            } catch (Exception e) {
+                // Closing is all there is to do.
             }
         }
     }

@@ -54,6 +54,8 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
             throw new IllegalArgumentException("network source: set MEMSYNC_SECRET to the cluster secret");
         }
         byte[] key = secret.getBytes(StandardCharsets.UTF_8);
+        // The source's own: closed with it.
+        LinkWatchdog watchdog = new LinkWatchdog("memsync-pager-links");
         List<PeerLink> links = new ArrayList<>();
         List<RemoteChunkSource.Connector> connectors = new ArrayList<>();
         IOException last = null;
@@ -65,7 +67,7 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
             InetSocketAddress address = new InetSocketAddress(peer.substring(0, colon),
                     Integer.parseInt(peer.substring(colon + 1)));
             RemoteChunkSource.Connector connector = () -> PeerLink.connect(address, key, "pager", layout.chunkSize(),
-                    Duration.ZERO);
+                    Duration.ZERO, watchdog);
             connectors.add(connector);
             try {
                 links.add(connector.connect());
@@ -75,9 +77,10 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
             }
         }
         if (links.stream().allMatch(java.util.Objects::isNull)) {
+            watchdog.close();
             throw new IOException("network source: no peer of region " + Long.toHexString(region)
                     + " could be reached", last);
         }
-        return new RemoteChunkSource(layout, region, links, connectors, Duration.ofSeconds(30), inOrder);
+        return new RemoteChunkSource(layout, region, links, connectors, Duration.ofSeconds(30), inOrder, watchdog);
     }
 }

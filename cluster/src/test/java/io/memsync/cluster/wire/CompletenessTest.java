@@ -157,12 +157,12 @@ class CompletenessTest extends WireTestSupport {
                 ServedRegion.Role.OWNER, 1));
         List<PeerLink> opened = new ArrayList<>();
         RemoteChunkSource.Connector connector = () -> {
-            PeerLink l = PeerLink.connect(server.address(), secret(), "pager", CHUNK, Duration.ZERO);
+            PeerLink l = PeerLink.connect(server.address(), secret(), "pager", CHUNK, Duration.ZERO, watchdog);
             opened.add(l);
             return l;
         };
         RemoteChunkSource source = keep(new RemoteChunkSource(owner.layout(), ID, new ArrayList<>(
-                List.of(connector.connect())), List.of(connector), Duration.ofSeconds(5), false));
+                List.of(connector.connect())), List.of(connector), Duration.ofSeconds(5), false, null));
         Region mounted = region("reconnect-mounted", 4);
         source.read(0, mounted.segment(), 0);
         opened.getFirst().close();

@@ -83,12 +83,14 @@ class DataPlaneTest extends WireTestSupport {
         DataServer server = replicaServer(region("auth", 4), 1);
         byte[] wrong = "another-secret-entirely-000000".getBytes(StandardCharsets.US_ASCII);
         ProtocolException e = assertThrows(ProtocolException.class,
-                () -> PeerLink.connect(server.address(), wrong, "intruder", CHUNK, Duration.ZERO));
+                () -> PeerLink.connect(server.address(), wrong, "intruder", CHUNK, Duration.ZERO,
+                        watchdog));
         assertEquals(Protocol.E_AUTH, e.code(), e.getMessage());
         assertTrue(e.getMessage().contains("does not know the cluster secret"), e.getMessage());
         DataServer impostor = keep(new DataServer(LOOPBACK, wrong, 4));
         ProtocolException back = assertThrows(ProtocolException.class,
-                () -> PeerLink.connect(impostor.address(), secret(), "owner", CHUNK, Duration.ZERO));
+                () -> PeerLink.connect(impostor.address(), secret(), "owner", CHUNK, Duration.ZERO,
+                        watchdog));
         assertTrue(back.getMessage().contains("does not know the cluster secret"), back.getMessage());
         link(server);
     }
@@ -228,8 +230,10 @@ class DataPlaneTest extends WireTestSupport {
         // A replica refuses pushes to a region it only serves for reading.
         ReplicaSink wrongWay = new ReplicaSink(owner.layout(), REGION_ID, () -> 1L, List.of(link(server)), 1,
                 Duration.ofSeconds(5));
-        wrongWay.write(0, owner.segment(), 0);
-        IOException e = assertThrows(IOException.class, wrongWay::sync);
+        IOException e = assertThrows(IOException.class, () -> {
+            wrongWay.write(0, owner.segment(), 0);
+            wrongWay.sync();
+        });
         assertTrue(e.getMessage().contains("E_NOT_REPLICA"), e.getMessage());
     }
 
@@ -238,7 +242,8 @@ class DataPlaneTest extends WireTestSupport {
         Region owner = region("slow-owner", 4);
         DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
         server.serve(new ServedRegion(REGION_ID, owner.segment(), owner.layout(), false, 1));
-        PeerLink slow = keep(PeerLink.connect(server.address(), secret(), "far", CHUNK, Duration.ofMillis(20)));
+        PeerLink slow = keep(PeerLink.connect(server.address(), secret(), "far", CHUNK, Duration.ofMillis(20),
+                watchdog));
         RemoteChunkSource source = new RemoteChunkSource(owner.layout(), REGION_ID, List.of(slow),
                 Duration.ofSeconds(10));
         try (Arena arena = Arena.ofConfined()) {

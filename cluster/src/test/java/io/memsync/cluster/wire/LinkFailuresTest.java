@@ -69,7 +69,7 @@ class LinkFailuresTest extends WireTestSupport {
             }
         });
         PeerLink link = keep(PeerLink.connect((InetSocketAddress) listener.getLocalAddress(), secret(), "owner",
-                CHUNK, Duration.ZERO, stallTimeout));
+                CHUNK, Duration.ZERO, stallTimeout, watchdog));
         keep(accepted.get(10, TimeUnit.SECONDS));
         return link;
     }
@@ -102,7 +102,7 @@ class LinkFailuresTest extends WireTestSupport {
         ServerSocketChannel silent = keep(ServerSocketChannel.open().bind(LOOPBACK, 8));
         IOException e = assertThrows(IOException.class, () -> PeerLink.connect(
                 (InetSocketAddress) silent.getLocalAddress(), secret(), "owner", CHUNK, Duration.ZERO,
-                Duration.ofMillis(300)));
+                Duration.ofMillis(300), watchdog));
         assertTrue(e.getMessage().contains("did not complete the handshake within 300 ms"), e.getMessage());
     }
 

@@ -24,6 +24,8 @@ abstract class WireTestSupport {
     static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** The test's link watchdog: closed after everything kept later (the links). */
+    final LinkWatchdog watchdog = keep(new LinkWatchdog("test-link-watchdog"));
 
     @AfterEach
     void closeAll() throws Exception {
@@ -44,7 +46,7 @@ abstract class WireTestSupport {
 
     /** An owner's link to {@code server}. */
     PeerLink link(DataServer server) throws IOException {
-        return keep(PeerLink.connect(server.address(), secret(), "owner", CHUNK, Duration.ZERO));
+        return keep(PeerLink.connect(server.address(), secret(), "owner", CHUNK, Duration.ZERO, watchdog));
     }
 
     static void randomWrites(MemorySegment m, long seed, int count) {

@@ -1,0 +1,56 @@
+package io.memsync.cluster.wire;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cuts the {@link PeerLink}s it watches whose write has been blocked longer than their stall timeout (a peer that
+ * stopped reading would block the sender in the kernel for ever), and bounds their handshakes. One thread, named
+ * for its owner (a node, a pager's network source, a test), which starts it and stops it with {@link #close()};
+ * it checks every {@value #PERIOD_MS} ms and allocates nothing while no link stalls.
+ */
+public final class LinkWatchdog implements AutoCloseable {
+    /** How often the watched links are checked; a stall timeout shorter than this cannot be kept. */
+    public static final long PERIOD_MS = 100;
+
+    private final Set<PeerLink> watched = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService thread;
+
+    /** Starts the watchdog's thread, named {@code role}. */
+    public LinkWatchdog(String role) {
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name(role).daemon(true)
+                .unstarted(r));
+        thread.scheduleWithFixedDelay(this::cutStalled, PERIOD_MS, PERIOD_MS, TimeUnit.MILLISECONDS);
+    }
+
+    void watch(PeerLink link) {
+        watched.add(link);
+    }
+
+    void unwatch(PeerLink link) {
+        watched.remove(link);
+    }
+
+    /** Runs {@code deadline} after {@code millis} (a handshake that took too long closes its socket). */
+    ScheduledFuture<?> schedule(Runnable deadline, long millis) {
+        return thread.schedule(deadline, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void cutStalled() {
+        long now = System.nanoTime();
+        for (PeerLink link : watched) {
+            link.cutIfStalled(now);
+        }
+    }
+
+    /** Stops the thread; links watched keep working but are no longer cut when they stall. */
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        watched.clear();
+    }
+}
