@@ -9,7 +9,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The copies of cluster regions this node holds, by name, one per region, in whatever role; and how regions are
@@ -33,12 +33,24 @@ final class Copies {
 
     /** Adds {@code copy} if this node holds no copy of its region; returns whether it did. */
     boolean add(ClusterRegion copy) {
-        return copies.putIfAbsent(copy.name(), copy) == null;
+        boolean added = copies.putIfAbsent(copy.name(), copy) == null;
+        if (added) {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+        return added;
     }
 
     /** Replaces {@code before} with {@code after} (a change of role); false if {@code before} is not held. */
     boolean replace(ClusterRegion before, ClusterRegion after) {
-        return copies.replace(before.name(), before, after);
+        boolean replaced = copies.replace(before.name(), before, after);
+        if (replaced) {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+        return replaced;
     }
 
     /** Forgets {@code copy}; false if it was not held (any more). */
@@ -57,11 +69,22 @@ final class Copies {
     /** Waits until this node has a copy of {@code name}; null if none appeared within {@code timeout}. */
     ClusterRegion await(String name, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        ClusterRegion r;
-        while ((r = copies.get(name)) == null && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(5_000_000);
+        synchronized (this) {
+            ClusterRegion r;
+            while ((r = copies.get(name)) == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return null;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+            return r;
         }
-        return r;
     }
 
     void settings(String name, LocalRegionSettings s) {

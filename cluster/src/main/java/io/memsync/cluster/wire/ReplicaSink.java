@@ -258,6 +258,7 @@ public final class ReplicaSink implements ChunkSink {
         }
         // Every chunk of the fill precedes, on the link, the end of any epoch after the one in progress now.
         replica.completeFrom = epoch + 1;
+        signalAck();
         // And the replica may answer pulls from now on: chunks written meanwhile follow on the same link.
         vouch(replica.link);
     }
@@ -442,16 +443,30 @@ public final class ReplicaSink implements ChunkSink {
         }
     }
 
-    /** Waits until a replica that was being filled when {@code ending} ended has its fill sent, or broke. */
-    private static void awaitFillProgress(List<Replica> targets, long ending, long deadline) {
-        while (System.nanoTime() < deadline) {
-            for (Replica r : targets) {
-                long from = r.completeFrom;
-                if (!r.learner && from > ending && (from != Long.MAX_VALUE || r.link.failure() != null)) {
+    /**
+     * Waits until a replica that was being filled when {@code ending} ended has its fill sent, or broke: woken by
+     * {@link #fill} and by every link's failure, on the same monitor as the acknowledgements.
+     */
+    private void awaitFillProgress(List<Replica> targets, long ending, long deadline) {
+        synchronized (ackSignal) {
+            while (true) {
+                for (Replica r : targets) {
+                    long from = r.completeFrom;
+                    if (!r.learner && from > ending && (from != Long.MAX_VALUE || r.link.failure() != null)) {
+                        return;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(ackSignal, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                     return;
                 }
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
     }
 }
