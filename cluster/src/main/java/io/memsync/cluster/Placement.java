@@ -79,7 +79,7 @@ final class Placement {
                 sink.add(member, links.open(member, r.chunkSize()), true);
             }
         }
-        boolean filled = false;
+        List<String> filled = new ArrayList<>();
         for (ReplicaSink.Replica replica : sink.replicas()) {
             if (!replica.filled() && copies.get(name) == copy) {
                 if (copy.availability() < 1.0) {
@@ -93,15 +93,21 @@ final class Placement {
                 }
                 long start = System.nanoTime();
                 sink.fill(replica, copy.region().segment());
-                filled = true;
-                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": sent the whole of region " + name
-                        + " to " + membership.memberName(replica.member()) + " in "
-                        + (System.nanoTime() - start) / 1_000_000 + " ms");
+                filled.add(membership.memberName(replica.member()) + " in " + (System.nanoTime() - start) / 1_000_000
+                        + " ms");
             }
         }
-        if (filled && copies.get(name) == copy) {
-            // Ends an epoch after the fills: the replicas' acknowledgements of it prove they hold everything.
-            copy.flush();
+        if (!filled.isEmpty() && copies.get(name) == copy) {
+            // Ends an epoch after the fills: the replicas' acknowledgements of it prove they hold everything. Logged
+            // once this flush returned, so that the line means the replica holds the region.
+            try {
+                copy.flush();
+            } finally {
+                for (String f : filled) {
+                    LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": sent the whole of region " + name
+                            + " to " + f);
+                }
+            }
         }
     }
 
