@@ -166,8 +166,11 @@ public final class ClusterRegion implements AutoCloseable {
         return crc32c(region.readOnlyView());
     }
 
-    /** CRC32C of {@code memory}, copied out a MiB at a time first (see {@link #checksum()} for why). */
-    static long crc32c(MemorySegment memory) {
+    /**
+     * CRC32C of {@code memory} (a region, or part of one), copied out a MiB at a time first (see {@link #checksum()}
+     * for why): what {@link #checksum()} computes for a whole region.
+     */
+    public static long crc32c(MemorySegment memory) {
         CRC32C crc = new CRC32C();
         long step = 1 << 20;
         try (Arena scratch = Arena.ofConfined()) {

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Nothing flushed is lost, trial after trial: four node processes (one on a host of its own behind a 16 Mbit/s
- * link, so that filling it takes seconds), a region with two replicas and a flush quorum of one, written by a
+ * link, so that filling it takes seconds), a region with three replicas and a flush quorum of one, written by a
  * {@code LedgerWriter} that flushes every 50 ms. Each trial kills the owner with SIGKILL at a random moment (often while the owner before it
  * is still refilling replicas after its own takeover), waits for a survivor to take over, checks that it holds
  * every write flushed before the kill, and starts the killed node again. The trial count is
@@ -52,7 +52,9 @@ class FailoverTrialsTest {
             }
             awaitCluster(nodes);
             int owner = 0;
-            nodes[owner].call("create " + REGION + " " + (16 << 20) + " 65536 2", 60);
+            // Every other node is a replica, the one behind the slow link too: after each takeover it is refilled
+            // over that link for seconds, and the next kill often comes while it is.
+            nodes[owner].call("create " + REGION + " " + (16 << 20) + " 65536 3", 60);
             nodes[owner].call("ledger " + REGION + " 2000 50", 30);
             List<String> lines = new ArrayList<>();
             long[] failoverMillis = new long[trials];

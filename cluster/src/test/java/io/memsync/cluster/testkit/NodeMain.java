@@ -9,7 +9,6 @@ import io.memsync.cluster.NodeConfig;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.zip.CRC32C;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -113,7 +111,7 @@ public final class NodeMain {
                             if (r == null) {
                                 say("error no copy of region " + w[1] + " here");
                             } else {
-                                String sum = w.length > 2 ? Long.toHexString(crc32c(area(r, w, 2)))
+                                String sum = w.length > 2 ? Long.toHexString(ClusterRegion.crc32c(area(r, w, 2)))
                                         : Long.toHexString(r.checksum());
                                 say("ok checksum " + sum + " epoch " + r.appliedEpoch());
                             }
@@ -134,7 +132,7 @@ public final class NodeMain {
                                 long chunk = mounted.layout().chunkSize();
                                 MemorySegment m = mounted.segment().asSlice(Long.parseLong(w[2]) * chunk,
                                         (Long.parseLong(w[3]) - Long.parseLong(w[2])) * chunk);
-                                say("ok mountsum " + Long.toHexString(crc32c(m)) + " present "
+                                say("ok mountsum " + Long.toHexString(ClusterRegion.crc32c(m)) + " present "
                                         + mounted.status().presentChunks());
                             }
                         }
@@ -309,25 +307,6 @@ public final class NodeMain {
         long from = Long.parseLong(w[at]) * chunk;
         long to = Long.parseLong(w[at + 1]) * chunk;
         return m.asSlice(from, to - from);
-    }
-
-    /**
-     * CRC32C of {@code memory}, as {@link ClusterRegion#checksum()} computes it for a whole region: copied out a MiB
-     * at a time first, so that a poisoned page (one no node could provide) fails as an {@link InternalError} from
-     * the copy, which the JVM guards, instead of crashing the JVM inside the CRC32C intrinsic.
-     */
-    private static long crc32c(MemorySegment memory) {
-        CRC32C crc = new CRC32C();
-        long step = 1 << 20;
-        try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment buffer = scratch.allocate(step, 4096);
-            for (long o = 0; o < memory.byteSize(); o += step) {
-                long n = Math.min(step, memory.byteSize() - o);
-                MemorySegment.copy(memory, o, buffer, 0, n);
-                crc.update(buffer.asSlice(0, n).asByteBuffer());
-            }
-        }
-        return crc.getValue();
     }
 
     private static ClusterRegion require(Node node, String name) {
