@@ -107,6 +107,38 @@ class OwnershipInProcessTest {
     }
 
     @Test
+    void interruptingFlushesClosesNoReplicaLink() throws Exception {
+        plan(2);
+        Node a = start(0, Duration.ofSeconds(10));
+        Node b = start(1, Duration.ofSeconds(10));
+        awaitSize(2);
+        ClusterRegion owned = a.createRegion("interrupted", 16 << 20, 65536, 1);
+        await(() -> !owned.sink().replicas().isEmpty(), 30, "a pushing to b");
+        io.memsync.cluster.wire.PeerLink link = owned.sink().replicas().getFirst().link();
+        int interrupted = 0;
+        for (int i = 0; i < 40; i++) {
+            fill(owned.segment(), i);
+            Thread flusher = Thread.ofPlatform().start(() -> {
+                try {
+                    owned.flush();
+                } catch (java.io.IOException expected) {
+                    // InterruptedIOException when the interrupt came first.
+                }
+            });
+            // Interrupt at varying moments of the flush: while it pushes, while it waits for the acknowledgement.
+            java.util.concurrent.locks.LockSupport.parkNanos(i * 100_000L);
+            flusher.interrupt();
+            flusher.join(30_000);
+            interrupted++;
+        }
+        assertEquals(40, interrupted);
+        assertEquals(null, link.failure(), "an interrupted flush closed the replica's link");
+        assertTrue(owned.sink().replicas().getFirst().link() == link, "the replica was reconnected (and refilled)");
+        owned.flush();
+        assertEquals(owned.checksum(), b.region("interrupted").checksum());
+    }
+
+    @Test
     void aPagedCopyBecomesOwnerAgain() throws Exception {
         plan(4);
         Node a = start(0, Duration.ofSeconds(10));
