@@ -14,10 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * Serves an application's missing-page faults from a {@link ChunkSource}; runs in a pager process, never in the
@@ -33,6 +30,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 final class Pager {
     private static final System.Logger LOG = System.getLogger(Pager.class.getName());
     private static final int MESSAGES_PER_READ = 128;
+    /** Indexes in the fault loop's pollfd array. */
+    private static final long UFFD = 0;
+    private static final long WAKE_FD = 1;
+    private static final long APP_PIDFD = 2;
 
     private final ChunkLayout layout;
     private final PagerConfig config;
@@ -98,23 +99,23 @@ final class Pager {
     /** Reads fault events until {@link #stop()} or the application's exit; returns why it stopped. */
     String serveFaults() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment messages = arena.allocate(Userfaultfd.UFFD_MSG.byteSize() * MESSAGES_PER_READ, 8);
+            MemorySegment messages = arena.allocate(Userfaultfd.UFFD_MSG, MESSAGES_PER_READ);
             MemorySegment pollfds = arena.allocate(LibC.POLLFD, 3);
             MemorySegment counter = arena.allocate(JAVA_LONG);
             int[] fds = {uffd, wakeFd, appPidfd};
-            for (int i = 0; i < 3; i++) {
-                pollfds.set(JAVA_INT, i * 8L, fds[i]);
-                pollfds.set(JAVA_SHORT, i * 8L + 4, LibC.POLLIN);
+            for (int i = 0; i < fds.length; i++) {
+                LibC.POLLFD_FD.set(pollfds, 0L, (long) i, fds[i]);
+                LibC.POLLFD_EVENTS.set(pollfds, 0L, (long) i, LibC.POLLIN);
             }
             int[] waiting = new int[layout.chunkCount()];
             while (running) {
-                for (int i = 0; i < 3; i++) {
-                    pollfds.set(JAVA_SHORT, i * 8L + 6, (short) 0);
+                for (int i = 0; i < fds.length; i++) {
+                    LibC.POLLFD_REVENTS.set(pollfds, 0L, (long) i, (short) 0);
                 }
                 long deadline = closeDeadline;
                 int timeout = deadline == 0 ? -1
                         : (int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + 1);
-                int ready = LibC.poll(pollfds, 3, timeout);
+                int ready = LibC.poll(pollfds, fds.length, timeout);
                 if (deadline != 0 && System.nanoTime() - deadline >= 0) {
                     failWaiters(waiting);
                     closeDeadline = 0;
@@ -122,18 +123,22 @@ final class Pager {
                 if (ready <= 0) {
                     continue;
                 }
-                if ((pollfds.get(JAVA_SHORT, 2 * 8L + 6) & LibC.POLLIN) != 0) {
+                if ((revents(pollfds, APP_PIDFD) & LibC.POLLIN) != 0) {
                     return "the application exited";
                 }
-                if ((pollfds.get(JAVA_SHORT, 8L + 6) & LibC.POLLIN) != 0) {
-                    LibC.read(wakeFd, counter, 8);
+                if ((revents(pollfds, WAKE_FD) & LibC.POLLIN) != 0) {
+                    LibC.read(wakeFd, counter, counter.byteSize());
                 }
-                if ((pollfds.get(JAVA_SHORT, 6) & (LibC.POLLIN | LibC.POLLERR | LibC.POLLHUP)) != 0) {
+                if ((revents(pollfds, UFFD) & (LibC.POLLIN | LibC.POLLERR | LibC.POLLHUP)) != 0) {
                     readFaults(messages);
                 }
             }
             return "stopped";
         }
+    }
+
+    private static short revents(MemorySegment pollfds, long index) {
+        return (short) LibC.POLLFD_REVENTS.get(pollfds, 0L, index);
     }
 
     private void readFaults(MemorySegment messages) {
@@ -146,11 +151,10 @@ final class Pager {
         status.countFaults(count);
         boolean readAhead = config.pullers() > 0;
         for (int i = 0; i < count; i++) {
-            long offset = i * Userfaultfd.UFFD_MSG.byteSize();
-            if (messages.get(JAVA_BYTE, offset) != Userfaultfd.EVENT_PAGEFAULT) {
+            if ((byte) Userfaultfd.UFFD_MSG_EVENT.get(messages, 0L, (long) i) != Userfaultfd.EVENT_PAGEFAULT) {
                 continue;
             }
-            long address = messages.get(JAVA_LONG, offset + 16);
+            long address = (long) Userfaultfd.UFFD_MSG_ADDRESS.get(messages, 0L, (long) i);
             long relative = address - base;
             if (relative < 0 || relative >= layout.regionSize()) {
                 continue;
@@ -353,7 +357,7 @@ final class Pager {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment one = arena.allocate(JAVA_LONG);
             one.set(JAVA_LONG, 0, 1L);
-            LibC.write(wakeFd, one, 8);
+            LibC.write(wakeFd, one, one.byteSize());
         }
     }
 }

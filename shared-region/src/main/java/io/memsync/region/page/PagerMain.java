@@ -15,9 +15,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
-
 /**
  * The pager process: takes the application's userfaultfd, memfd and status memfd with pidfd_getfd, then serves
  * faults ({@code --role=active}) or watches the active pager and takes over when it dies ({@code --role=standby}).
@@ -104,20 +101,21 @@ public final class PagerMain {
             return true;
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pollfds = arena.allocate(LibC.POLLFD, 2);
-            pollfds.set(JAVA_INT, 0, activePidfd);
-            pollfds.set(JAVA_SHORT, 4, LibC.POLLIN);
-            pollfds.set(JAVA_INT, 8, appPidfd);
-            pollfds.set(JAVA_SHORT, 12, LibC.POLLIN);
+            int[] fds = {activePidfd, appPidfd};
+            MemorySegment pollfds = arena.allocate(LibC.POLLFD, fds.length);
+            for (int i = 0; i < fds.length; i++) {
+                LibC.POLLFD_FD.set(pollfds, 0L, (long) i, fds[i]);
+                LibC.POLLFD_EVENTS.set(pollfds, 0L, (long) i, LibC.POLLIN);
+            }
             while (true) {
-                int ready = LibC.poll(pollfds, 2, -1);
+                int ready = LibC.poll(pollfds, fds.length, -1);
                 if (ready <= 0) {
                     continue;
                 }
-                if ((pollfds.get(JAVA_SHORT, 14) & LibC.POLLIN) != 0) {
+                if (((short) LibC.POLLFD_REVENTS.get(pollfds, 0L, 1L) & LibC.POLLIN) != 0) {
                     return false;
                 }
-                if ((pollfds.get(JAVA_SHORT, 6) & LibC.POLLIN) != 0) {
+                if (((short) LibC.POLLFD_REVENTS.get(pollfds, 0L, 0L) & LibC.POLLIN) != 0) {
                     return status.state() != PagerStatus.STOPPED;
                 }
             }
