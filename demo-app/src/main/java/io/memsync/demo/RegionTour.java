@@ -5,7 +5,7 @@ import io.memsync.region.Region;
 import io.memsync.region.linux.KernelFeatures;
 import io.memsync.region.page.LazyRegion;
 import io.memsync.region.page.PagerConfig;
-import io.memsync.region.page.PagerStatus;
+import io.memsync.region.pager.PagerStatus;
 import io.memsync.region.store.DirectoryChunkStore;
 import io.memsync.region.store.FileChunkStore;
 import io.memsync.region.store.RegionImages;

@@ -1,4 +1,4 @@
-package io.memsync.region.page;
+package io.memsync.region.pager;
 
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSource;
@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Serves an application's missing-page faults from a {@link ChunkSource}; runs in a pager process, never in the
- * application's JVM (see {@link LazyRegion} for why). One thread reads fault events and queues their chunks; it
+ * application's JVM (see {@link io.memsync.region.page.LazyRegion} for why). One thread reads fault events and queues their chunks; it
  * never waits on the source. Fetcher threads read chunks and install them into the application's mapping with
  * UFFDIO_COPY, which also wakes every thread waiting on them; pullers do the same for chunks nobody asked for
  * yet, read-ahead of recent faults first. Counters, the latency histogram and the present bitmap go to the shared
@@ -36,7 +36,7 @@ final class Pager {
     private static final long APP_PIDFD = 2;
 
     private final ChunkLayout layout;
-    private final PagerConfig config;
+    private final PagerArguments.Settings settings;
     private final int uffd;
     private final int memfd;
     private final long base;
@@ -53,19 +53,19 @@ final class Pager {
     private volatile boolean running = true;
     private volatile long closeDeadline;
 
-    Pager(ChunkLayout layout, PagerConfig config, int uffd, int memfd, long base, PagerStatus status,
-          ChunkSource source, int appPidfd, InstallMethod method) {
+    Pager(ChunkLayout layout, PagerArguments.Settings settings, int uffd, int memfd, long base, PagerStatus status,
+          ChunkSource source, int appPidfd) {
         this.layout = layout;
-        this.config = config;
+        this.settings = settings;
         this.uffd = uffd;
         this.memfd = memfd;
         this.base = base;
         this.status = status;
         this.source = source;
         this.appPidfd = appPidfd;
-        this.scheduler = new FetchScheduler(layout.chunkCount(), config.readAhead());
+        this.scheduler = new FetchScheduler(layout.chunkCount(), settings.readAhead());
         this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-        this.method = method;
+        this.method = settings.install();
         if (method == InstallMethod.MAP) {
             long size = layout.regionSize();
             long address = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, memfd, 0);
@@ -86,11 +86,11 @@ final class Pager {
             // each faults again and this pager reads a fresh event.
             Userfaultfd.wake(uffd, base, layout.regionSize());
         }
-        for (int i = 0; i < config.faultFetchers(); i++) {
+        for (int i = 0; i < settings.faultFetchers(); i++) {
             fetchers.add(Thread.ofPlatform().name("pager-fault-fetcher-" + i).daemon(true)
                     .start(() -> fetchLoop(false)));
         }
-        for (int i = 0; i < config.pullers(); i++) {
+        for (int i = 0; i < settings.pullers(); i++) {
             fetchers.add(Thread.ofPlatform().name("pager-puller-" + i).daemon(true).start(() -> fetchLoop(true)));
         }
         status.state(PagerStatus.SERVING);
@@ -149,7 +149,7 @@ final class Pager {
         long now = System.nanoTime();
         int count = (int) (n / Userfaultfd.UFFD_MSG.byteSize());
         status.countFaults(count);
-        boolean readAhead = config.pullers() > 0;
+        boolean readAhead = settings.pullers() > 0;
         for (int i = 0; i < count; i++) {
             if ((byte) Userfaultfd.UFFD_MSG_EVENT.get(messages, 0L, (long) i) != Userfaultfd.EVENT_PAGEFAULT) {
                 continue;
@@ -239,7 +239,7 @@ final class Pager {
         // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
         long installedBytes = switch (method) {
             case COPY -> Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
-                    Userfaultfd.COPY_MODE_DONTWAKE | (config.writeTracking() ? Userfaultfd.COPY_MODE_WP : 0));
+                    Userfaultfd.COPY_MODE_DONTWAKE | (settings.writeTracking() ? Userfaultfd.COPY_MODE_WP : 0));
             case MAP -> Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE);
             case WRITE -> {
                 // pwrite fills the page cache without a page fault per page and without zeroing whole pages.
@@ -260,14 +260,14 @@ final class Pager {
 
     /** Reads {@code chunk} with retries; false when every attempt failed. */
     private boolean fetch(int chunk, MemorySegment target, long offset) throws InterruptedException {
-        long backoff = config.retryBackoff().toNanos();
+        long backoff = settings.retryBackoff().toNanos();
         for (int attempt = 0; ; attempt++) {
             try {
                 source.read(chunk, target, offset);
                 return true;
             } catch (Exception e) {
                 status.countFetchFailure();
-                if (attempt >= config.retries() || !running) {
+                if (attempt >= settings.retries() || !running) {
                     LOG.log(System.Logger.Level.WARNING, "pager: chunk " + chunk + " could not be read after "
                             + (attempt + 1) + " attempts: " + e.getMessage());
                     return false;
@@ -288,7 +288,7 @@ final class Pager {
         try {
             for (long p = start; p < start + layout.chunkSize(); p += page) {
                 long r = Userfaultfd.poison(uffd, p, page, 0);
-                if (r == -Errno.EEXIST && config.writeTracking()) {
+                if (r == -Errno.EEXIST && settings.writeTracking()) {
                     // The kernel refuses to poison over any PTE, even the write-protect marker a tracked region
                     // keeps on its missing pages: drop the marker (without waking anyone), then poison.
                     Userfaultfd.writeprotect(uffd, p, page, Userfaultfd.WRITEPROTECT_MODE_DONTWAKE);
@@ -334,7 +334,7 @@ final class Pager {
     void beginClose() {
         status.state(PagerStatus.CLOSING);
         scheduler.background(false);
-        closeDeadline = System.nanoTime() + Math.max(1, config.closeTimeout().toNanos());
+        closeDeadline = System.nanoTime() + Math.max(1, settings.closeTimeout().toNanos());
         wakeFaultLoop();
     }
 
