@@ -215,7 +215,7 @@ public final class RegionTour {
 
     /** Mounts the saved image lazily, reads a few chunks at once, and shows availability climbing. */
     private static void lazyMount(Region original, Path image) throws IOException {
-        if (!KernelFeatures.get().lazyShmemAvailable()) {
+        if (!KernelFeatures.get().lazyRegionsAvailable()) {
             System.out.println("  (skipped: " + KernelFeatures.get().describe().replace("\n", "; ") + ")");
             return;
         }

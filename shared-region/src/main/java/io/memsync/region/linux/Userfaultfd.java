@@ -375,18 +375,30 @@ public final class Userfaultfd {
         return a.get(JAVA_LONG, RANGED_RESULT);
     }
 
+    /** The feature bits' names (UFFD_FEATURE_ without the prefix), bit 0 first. */
+    private static final String[] FEATURE_NAMES = {"PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE",
+            "MISSING_HUGETLBFS", "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS", "THREAD_ID", "MINOR_HUGETLBFS",
+            "MINOR_SHMEM", "EXACT_ADDRESS", "WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC", "MOVE"};
+
+    /** The feature bit called {@code name} (as {@link #featureNames} writes it), or 0 for a name it does not know. */
+    public static long featureBit(String name) {
+        for (int bit = 0; bit < FEATURE_NAMES.length; bit++) {
+            if (FEATURE_NAMES[bit].equals(name)) {
+                return 1L << bit;
+            }
+        }
+        return 0;
+    }
+
     /** Names of the feature bits set in {@code features}, for diagnostics. */
     public static String featureNames(long features) {
-        String[] names = {"PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE", "MISSING_HUGETLBFS",
-                "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS", "THREAD_ID", "MINOR_HUGETLBFS", "MINOR_SHMEM",
-                "EXACT_ADDRESS", "WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC", "MOVE"};
         StringBuilder sb = new StringBuilder();
         for (int bit = 0; bit < 64; bit++) {
             if ((features & (1L << bit)) != 0) {
                 if (!sb.isEmpty()) {
                     sb.append(',');
                 }
-                sb.append(bit < names.length ? names[bit] : "bit" + bit);
+                sb.append(bit < FEATURE_NAMES.length ? FEATURE_NAMES[bit] : "bit" + bit);
             }
         }
         return sb.toString();

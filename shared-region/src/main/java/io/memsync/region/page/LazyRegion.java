@@ -97,9 +97,9 @@ public final class LazyRegion implements AutoCloseable {
     public static LazyRegion mount(String name, ChunkLayout layout, PagerConfig config,
                                    Map<String, String> environment) throws IOException {
         KernelFeatures kernel = KernelFeatures.get();
-        if (!kernel.lazyShmemAvailable()) {
-            throw new UnsupportedOperationException("lazy regions need userfaultfd with MISSING faults on shmem: "
-                    + (kernel.userfaultfdAvailable() ? "this kernel lacks MISSING_SHMEM" : kernel.userfaultfdProblem()));
+        if (!kernel.lazyRegionsAvailable()) {
+            throw new UnsupportedOperationException("cannot mount lazy region " + name + ": "
+                    + kernel.lazyRegionsProblem());
         }
         Region region = Region.builder(name).size(layout.regionSize()).chunkSize(layout.chunkSize()).create();
         int uffd = -1;
@@ -120,7 +120,7 @@ public final class LazyRegion implements AutoCloseable {
             long wanted = Userfaultfd.FEATURE_MISSING_SHMEM
                     | (minor ? Userfaultfd.FEATURE_MINOR_SHMEM : 0)
                     | (tracked ? Userfaultfd.FEATURE_WP_ASYNC | Userfaultfd.FEATURE_WP_UNPOPULATED : 0)
-                    | (kernel.hasUserfaultfdFeatures(Userfaultfd.FEATURE_POISON) ? Userfaultfd.FEATURE_POISON : 0);
+                    | Userfaultfd.FEATURE_POISON;
             Userfaultfd.api(uffd, wanted);
             // MISSING and MINOR together: a page not yet in the shmem faults (MISSING), and so does a page the
             // pager has put into the shmem but not yet mapped here (MINOR). So this process only ever sees a page

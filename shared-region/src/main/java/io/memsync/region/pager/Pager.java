@@ -300,7 +300,11 @@ final class Pager {
                 }
             }
         } catch (LinuxException e) {
-            LOG.log(System.Logger.Level.ERROR, "pager: poisoning chunk " + chunk + " failed: " + e.getMessage());
+            LOG.log(System.Logger.Level.ERROR, "pager: chunk " + chunk + " could not be fetched and poisoning it "
+                    + "failed (" + e.getMessage() + "): the threads waiting on it stay blocked in the kernel, and the "
+                    + "application's next safepoint (any GC) cannot complete until the chunk is installed. Poisoning "
+                    + "needs UFFDIO_POISON (Linux 6.6+), which LazyRegion.mount requires: this should not happen; "
+                    + "report it with the kernel version");
         }
         scheduler.markFailed(chunk);
     }
