@@ -4,7 +4,7 @@ import io.memsync.region.ChunkLayout;
 import io.memsync.region.Region;
 import io.memsync.region.page.LazyRegion;
 import io.memsync.region.page.PagerConfig;
-import io.memsync.region.page.PagerStatus;
+import io.memsync.region.pager.PagerStatus;
 import io.memsync.region.store.MappedImageSource;
 import io.memsync.region.store.RegionImages;
 

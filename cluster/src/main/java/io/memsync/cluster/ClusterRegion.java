@@ -4,7 +4,7 @@ import io.memsync.cluster.wire.ReplicaSink;
 import io.memsync.cluster.wire.ServedRegion;
 import io.memsync.region.Region;
 import io.memsync.region.page.LazyRegion;
-import io.memsync.region.page.PagerStatus;
+import io.memsync.region.pager.PagerStatus;
 import io.memsync.region.sync.Syncer;
 
 import java.io.IOException;

@@ -5,7 +5,7 @@ import io.memsync.region.Region;
 import io.memsync.region.linux.KernelFeatures;
 import io.memsync.region.page.LazyRegion;
 import io.memsync.region.page.PagerConfig;
-import io.memsync.region.page.PagerStatus;
+import io.memsync.region.pager.PagerStatus;
 import io.memsync.region.store.DirectoryChunkStore;
 import io.memsync.region.store.FileChunkStore;
 import io.memsync.region.store.RegionImages;
@@ -215,7 +215,7 @@ public final class RegionTour {
 
     /** Mounts the saved image lazily, reads a few chunks at once, and shows availability climbing. */
     private static void lazyMount(Region original, Path image) throws IOException {
-        if (!KernelFeatures.get().lazyShmemAvailable()) {
+        if (!KernelFeatures.get().lazyRegionsAvailable()) {
             System.out.println("  (skipped: " + KernelFeatures.get().describe().replace("\n", "; ") + ")");
             return;
         }

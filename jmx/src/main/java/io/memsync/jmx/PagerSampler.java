@@ -2,8 +2,8 @@ package io.memsync.jmx;
 
 import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.Node;
-import io.memsync.cluster.PagerFaultsEvent;
-import io.memsync.region.page.PagerStatus;
+import io.memsync.region.pager.PagerFaultsEvent;
+import io.memsync.region.pager.PagerStatus;
 import jdk.jfr.FlightRecorder;
 
 /**

@@ -4,7 +4,7 @@ import io.memsync.cluster.ClusterRegion;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.RegionRecord;
 import io.memsync.region.page.LazyRegion;
-import io.memsync.region.page.PagerStatus;
+import io.memsync.region.pager.PagerStatus;
 import io.memsync.region.sync.Syncer;
 
 import java.util.LinkedHashMap;

@@ -122,6 +122,10 @@ public final class Errno {
         if (call.startsWith("ioctl(UFFDIO_REGISTER)") && errno == EBUSY) {
             return "The range is already registered with another userfaultfd: one region, one tracker";
         }
+        if (call.equals("mlock2") && (errno == ENOMEM || errno == EPERM || errno == EAGAIN)) {
+            return "The locked-memory limit is too small for this range: raise it (ulimit -l, or LimitMEMLOCK= for a "
+                    + "systemd service), or grant CAP_IPC_LOCK";
+        }
         if (errno == EMFILE || errno == ENFILE) {
             return "Out of file descriptors: close regions you no longer use, or raise the limit (ulimit -n)";
         }

@@ -31,6 +31,9 @@ public final class LibC {
     public static final int MAP_NORESERVE = 0x4000;
     public static final int MADV_DONTNEED = 4;
     public static final int MADV_REMOVE = 9;
+    public static final int MADV_PAGEOUT = 21;
+    /** mlock2(2) flag: lock pages as they are faulted in, populating nothing now. */
+    public static final int MLOCK_ONFAULT = 1;
     public static final int MFD_CLOEXEC = 0x0001;
     // <fcntl.h>
     public static final int O_RDONLY = 0;
@@ -61,6 +64,14 @@ public final class LibC {
     public static final StructLayout POLLFD = MemoryLayout.structLayout(
             JAVA_INT.withName("fd"), ValueLayout.JAVA_SHORT.withName("events"),
             ValueLayout.JAVA_SHORT.withName("revents"));
+    /** {@code pollfd.fd} of element {@code index} of a pollfd array: (segment, 0L, index) -> int. */
+    public static final VarHandle POLLFD_FD = POLLFD.arrayElementVarHandle(MemoryLayout.PathElement.groupElement("fd"));
+    /** {@code pollfd.events} of element {@code index}: (segment, 0L, index) -> short. */
+    public static final VarHandle POLLFD_EVENTS =
+            POLLFD.arrayElementVarHandle(MemoryLayout.PathElement.groupElement("events"));
+    /** {@code pollfd.revents} of element {@code index}: (segment, 0L, index) -> short. */
+    public static final VarHandle POLLFD_REVENTS =
+            POLLFD.arrayElementVarHandle(MemoryLayout.PathElement.groupElement("revents"));
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
@@ -78,7 +89,10 @@ public final class LibC {
     private static final MethodHandle MMAP =
             fn("mmap", ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
     private static final MethodHandle MUNMAP = fn("munmap", JAVA_INT, ADDRESS, JAVA_LONG);
-    private static final MethodHandle MADVISE = fn("madvise", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    // Addresses of mappings go to the kernel as numbers: no segment object per call.
+    private static final MethodHandle MADVISE = fn("madvise", JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle MLOCK2 = fn("mlock2", JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle MUNLOCK = fn("munlock", JAVA_INT, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle READ = fn("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
     private static final MethodHandle WRITE = fn("write", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
     // pread/pwrite take the buffer address as a number so that a call needs no segment object (see preadFully).
@@ -282,14 +296,45 @@ public final class LibC {
         }
     }
 
-    /** madvise(2). */
+    /** madvise(2). Allocation-free unless it fails. */
     public static void madvise(long address, long length, int advice) {
         try {
             MemorySegment c = capture();
-            int r = (int) MADVISE.invokeExact(c, MemorySegment.ofAddress(address), length, advice);
+            int r = (int) MADVISE.invokeExact(c, address, length, advice);
             if (r < 0) {
                 throw new LinuxException("madvise", errno(c),
                         "advice " + advice + " on " + length + " bytes at 0x" + Long.toHexString(address));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * mlock2(2): keeps the pages of [address, address+length) resident; with {@link #MLOCK_ONFAULT} only once each
+     * is faulted in (so a range registered for MISSING faults is not populated by the call). A locked range refuses
+     * MADV_DONTNEED and MADV_PAGEOUT (EINVAL). Allocation-free unless it fails.
+     */
+    public static void mlock2(long address, long length, int flags) {
+        try {
+            MemorySegment c = capture();
+            int r = (int) MLOCK2.invokeExact(c, address, length, flags);
+            if (r < 0) {
+                throw new LinuxException("mlock2", errno(c),
+                        length + " bytes at 0x" + Long.toHexString(address) + " flags " + flags);
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** munlock(2) of [address, address+length). Allocation-free unless it fails. */
+    public static void munlock(long address, long length) {
+        try {
+            MemorySegment c = capture();
+            int r = (int) MUNLOCK.invokeExact(c, address, length);
+            if (r < 0) {
+                throw new LinuxException("munlock", errno(c), length + " bytes at 0x" + Long.toHexString(address));
             }
         } catch (Throwable t) {
             throw rethrow(t);

@@ -4,7 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.invoke.VarHandle;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -41,17 +43,22 @@ public final class PageMapScan implements AutoCloseable {
     public static final StructLayout PAGE_REGION = MemoryLayout.structLayout(
             JAVA_LONG.withName("start"), JAVA_LONG.withName("end"), JAVA_LONG.withName("categories"));
 
-    private static final long OFF_FLAGS = 8;
-    private static final long OFF_START = 16;
-    private static final long OFF_END = 24;
-    private static final long OFF_WALK_END = 32;
-    private static final long OFF_VEC = 40;
-    private static final long OFF_VEC_LEN = 48;
-    private static final long OFF_MAX_PAGES = 56;
-    private static final long OFF_CATEGORY_INVERTED = 64;
-    private static final long OFF_CATEGORY_MASK = 72;
-    private static final long OFF_CATEGORY_ANYOF_MASK = 80;
-    private static final long OFF_RETURN_MASK = 88;
+    private static final long OFF_SIZE = PM_SCAN_ARG.byteOffset(groupElement("size"));
+    private static final long OFF_FLAGS = PM_SCAN_ARG.byteOffset(groupElement("flags"));
+    private static final long OFF_START = PM_SCAN_ARG.byteOffset(groupElement("start"));
+    private static final long OFF_END = PM_SCAN_ARG.byteOffset(groupElement("end"));
+    private static final long OFF_WALK_END = PM_SCAN_ARG.byteOffset(groupElement("walk_end"));
+    private static final long OFF_VEC = PM_SCAN_ARG.byteOffset(groupElement("vec"));
+    private static final long OFF_VEC_LEN = PM_SCAN_ARG.byteOffset(groupElement("vec_len"));
+    private static final long OFF_MAX_PAGES = PM_SCAN_ARG.byteOffset(groupElement("max_pages"));
+    private static final long OFF_CATEGORY_INVERTED = PM_SCAN_ARG.byteOffset(groupElement("category_inverted"));
+    private static final long OFF_CATEGORY_MASK = PM_SCAN_ARG.byteOffset(groupElement("category_mask"));
+    private static final long OFF_CATEGORY_ANYOF_MASK = PM_SCAN_ARG.byteOffset(groupElement("category_anyof_mask"));
+    private static final long OFF_RETURN_MASK = PM_SCAN_ARG.byteOffset(groupElement("return_mask"));
+    /** {@code page_region.start} of element {@code index} of the result vector: (segment, 0L, index) -> long. */
+    private static final VarHandle REGION_START = PAGE_REGION.arrayElementVarHandle(groupElement("start"));
+    private static final VarHandle REGION_END = PAGE_REGION.arrayElementVarHandle(groupElement("end"));
+    private static final VarHandle REGION_CATEGORIES = PAGE_REGION.arrayElementVarHandle(groupElement("categories"));
 
     /** Receives each page range a scan reports; must not allocate if the caller wants an allocation-free scan. */
     @FunctionalInterface
@@ -95,7 +102,7 @@ public final class PageMapScan implements AutoCloseable {
         long pages = 0;
         long cursor = start;
         while (cursor < end) {
-            arg.set(JAVA_LONG, 0, PM_SCAN_ARG.byteSize());
+            arg.set(JAVA_LONG, OFF_SIZE, PM_SCAN_ARG.byteSize());
             arg.set(JAVA_LONG, OFF_FLAGS, flags);
             arg.set(JAVA_LONG, OFF_START, cursor);
             arg.set(JAVA_LONG, OFF_END, end);
@@ -109,10 +116,9 @@ public final class PageMapScan implements AutoCloseable {
             arg.set(JAVA_LONG, OFF_RETURN_MASK, returnMask);
             int regions = LibC.ioctl(pagemapFd, PAGEMAP_SCAN, arg, "PAGEMAP_SCAN");
             for (int i = 0; i < regions; i++) {
-                long base = (long) i * PAGE_REGION.byteSize();
-                long rs = vec.get(JAVA_LONG, base);
-                long re = vec.get(JAVA_LONG, base + 8);
-                long cat = vec.get(JAVA_LONG, base + 16);
+                long rs = (long) REGION_START.get(vec, 0L, (long) i);
+                long re = (long) REGION_END.get(vec, 0L, (long) i);
+                long cat = (long) REGION_CATEGORIES.get(vec, 0L, (long) i);
                 pages += (re - rs) / LibC.pageSize();
                 consumer.accept(rs, re, cat);
             }

@@ -4,7 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.invoke.VarHandle;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -81,6 +83,12 @@ public final class Userfaultfd {
     public static final StructLayout UFFD_MSG = MemoryLayout.structLayout(
             JAVA_BYTE.withName("event"), MemoryLayout.paddingLayout(7),
             JAVA_LONG.withName("flags"), JAVA_LONG.withName("address"), JAVA_LONG.withName("ptid"));
+    /** {@code uffd_msg.event} of element {@code index} of an array of messages: (segment, 0L, index) -> byte. */
+    public static final VarHandle UFFD_MSG_EVENT = UFFD_MSG.arrayElementVarHandle(groupElement("event"));
+    /** {@code uffd_msg.arg.pagefault.flags} of element {@code index}: (segment, 0L, index) -> long. */
+    public static final VarHandle UFFD_MSG_FLAGS = UFFD_MSG.arrayElementVarHandle(groupElement("flags"));
+    /** {@code uffd_msg.arg.pagefault.address} of element {@code index}: (segment, 0L, index) -> long. */
+    public static final VarHandle UFFD_MSG_ADDRESS = UFFD_MSG.arrayElementVarHandle(groupElement("address"));
     public static final byte EVENT_PAGEFAULT = 0x12;
     public static final byte EVENT_FORK = 0x13;
     public static final byte EVENT_REMAP = 0x14;
@@ -106,10 +114,46 @@ public final class Userfaultfd {
     /** /dev/userfaultfd's USERFAULTFD_IOC_NEW = _IO(0xAA, 0x00). */
     public static final long USERFAULTFD_IOC_NEW = 0xAA00;
 
+    // Field offsets of the ioctl arguments, from the layouts above.
+    private static final long API_API = UFFDIO_API_LAYOUT.byteOffset(groupElement("api"));
+    private static final long API_FEATURES = UFFDIO_API_LAYOUT.byteOffset(groupElement("features"));
+    private static final long RANGE_START = UFFDIO_RANGE.byteOffset(groupElement("start"));
+    private static final long RANGE_LEN = UFFDIO_RANGE.byteOffset(groupElement("len"));
+    private static final long REGISTER_START =
+            UFFDIO_REGISTER_LAYOUT.byteOffset(groupElement("range"), groupElement("start"));
+    private static final long REGISTER_LEN = UFFDIO_REGISTER_LAYOUT.byteOffset(groupElement("range"), groupElement("len"));
+    private static final long REGISTER_MODE = UFFDIO_REGISTER_LAYOUT.byteOffset(groupElement("mode"));
+    private static final long REGISTER_IOCTLS = UFFDIO_REGISTER_LAYOUT.byteOffset(groupElement("ioctls"));
+    private static final long COPY_DST = UFFDIO_COPY_LAYOUT.byteOffset(groupElement("dst"));
+    private static final long COPY_SRC = UFFDIO_COPY_LAYOUT.byteOffset(groupElement("src"));
+    private static final long COPY_LEN = UFFDIO_COPY_LAYOUT.byteOffset(groupElement("len"));
+    private static final long COPY_MODE = UFFDIO_COPY_LAYOUT.byteOffset(groupElement("mode"));
+    private static final long COPY_COPY = UFFDIO_COPY_LAYOUT.byteOffset(groupElement("copy"));
+    private static final long WRITEPROTECT_START =
+            UFFDIO_WRITEPROTECT_LAYOUT.byteOffset(groupElement("range"), groupElement("start"));
+    private static final long WRITEPROTECT_LEN =
+            UFFDIO_WRITEPROTECT_LAYOUT.byteOffset(groupElement("range"), groupElement("len"));
+    private static final long WRITEPROTECT_MODE = UFFDIO_WRITEPROTECT_LAYOUT.byteOffset(groupElement("mode"));
+    /** ZEROPAGE, CONTINUE and POISON: range, mode, then the bytes done (or -errno); checked equal below. */
+    private static final long RANGED_START =
+            UFFDIO_CONTINUE_LAYOUT.byteOffset(groupElement("range"), groupElement("start"));
+    private static final long RANGED_LEN = UFFDIO_CONTINUE_LAYOUT.byteOffset(groupElement("range"), groupElement("len"));
+    private static final long RANGED_MODE = UFFDIO_CONTINUE_LAYOUT.byteOffset(groupElement("mode"));
+    private static final long RANGED_RESULT = UFFDIO_CONTINUE_LAYOUT.byteOffset(groupElement("mapped"));
+
+    static {
+        if (UFFDIO_ZEROPAGE_LAYOUT.byteOffset(groupElement("zeropage")) != RANGED_RESULT
+                || UFFDIO_POISON_LAYOUT.byteOffset(groupElement("updated")) != RANGED_RESULT
+                || UFFDIO_ZEROPAGE_LAYOUT.byteOffset(groupElement("mode")) != RANGED_MODE
+                || UFFDIO_POISON_LAYOUT.byteOffset(groupElement("mode")) != RANGED_MODE) {
+            throw new AssertionError("uffdio_zeropage, uffdio_continue and uffdio_poison no longer share a shape");
+        }
+    }
+
     private static final int MAX_COPY_ATTEMPTS = 1000;
 
     private static final ThreadLocal<MemorySegment> SCRATCH =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64, 8));
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(UFFDIO_COPY_LAYOUT));
 
     private Userfaultfd() {
     }
@@ -157,35 +201,35 @@ public final class Userfaultfd {
      */
     public static long api(int uffd, long features) {
         MemorySegment a = scratch();
-        a.set(JAVA_LONG, 0, UFFD_API);
-        a.set(JAVA_LONG, 8, features);
+        a.set(JAVA_LONG, API_API, UFFD_API);
+        a.set(JAVA_LONG, API_FEATURES, features);
         LibC.ioctl(uffd, UFFDIO_API, a, "UFFDIO_API");
-        return a.get(JAVA_LONG, 8);
+        return a.get(JAVA_LONG, API_FEATURES);
     }
 
     /** UFFDIO_REGISTER of [start, start+len) in {@code mode}; returns the bit set of ioctls allowed on it. */
     public static long register(int uffd, long start, long len, long mode) {
         MemorySegment a = scratch();
-        a.set(JAVA_LONG, 0, start);
-        a.set(JAVA_LONG, 8, len);
-        a.set(JAVA_LONG, 16, mode);
+        a.set(JAVA_LONG, REGISTER_START, start);
+        a.set(JAVA_LONG, REGISTER_LEN, len);
+        a.set(JAVA_LONG, REGISTER_MODE, mode);
         LibC.ioctl(uffd, UFFDIO_REGISTER, a, "UFFDIO_REGISTER");
-        return a.get(JAVA_LONG, 24);
+        return a.get(JAVA_LONG, REGISTER_IOCTLS);
     }
 
     /** UFFDIO_UNREGISTER of [start, start+len). */
     public static void unregister(int uffd, long start, long len) {
         MemorySegment a = scratch();
-        a.set(JAVA_LONG, 0, start);
-        a.set(JAVA_LONG, 8, len);
+        a.set(JAVA_LONG, RANGE_START, start);
+        a.set(JAVA_LONG, RANGE_LEN, len);
         LibC.ioctl(uffd, UFFDIO_UNREGISTER, a, "UFFDIO_UNREGISTER");
     }
 
     /** UFFDIO_WAKE: wakes threads blocked on faults in [start, start+len) so they retry their access. */
     public static void wake(int uffd, long start, long len) {
         MemorySegment a = scratch();
-        a.set(JAVA_LONG, 0, start);
-        a.set(JAVA_LONG, 8, len);
+        a.set(JAVA_LONG, RANGE_START, start);
+        a.set(JAVA_LONG, RANGE_LEN, len);
         LibC.ioctl(uffd, UFFDIO_WAKE, a, "UFFDIO_WAKE");
     }
 
@@ -203,12 +247,12 @@ public final class Userfaultfd {
                         + MAX_COPY_ATTEMPTS + " attempts, " + done + " of " + len + " bytes copied");
             }
             MemorySegment a = scratch();
-            a.set(JAVA_LONG, 0, dst + done);
-            a.set(JAVA_LONG, 8, src + done);
-            a.set(JAVA_LONG, 16, len - done);
-            a.set(JAVA_LONG, 24, mode);
+            a.set(JAVA_LONG, COPY_DST, dst + done);
+            a.set(JAVA_LONG, COPY_SRC, src + done);
+            a.set(JAVA_LONG, COPY_LEN, len - done);
+            a.set(JAVA_LONG, COPY_MODE, mode);
             int r = LibC.ioctlOrErrno(uffd, UFFDIO_COPY, a);
-            long copied = a.get(JAVA_LONG, 32);
+            long copied = a.get(JAVA_LONG, COPY_COPY);
             if (r >= 0) {
                 return done + copied;
             }
@@ -258,15 +302,18 @@ public final class Userfaultfd {
                         + " attempts, " + done + " of " + len + " bytes done");
             }
             MemorySegment a = scratch();
-            a.set(JAVA_LONG, 0, dst + done);
             if (copy) {
-                a.set(JAVA_LONG, 8, src + done);
+                a.set(JAVA_LONG, COPY_DST, dst + done);
+                a.set(JAVA_LONG, COPY_SRC, src + done);
+                a.set(JAVA_LONG, COPY_LEN, len - done);
+                a.set(JAVA_LONG, COPY_MODE, mode);
+            } else {
+                a.set(JAVA_LONG, RANGED_START, dst + done);
+                a.set(JAVA_LONG, RANGED_LEN, len - done);
+                a.set(JAVA_LONG, RANGED_MODE, mode);
             }
-            long at = copy ? 16 : 8;
-            a.set(JAVA_LONG, at, len - done);
-            a.set(JAVA_LONG, at + 8, mode);
             int r = LibC.ioctlOrErrno(uffd, request, a);
-            long progress = a.get(JAVA_LONG, at + 16);
+            long progress = a.get(JAVA_LONG, copy ? COPY_COPY : RANGED_RESULT);
             if (progress > 0) {
                 done += progress;
                 filled += progress;
@@ -292,9 +339,9 @@ public final class Userfaultfd {
     /** UFFDIO_WRITEPROTECT: protects ({@code MODE_WP}) or unprotects (0) [start, start+len). */
     public static void writeprotect(int uffd, long start, long len, long mode) {
         MemorySegment a = scratch();
-        a.set(JAVA_LONG, 0, start);
-        a.set(JAVA_LONG, 8, len);
-        a.set(JAVA_LONG, 16, mode);
+        a.set(JAVA_LONG, WRITEPROTECT_START, start);
+        a.set(JAVA_LONG, WRITEPROTECT_LEN, len);
+        a.set(JAVA_LONG, WRITEPROTECT_MODE, mode);
         LibC.ioctl(uffd, UFFDIO_WRITEPROTECT, a, "UFFDIO_WRITEPROTECT");
     }
 
@@ -312,12 +359,12 @@ public final class Userfaultfd {
         return installRange(uffd, UFFDIO_POISON, "UFFDIO_POISON", start, len, mode);
     }
 
-    /** ZEROPAGE, CONTINUE and POISON share a layout: range, mode, then the bytes done (or -errno) at offset 24. */
+    /** ZEROPAGE, CONTINUE and POISON share a shape: range, mode, then the bytes done (or -errno). */
     private static long installRange(int uffd, long request, String what, long start, long len, long mode) {
         MemorySegment a = scratch();
-        a.set(JAVA_LONG, 0, start);
-        a.set(JAVA_LONG, 8, len);
-        a.set(JAVA_LONG, 16, mode);
+        a.set(JAVA_LONG, RANGED_START, start);
+        a.set(JAVA_LONG, RANGED_LEN, len);
+        a.set(JAVA_LONG, RANGED_MODE, mode);
         int r = LibC.ioctlOrErrno(uffd, request, a);
         if (r < 0) {
             if (-r == Errno.EEXIST) {
@@ -325,21 +372,33 @@ public final class Userfaultfd {
             }
             throw new LinuxException("ioctl(" + what + ")", -r, len + " bytes at 0x" + Long.toHexString(start));
         }
-        return a.get(JAVA_LONG, 24);
+        return a.get(JAVA_LONG, RANGED_RESULT);
+    }
+
+    /** The feature bits' names (UFFD_FEATURE_ without the prefix), bit 0 first. */
+    private static final String[] FEATURE_NAMES = {"PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE",
+            "MISSING_HUGETLBFS", "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS", "THREAD_ID", "MINOR_HUGETLBFS",
+            "MINOR_SHMEM", "EXACT_ADDRESS", "WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC", "MOVE"};
+
+    /** The feature bit called {@code name} (as {@link #featureNames} writes it), or 0 for a name it does not know. */
+    public static long featureBit(String name) {
+        for (int bit = 0; bit < FEATURE_NAMES.length; bit++) {
+            if (FEATURE_NAMES[bit].equals(name)) {
+                return 1L << bit;
+            }
+        }
+        return 0;
     }
 
     /** Names of the feature bits set in {@code features}, for diagnostics. */
     public static String featureNames(long features) {
-        String[] names = {"PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE", "MISSING_HUGETLBFS",
-                "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS", "THREAD_ID", "MINOR_HUGETLBFS", "MINOR_SHMEM",
-                "EXACT_ADDRESS", "WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC", "MOVE"};
         StringBuilder sb = new StringBuilder();
         for (int bit = 0; bit < 64; bit++) {
             if ((features & (1L << bit)) != 0) {
                 if (!sb.isEmpty()) {
                     sb.append(',');
                 }
-                sb.append(bit < names.length ? names[bit] : "bit" + bit);
+                sb.append(bit < FEATURE_NAMES.length ? FEATURE_NAMES[bit] : "bit" + bit);
             }
         }
         return sb.toString();

@@ -7,13 +7,15 @@ import io.memsync.region.track.WriteProtectTracker;
 import io.memsync.region.linux.KernelFeatures;
 import io.memsync.region.linux.LibC;
 import io.memsync.region.linux.Userfaultfd;
+import io.memsync.region.pager.InstallMethod;
+import io.memsync.region.pager.PagerArguments;
+import io.memsync.region.pager.PagerProcess;
+import io.memsync.region.pager.PagerStatus;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
@@ -54,7 +56,7 @@ public final class LazyRegion implements AutoCloseable {
     private final long statusAddress;
     private final long statusBytes;
     private final PagerStatus status;
-    private final List<String> pagerArguments;
+    private final PagerArguments pagerArguments;
     private volatile PagerProcess active;
     private volatile PagerProcess standby;
     private final Thread supervisor;
@@ -65,7 +67,7 @@ public final class LazyRegion implements AutoCloseable {
     private Map<String, String> environment = Map.of();
 
     private LazyRegion(Region region, PagerConfig config, int uffd, int statusFd, long statusAddress,
-                       long statusBytes, PagerStatus status, List<String> pagerArguments) {
+                       long statusBytes, PagerStatus status, PagerArguments pagerArguments) {
         this.region = region;
         this.config = config;
         this.uffd = uffd;
@@ -95,9 +97,9 @@ public final class LazyRegion implements AutoCloseable {
     public static LazyRegion mount(String name, ChunkLayout layout, PagerConfig config,
                                    Map<String, String> environment) throws IOException {
         KernelFeatures kernel = KernelFeatures.get();
-        if (!kernel.lazyShmemAvailable()) {
-            throw new UnsupportedOperationException("lazy regions need userfaultfd with MISSING faults on shmem: "
-                    + (kernel.userfaultfdAvailable() ? "this kernel lacks MISSING_SHMEM" : kernel.userfaultfdProblem()));
+        if (!kernel.lazyRegionsAvailable()) {
+            throw new UnsupportedOperationException("cannot mount lazy region " + name + ": "
+                    + kernel.lazyRegionsProblem());
         }
         Region region = Region.builder(name).size(layout.regionSize()).chunkSize(layout.chunkSize()).create();
         int uffd = -1;
@@ -118,7 +120,7 @@ public final class LazyRegion implements AutoCloseable {
             long wanted = Userfaultfd.FEATURE_MISSING_SHMEM
                     | (minor ? Userfaultfd.FEATURE_MINOR_SHMEM : 0)
                     | (tracked ? Userfaultfd.FEATURE_WP_ASYNC | Userfaultfd.FEATURE_WP_UNPOPULATED : 0)
-                    | (kernel.hasUserfaultfdFeatures(Userfaultfd.FEATURE_POISON) ? Userfaultfd.FEATURE_POISON : 0);
+                    | Userfaultfd.FEATURE_POISON;
             Userfaultfd.api(uffd, wanted);
             // MISSING and MINOR together: a page not yet in the shmem faults (MISSING), and so does a page the
             // pager has put into the shmem but not yet mapped here (MINOR). So this process only ever sees a page
@@ -141,17 +143,13 @@ public final class LazyRegion implements AutoCloseable {
             PagerStatus status = PagerStatus.format(MemorySegment.ofAddress(statusAddress).reinterpret(statusBytes,
                             statusArena, null),
                     layout.chunkCount());
-            List<String> args = new ArrayList<>(config.toArguments(layout));
-            args.add("--app-pid=" + ProcessHandle.current().pid());
-            args.add("--uffd=" + uffd);
-            args.add("--memfd=" + region.fileDescriptor());
-            args.add("--status-fd=" + statusFd);
-            args.add("--base=" + region.segment().address());
-            args.add("--install=" + method.configName());
+            PagerArguments args = new PagerArguments(PagerArguments.Role.ACTIVE, false, layout, config.settings(method),
+                    new PagerArguments.Target(ProcessHandle.current().pid(), uffd, region.fileDescriptor(), statusFd,
+                            region.segment().address()));
             lazy = new LazyRegion(region, config, uffd, statusFd, statusAddress, statusBytes, status, args);
             lazy.statusArena = statusArena;
             lazy.environment = Map.copyOf(environment);
-            lazy.active = PagerProcess.start("active", args, lazy.environment, START_TIMEOUT);
+            lazy.active = PagerProcess.start(args, lazy.environment, START_TIMEOUT);
             // The standby is started by the supervisor: the region is usable without waiting for it.
             lazy.supervisor.start();
             return lazy;
@@ -298,7 +296,7 @@ public final class LazyRegion implements AutoCloseable {
             throw new IndexOutOfBoundsException("chunks [" + from + ", " + to + ") outside [0, "
                     + layout().chunkCount() + ")");
         }
-        activePager().call("invalidate " + from + " " + to, "ok", COMMAND_TIMEOUT);
+        activePager().invalidate(from, to, COMMAND_TIMEOUT);
     }
 
     private PagerProcess activePager() throws IOException {
@@ -324,21 +322,21 @@ public final class LazyRegion implements AutoCloseable {
                 PagerProcess a = active;
                 if (!a.isAlive()) {
                     PagerProcess s = standby;
-                    if (s != null && s.await("active", Duration.ofSeconds(5)) != null) {
+                    if (s != null && s.awaitTakeover(Duration.ofSeconds(5))) {
                         active = s;
                         standby = null;
                         LOG.log(System.Logger.Level.WARNING, "region " + region.name() + ": pager " + a.pid()
                                 + " died; standby " + s.pid() + " took over");
                     } else if (!closing) {
-                        List<String> args = new ArrayList<>(pagerArguments);
-                        args.add("--takeover=true");
-                        active = PagerProcess.start("active", args, environment, START_TIMEOUT);
+                        active = PagerProcess.start(pagerArguments.as(PagerArguments.Role.ACTIVE, true), environment,
+                                START_TIMEOUT);
                         LOG.log(System.Logger.Level.WARNING, "region " + region.name() + ": pager " + a.pid()
                                 + " died with no standby; started " + active.pid());
                     }
                 }
                 if (config.standby() && !closing && (standby == null || !standby.isAlive())) {
-                    standby = PagerProcess.start("standby", pagerArguments, environment, START_TIMEOUT);
+                    standby = PagerProcess.start(pagerArguments.as(PagerArguments.Role.STANDBY, false), environment,
+                            START_TIMEOUT);
                 }
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "region " + region.name() + ": replacing a pager failed: "
@@ -372,7 +370,7 @@ public final class LazyRegion implements AutoCloseable {
         }
         try {
             if (active.isAlive()) {
-                active.call("close", "ok", COMMAND_TIMEOUT);
+                active.beginClose(COMMAND_TIMEOUT);
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "region " + region.name() + ": pager did not take 'close': "

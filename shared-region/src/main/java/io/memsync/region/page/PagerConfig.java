@@ -1,10 +1,9 @@
 package io.memsync.region.page;
 
-import io.memsync.region.ChunkLayout;
+import io.memsync.region.pager.InstallMethod;
+import io.memsync.region.pager.PagerArguments;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -77,22 +76,9 @@ public record PagerConfig(String source, int pullers, int faultFetchers, int rea
                 on);
     }
 
-    /** The pager's command-line arguments for a region of {@code layout} (see {@link PagerMain}). */
-    List<String> toArguments(ChunkLayout layout) {
-        List<String> args = new ArrayList<>();
-        args.add("--size=" + layout.regionSize());
-        args.add("--chunk-size=" + layout.chunkSize());
-        args.add("--source=" + source);
-        args.add("--pullers=" + pullers);
-        args.add("--fault-fetchers=" + faultFetchers);
-        args.add("--read-ahead=" + readAhead);
-        args.add("--retries=" + retries);
-        args.add("--retry-backoff-ms=" + retryBackoff.toMillis());
-        args.add("--close-timeout-ms=" + closeTimeout.toMillis());
-        if (writeTracking) {
-            // Chunks are installed write-protected, so that the application's first write to each is seen.
-            args.add("--write-tracking=true");
-        }
-        return args;
+    /** What a pager process gets of this configuration (all of it but the standby, which is this side's). */
+    PagerArguments.Settings settings(InstallMethod install) {
+        return new PagerArguments.Settings(source, install, pullers, faultFetchers, readAhead, retries, retryBackoff,
+                closeTimeout, writeTracking);
     }
 }

@@ -2,14 +2,18 @@ package io.memsync.region.track;
 
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.linux.KernelFeatures;
+import io.memsync.region.linux.LinuxException;
 
 import java.lang.foreign.MemorySegment;
 
 /**
  * Opens the tracker a {@link TrackerKind} names. {@link TrackerKind#AUTO} means the system property
- * {@value #PROPERTY} when it is set (an operator's override), else the best the kernel offers.
+ * {@value #PROPERTY} when it is set (an operator's override), else the best the kernel offers: {@code wp}, unless
+ * it is missing, or must lock its range (a kernel whose PAGEMAP_SCAN can miss dropped writes) and the
+ * locked-memory limit refuses; then {@code hash}.
  */
 public final class Trackers {
+    private static final System.Logger LOG = System.getLogger(Trackers.class.getName());
     /** System property that overrides what {@link TrackerKind#AUTO} picks: auto, wp, hash or explicit. */
     public static final String PROPERTY = "memsync.tracker";
 
@@ -46,7 +50,21 @@ public final class Trackers {
      * which lets the hash tracker skip the file's holes instead of reading (and so allocating) them.
      */
     public static DirtyTracker open(TrackerKind kind, MemorySegment mapping, ChunkLayout layout, int fd) {
-        return switch (resolve(kind)) {
+        TrackerKind resolved = resolve(kind);
+        if (kind == TrackerKind.AUTO && resolved == TrackerKind.WP) {
+            try {
+                return new WriteProtectTracker(mapping, layout);
+            } catch (LinuxException e) {
+                if (!e.call().equals("mlock2")) {
+                    throw e;
+                }
+                // A kernel that can miss dropped writes, and a locked-memory limit too small for the range.
+                LOG.log(System.Logger.Level.WARNING, "tracker AUTO: 'wp' is unusable here (" + e.getMessage()
+                        + "); tracking with 'hash' instead");
+                return new HashTracker(mapping, layout, fd);
+            }
+        }
+        return switch (resolved) {
             case WP -> new WriteProtectTracker(mapping, layout);
             case HASH -> new HashTracker(mapping, layout, fd);
             case EXPLICIT -> new ExplicitTracker(mapping, layout);

@@ -4,6 +4,7 @@ import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSet;
 import io.memsync.region.linux.KernelFeatures;
 import io.memsync.region.linux.LibC;
+import io.memsync.region.linux.LinuxException;
 import io.memsync.region.linux.PageMapScan;
 import io.memsync.region.linux.Userfaultfd;
 
@@ -18,6 +19,13 @@ import java.lang.foreign.MemorySegment;
  * <p>
  * Works on any mapping, shmem or regular file ({@code WP_ASYNC} with WP as the only mode is allowed on every
  * memory type). It sees writes made through this mapping only, not through another mapping of the same file.
+ * <p>
+ * <b>Dropped page-table entries.</b> A written page whose PTE is dropped while its data stays (reclaim,
+ * MADV_DONTNEED, MADV_PAGEOUT) is reported by PAGEMAP_SCAN only on kernels with the 2026 fixes, which
+ * {@link KernelFeatures#pagemapScanSeesDroppedWrites()} probes. Elsewhere the tracker locks the range with
+ * {@code mlock2(MLOCK_ONFAULT)} (nothing is populated; each page is locked once touched): a locked range refuses
+ * MADV_DONTNEED and MADV_PAGEOUT with EINVAL and reclaim leaves it mapped, so no written PTE is dropped. Closing the
+ * tracker unlocks it.
  */
 public final class WriteProtectTracker extends AbstractTracker implements PageMapScan.RangeConsumer {
     /** Page ranges per PAGEMAP_SCAN call: written pages that are adjacent come back merged as one range. */
@@ -28,6 +36,8 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
     private final PageMapScan pagemap;
     private final long base;
     private final int chunkShift;
+    /** Whether this tracker locked the range (mlock2) because the kernel could miss dropped writes. */
+    private final boolean locked;
     private ChunkSet target;
 
     /** Starts tracking {@code mapping} (page-aligned, the size of {@code layout}); every page starts clean. */
@@ -45,30 +55,59 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
         this.chunkShift = layout.chunkShift();
         int fd = Userfaultfd.userfaultfd(LibC.O_CLOEXEC | LibC.O_NONBLOCK);
         PageMapScan scan = null;
+        boolean lock = false;
         try {
             Userfaultfd.api(fd, Userfaultfd.FEATURE_WP_ASYNC | Userfaultfd.FEATURE_WP_UNPOPULATED);
             Userfaultfd.register(fd, base, layout.regionSize(), Userfaultfd.REGISTER_MODE_WP);
+            lock = lockIfNeeded(kernel, base, layout.regionSize());
             Userfaultfd.writeprotect(fd, base, layout.regionSize(), Userfaultfd.WRITEPROTECT_MODE_WP);
             scan = new PageMapScan(SCAN_VECTOR);
         } catch (RuntimeException e) {
+            if (lock) {
+                LibC.munlock(base, layout.regionSize());
+            }
             LibC.close(fd);
             throw e;
         }
         this.uffd = fd;
         this.ownsUffd = true;
         this.pagemap = scan;
+        this.locked = lock;
+    }
+
+    /** Locks [base, base+size) where PAGEMAP_SCAN could miss writes to pages whose PTE is dropped; true if it did. */
+    private static boolean lockIfNeeded(KernelFeatures kernel, long base, long size) {
+        if (kernel.pagemapScanSeesDroppedWrites()) {
+            return false;
+        }
+        try {
+            LibC.mlock2(base, size, LibC.MLOCK_ONFAULT);
+        } catch (LinuxException e) {
+            throw new LinuxException(e.call(), e.errno(), "the 'wp' tracker must lock the " + size + " bytes it "
+                    + "tracks, because this kernel's PAGEMAP_SCAN can miss writes to pages whose PTE was dropped ("
+                    + kernel.droppedWritesProblem() + "); or use the 'hash' tracker");
+        }
+        return true;
     }
 
     private WriteProtectTracker(MemorySegment mapping, ChunkLayout layout, int registeredUffd, boolean protect) {
         super(mapping, layout);
         this.base = mapping.address();
         this.chunkShift = layout.chunkShift();
-        if (protect) {
-            Userfaultfd.writeprotect(registeredUffd, base, layout.regionSize(), Userfaultfd.WRITEPROTECT_MODE_WP);
+        this.locked = lockIfNeeded(KernelFeatures.get(), base, layout.regionSize());
+        try {
+            if (protect) {
+                Userfaultfd.writeprotect(registeredUffd, base, layout.regionSize(), Userfaultfd.WRITEPROTECT_MODE_WP);
+            }
+            this.pagemap = new PageMapScan(SCAN_VECTOR);
+        } catch (RuntimeException e) {
+            if (locked) {
+                LibC.munlock(base, layout.regionSize());
+            }
+            throw e;
         }
         this.uffd = registeredUffd;
         this.ownsUffd = false;
-        this.pagemap = new PageMapScan(SCAN_VECTOR);
     }
 
     /**
@@ -81,6 +120,15 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
     public static WriteProtectTracker onRegistered(MemorySegment mapping, ChunkLayout layout, int uffd,
                                                    boolean protect) {
         return new WriteProtectTracker(mapping, layout, uffd, protect);
+    }
+
+    /**
+     * Whether the tracked range is locked (mlock2) because the kernel could miss writes to pages whose PTE is
+     * dropped; MADV_DONTNEED on it then fails with EINVAL, so whoever must drop PTEs there (a lazy region clearing
+     * poison markers) unlocks that part first, drops, and locks it again.
+     */
+    public boolean locksMemory() {
+        return locked;
     }
 
     @Override
@@ -116,6 +164,9 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
         super.close();
         try {
             pagemap.close();
+            if (locked) {
+                LibC.munlock(base, layout.regionSize());
+            }
         } finally {
             if (ownsUffd) {
                 // Closing the userfaultfd unregisters the range and drops the protection.

@@ -96,6 +96,30 @@ class LinuxBindingsTest {
         }
     }
 
+    /** The offsets the layouts derive must be the kernel's (KERNEL.md: uffd_msg address at 16; pollfd 8 bytes). */
+    @Test
+    void structLayoutsGiveTheKernelsOffsets() {
+        assertEquals(8, LibC.POLLFD.byteSize());
+        assertEquals(32, Userfaultfd.UFFD_MSG.byteSize());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pollfds = arena.allocate(LibC.POLLFD, 2);
+            LibC.POLLFD_FD.set(pollfds, 0L, 1L, 7);
+            LibC.POLLFD_EVENTS.set(pollfds, 0L, 1L, LibC.POLLIN);
+            LibC.POLLFD_REVENTS.set(pollfds, 0L, 1L, LibC.POLLHUP);
+            assertEquals(7, pollfds.get(java.lang.foreign.ValueLayout.JAVA_INT, 8));
+            assertEquals(LibC.POLLIN, pollfds.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 12));
+            assertEquals(LibC.POLLHUP, pollfds.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 14));
+
+            MemorySegment messages = arena.allocate(Userfaultfd.UFFD_MSG, 2);
+            messages.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 32, Userfaultfd.EVENT_PAGEFAULT);
+            messages.set(JAVA_LONG, 32 + 8, Userfaultfd.PAGEFAULT_FLAG_WP);
+            messages.set(JAVA_LONG, 32 + 16, 0x7f00_1234_5000L);
+            assertEquals(Userfaultfd.EVENT_PAGEFAULT, (byte) Userfaultfd.UFFD_MSG_EVENT.get(messages, 0L, 1L));
+            assertEquals(Userfaultfd.PAGEFAULT_FLAG_WP, (long) Userfaultfd.UFFD_MSG_FLAGS.get(messages, 0L, 1L));
+            assertEquals(0x7f00_1234_5000L, (long) Userfaultfd.UFFD_MSG_ADDRESS.get(messages, 0L, 1L));
+        }
+    }
+
     @Test
     void kernelProbeFindsWhatThisMachineOffers() {
         KernelFeatures k = KernelFeatures.probe();

@@ -39,14 +39,15 @@ class LazyRegionTest {
 
     @BeforeEach
     void requireUserfaultfd() {
-        assumeTrue(KernelFeatures.get().lazyShmemAvailable(),
-                "lazy regions need userfaultfd MISSING on shmem: " + KernelFeatures.get().describe());
+        assumeTrue(KernelFeatures.get().lazyRegionsAvailable(),
+                "lazy regions need userfaultfd MISSING on shmem and POISON: " + KernelFeatures.get().describe());
         arena = Arena.ofShared();
     }
 
     @AfterEach
     void removeImage() throws IOException {
         System.clearProperty("memsync.pager.install");
+        System.clearProperty(KernelFeatures.MASK_PROPERTY);
         if (image != null) {
             Files.deleteIfExists(image);
         }
@@ -71,6 +72,21 @@ class LazyRegionTest {
 
     private static ChunkLayout layout(int chunks) {
         return new ChunkLayout((long) chunks * CHUNK, CHUNK);
+    }
+
+    /** Hole 5: without UFFDIO_POISON a failed fetch could not fail its thread, which would hang the JVM. */
+    @Test
+    void mountRefusesAKernelWithoutPoisonAndSaysWhichKernelHasIt() {
+        System.setProperty(KernelFeatures.MASK_PROPERTY, "POISON");
+        UnsupportedOperationException e = org.junit.jupiter.api.Assertions.assertThrows(
+                UnsupportedOperationException.class, () -> LazyRegion.mount("lazy-no-poison", layout(4),
+                        PagerConfig.of("shm:/nonexistent").withPullers(0).withStandby(false)));
+        assertTrue(e.getMessage().contains("lazy-no-poison"), e.getMessage());
+        assertTrue(e.getMessage().contains("POISON (UFFDIO_POISON, Linux 6.6+)"), e.getMessage());
+        assertTrue(e.getMessage().contains("safepoint"), e.getMessage());
+        assertTrue(e.getMessage().contains("RegionImages.load"), e.getMessage());
+        System.clearProperty(KernelFeatures.MASK_PROPERTY);
+        assertTrue(KernelFeatures.get().lazyRegionsAvailable(), "without the mask this kernel has POISON");
     }
 
     @ParameterizedTest

@@ -37,7 +37,8 @@ class PagerLifecycleTest {
 
     @Test
     void pagersExitWhenTheirApplicationIsKilled() throws Exception {
-        assumeTrue(KernelFeatures.get().lazyShmemAvailable(), "needs userfaultfd MISSING on shmem");
+        assumeTrue(KernelFeatures.get().lazyRegionsAvailable(),
+                "lazy regions unavailable: " + KernelFeatures.get().lazyRegionsProblem());
         Path image = Path.of("/dev/shm", "memsync-orphan-" + ProcessHandle.current().pid());
         Files.write(image, new byte[1 << 20]);
         Process app = null;

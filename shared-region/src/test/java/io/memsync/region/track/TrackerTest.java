@@ -3,7 +3,10 @@ package io.memsync.region.track;
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSet;
 import io.memsync.region.Region;
+import io.memsync.region.linux.Errno;
 import io.memsync.region.linux.KernelFeatures;
+import io.memsync.region.linux.LibC;
+import io.memsync.region.linux.LinuxException;
 import io.memsync.region.store.MemoryChunkStore;
 import io.memsync.region.sync.Syncer;
 import org.junit.jupiter.api.Test;
@@ -48,6 +51,51 @@ class TrackerTest {
 
     private static String indexes(ChunkSet set) {
         return set.toString();
+    }
+
+    /**
+     * Hole 6: PAGEMAP_SCAN reports written pages whose PTE was dropped only on kernels with the 2026 fixes. Here it
+     * does, so the wp tracker leaves the range alone; with the probe's result masked off, it locks the range, so the
+     * PTE of a written page cannot be dropped (MADV_DONTNEED and MADV_PAGEOUT fail with EINVAL), and unlocks it when
+     * closed. AUTO still picks wp then (the lock is allowed here).
+     */
+    @Test
+    void whereDroppedWritesCouldBeMissedTheWpTrackerLocksItsRange() {
+        assumeAvailable(TrackerKind.WP);
+        try (Region region = Region.builder("wp-lock").size(16 * CHUNK).chunkSize(CHUNK).create()) {
+            long base = region.segment().address();
+            ChunkSet dirty = new ChunkSet(16);
+            WriteProtectTracker plain = (WriteProtectTracker) region.startTracking(TrackerKind.WP);
+            assertTrue(KernelFeatures.get().pagemapScanSeesDroppedWrites(), KernelFeatures.get().describe());
+            assertTrue(!plain.locksMemory(), "this kernel reports dropped writes: nothing to lock");
+            region.segment().set(JAVA_LONG, 3L * CHUNK, 1);
+            LibC.madvise(base + 3L * CHUNK, CHUNK, LibC.MADV_DONTNEED);
+            plain.collect(dirty);
+            assertEquals("ChunkSet[3]", indexes(dirty), "the dropped write is reported by this kernel");
+            plain.close();
+
+            System.setProperty(KernelFeatures.MASK_PROPERTY, KernelFeatures.MASK_DROPPED_WRITES);
+            try {
+                DirtyTracker auto = region.startTracking(TrackerKind.AUTO);
+                assertEquals(TrackerKind.WP, auto.kind());
+                WriteProtectTracker locked = (WriteProtectTracker) auto;
+                assertTrue(locked.locksMemory());
+                region.segment().set(JAVA_LONG, 5L * CHUNK + 8, 2);
+                for (int advice : new int[] {LibC.MADV_DONTNEED, LibC.MADV_PAGEOUT}) {
+                    LinuxException e = assertThrows(LinuxException.class,
+                            () -> LibC.madvise(base + 5L * CHUNK, CHUNK, advice));
+                    assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
+                }
+                dirty.clear();
+                locked.collect(dirty);
+                assertEquals("ChunkSet[5]", indexes(dirty));
+                locked.close();
+                LibC.madvise(base + 5L * CHUNK, CHUNK, LibC.MADV_DONTNEED);
+            } finally {
+                System.clearProperty(KernelFeatures.MASK_PROPERTY);
+            }
+            assertEquals(2L, region.segment().get(JAVA_LONG, 5L * CHUNK + 8), "the shmem kept the data");
+        }
     }
 
     @ParameterizedTest

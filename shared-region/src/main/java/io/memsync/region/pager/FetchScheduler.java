@@ -1,4 +1,4 @@
-package io.memsync.region.page;
+package io.memsync.region.pager;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;

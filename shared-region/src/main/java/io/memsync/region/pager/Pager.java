@@ -1,4 +1,4 @@
-package io.memsync.region.page;
+package io.memsync.region.pager;
 
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSource;
@@ -14,14 +14,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * Serves an application's missing-page faults from a {@link ChunkSource}; runs in a pager process, never in the
- * application's JVM (see {@link LazyRegion} for why). One thread reads fault events and queues their chunks; it
+ * application's JVM (see {@link io.memsync.region.page.LazyRegion} for why). One thread reads fault events and queues their chunks; it
  * never waits on the source. Fetcher threads read chunks and install them into the application's mapping with
  * UFFDIO_COPY, which also wakes every thread waiting on them; pullers do the same for chunks nobody asked for
  * yet, read-ahead of recent faults first. Counters, the latency histogram and the present bitmap go to the shared
@@ -33,9 +30,13 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 final class Pager {
     private static final System.Logger LOG = System.getLogger(Pager.class.getName());
     private static final int MESSAGES_PER_READ = 128;
+    /** Indexes in the fault loop's pollfd array. */
+    private static final long UFFD = 0;
+    private static final long WAKE_FD = 1;
+    private static final long APP_PIDFD = 2;
 
     private final ChunkLayout layout;
-    private final PagerConfig config;
+    private final PagerArguments.Settings settings;
     private final int uffd;
     private final int memfd;
     private final long base;
@@ -52,19 +53,19 @@ final class Pager {
     private volatile boolean running = true;
     private volatile long closeDeadline;
 
-    Pager(ChunkLayout layout, PagerConfig config, int uffd, int memfd, long base, PagerStatus status,
-          ChunkSource source, int appPidfd, InstallMethod method) {
+    Pager(ChunkLayout layout, PagerArguments.Settings settings, int uffd, int memfd, long base, PagerStatus status,
+          ChunkSource source, int appPidfd) {
         this.layout = layout;
-        this.config = config;
+        this.settings = settings;
         this.uffd = uffd;
         this.memfd = memfd;
         this.base = base;
         this.status = status;
         this.source = source;
         this.appPidfd = appPidfd;
-        this.scheduler = new FetchScheduler(layout.chunkCount(), config.readAhead());
+        this.scheduler = new FetchScheduler(layout.chunkCount(), settings.readAhead());
         this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-        this.method = method;
+        this.method = settings.install();
         if (method == InstallMethod.MAP) {
             long size = layout.regionSize();
             long address = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, memfd, 0);
@@ -85,11 +86,11 @@ final class Pager {
             // each faults again and this pager reads a fresh event.
             Userfaultfd.wake(uffd, base, layout.regionSize());
         }
-        for (int i = 0; i < config.faultFetchers(); i++) {
+        for (int i = 0; i < settings.faultFetchers(); i++) {
             fetchers.add(Thread.ofPlatform().name("pager-fault-fetcher-" + i).daemon(true)
                     .start(() -> fetchLoop(false)));
         }
-        for (int i = 0; i < config.pullers(); i++) {
+        for (int i = 0; i < settings.pullers(); i++) {
             fetchers.add(Thread.ofPlatform().name("pager-puller-" + i).daemon(true).start(() -> fetchLoop(true)));
         }
         status.state(PagerStatus.SERVING);
@@ -98,23 +99,23 @@ final class Pager {
     /** Reads fault events until {@link #stop()} or the application's exit; returns why it stopped. */
     String serveFaults() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment messages = arena.allocate(Userfaultfd.UFFD_MSG.byteSize() * MESSAGES_PER_READ, 8);
+            MemorySegment messages = arena.allocate(Userfaultfd.UFFD_MSG, MESSAGES_PER_READ);
             MemorySegment pollfds = arena.allocate(LibC.POLLFD, 3);
             MemorySegment counter = arena.allocate(JAVA_LONG);
             int[] fds = {uffd, wakeFd, appPidfd};
-            for (int i = 0; i < 3; i++) {
-                pollfds.set(JAVA_INT, i * 8L, fds[i]);
-                pollfds.set(JAVA_SHORT, i * 8L + 4, LibC.POLLIN);
+            for (int i = 0; i < fds.length; i++) {
+                LibC.POLLFD_FD.set(pollfds, 0L, (long) i, fds[i]);
+                LibC.POLLFD_EVENTS.set(pollfds, 0L, (long) i, LibC.POLLIN);
             }
             int[] waiting = new int[layout.chunkCount()];
             while (running) {
-                for (int i = 0; i < 3; i++) {
-                    pollfds.set(JAVA_SHORT, i * 8L + 6, (short) 0);
+                for (int i = 0; i < fds.length; i++) {
+                    LibC.POLLFD_REVENTS.set(pollfds, 0L, (long) i, (short) 0);
                 }
                 long deadline = closeDeadline;
                 int timeout = deadline == 0 ? -1
                         : (int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + 1);
-                int ready = LibC.poll(pollfds, 3, timeout);
+                int ready = LibC.poll(pollfds, fds.length, timeout);
                 if (deadline != 0 && System.nanoTime() - deadline >= 0) {
                     failWaiters(waiting);
                     closeDeadline = 0;
@@ -122,18 +123,22 @@ final class Pager {
                 if (ready <= 0) {
                     continue;
                 }
-                if ((pollfds.get(JAVA_SHORT, 2 * 8L + 6) & LibC.POLLIN) != 0) {
+                if ((revents(pollfds, APP_PIDFD) & LibC.POLLIN) != 0) {
                     return "the application exited";
                 }
-                if ((pollfds.get(JAVA_SHORT, 8L + 6) & LibC.POLLIN) != 0) {
-                    LibC.read(wakeFd, counter, 8);
+                if ((revents(pollfds, WAKE_FD) & LibC.POLLIN) != 0) {
+                    LibC.read(wakeFd, counter, counter.byteSize());
                 }
-                if ((pollfds.get(JAVA_SHORT, 6) & (LibC.POLLIN | LibC.POLLERR | LibC.POLLHUP)) != 0) {
+                if ((revents(pollfds, UFFD) & (LibC.POLLIN | LibC.POLLERR | LibC.POLLHUP)) != 0) {
                     readFaults(messages);
                 }
             }
             return "stopped";
         }
+    }
+
+    private static short revents(MemorySegment pollfds, long index) {
+        return (short) LibC.POLLFD_REVENTS.get(pollfds, 0L, index);
     }
 
     private void readFaults(MemorySegment messages) {
@@ -144,13 +149,12 @@ final class Pager {
         long now = System.nanoTime();
         int count = (int) (n / Userfaultfd.UFFD_MSG.byteSize());
         status.countFaults(count);
-        boolean readAhead = config.pullers() > 0;
+        boolean readAhead = settings.pullers() > 0;
         for (int i = 0; i < count; i++) {
-            long offset = i * Userfaultfd.UFFD_MSG.byteSize();
-            if (messages.get(JAVA_BYTE, offset) != Userfaultfd.EVENT_PAGEFAULT) {
+            if ((byte) Userfaultfd.UFFD_MSG_EVENT.get(messages, 0L, (long) i) != Userfaultfd.EVENT_PAGEFAULT) {
                 continue;
             }
-            long address = messages.get(JAVA_LONG, offset + 16);
+            long address = (long) Userfaultfd.UFFD_MSG_ADDRESS.get(messages, 0L, (long) i);
             long relative = address - base;
             if (relative < 0 || relative >= layout.regionSize()) {
                 continue;
@@ -235,7 +239,7 @@ final class Pager {
         // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
         long installedBytes = switch (method) {
             case COPY -> Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
-                    Userfaultfd.COPY_MODE_DONTWAKE | (config.writeTracking() ? Userfaultfd.COPY_MODE_WP : 0));
+                    Userfaultfd.COPY_MODE_DONTWAKE | (settings.writeTracking() ? Userfaultfd.COPY_MODE_WP : 0));
             case MAP -> Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE);
             case WRITE -> {
                 // pwrite fills the page cache without a page fault per page and without zeroing whole pages.
@@ -256,14 +260,14 @@ final class Pager {
 
     /** Reads {@code chunk} with retries; false when every attempt failed. */
     private boolean fetch(int chunk, MemorySegment target, long offset) throws InterruptedException {
-        long backoff = config.retryBackoff().toNanos();
+        long backoff = settings.retryBackoff().toNanos();
         for (int attempt = 0; ; attempt++) {
             try {
                 source.read(chunk, target, offset);
                 return true;
             } catch (Exception e) {
                 status.countFetchFailure();
-                if (attempt >= config.retries() || !running) {
+                if (attempt >= settings.retries() || !running) {
                     LOG.log(System.Logger.Level.WARNING, "pager: chunk " + chunk + " could not be read after "
                             + (attempt + 1) + " attempts: " + e.getMessage());
                     return false;
@@ -284,7 +288,7 @@ final class Pager {
         try {
             for (long p = start; p < start + layout.chunkSize(); p += page) {
                 long r = Userfaultfd.poison(uffd, p, page, 0);
-                if (r == -Errno.EEXIST && config.writeTracking()) {
+                if (r == -Errno.EEXIST && settings.writeTracking()) {
                     // The kernel refuses to poison over any PTE, even the write-protect marker a tracked region
                     // keeps on its missing pages: drop the marker (without waking anyone), then poison.
                     Userfaultfd.writeprotect(uffd, p, page, Userfaultfd.WRITEPROTECT_MODE_DONTWAKE);
@@ -296,7 +300,11 @@ final class Pager {
                 }
             }
         } catch (LinuxException e) {
-            LOG.log(System.Logger.Level.ERROR, "pager: poisoning chunk " + chunk + " failed: " + e.getMessage());
+            LOG.log(System.Logger.Level.ERROR, "pager: chunk " + chunk + " could not be fetched and poisoning it "
+                    + "failed (" + e.getMessage() + "): the threads waiting on it stay blocked in the kernel, and the "
+                    + "application's next safepoint (any GC) cannot complete until the chunk is installed. Poisoning "
+                    + "needs UFFDIO_POISON (Linux 6.6+), which LazyRegion.mount requires: this should not happen; "
+                    + "report it with the kernel version");
         }
         scheduler.markFailed(chunk);
     }
@@ -330,7 +338,7 @@ final class Pager {
     void beginClose() {
         status.state(PagerStatus.CLOSING);
         scheduler.background(false);
-        closeDeadline = System.nanoTime() + Math.max(1, config.closeTimeout().toNanos());
+        closeDeadline = System.nanoTime() + Math.max(1, settings.closeTimeout().toNanos());
         wakeFaultLoop();
     }
 
@@ -353,7 +361,7 @@ final class Pager {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment one = arena.allocate(JAVA_LONG);
             one.set(JAVA_LONG, 0, 1L);
-            LibC.write(wakeFd, one, 8);
+            LibC.write(wakeFd, one, one.byteSize());
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.memsync.region.page;
+package io.memsync.region.pager;
 
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSource;
@@ -11,16 +11,12 @@ import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import java.util.List;
 
 /**
- * The pager process: takes the application's userfaultfd, memfd and status memfd with pidfd_getfd, then serves
- * faults ({@code --role=active}) or watches the active pager and takes over when it dies ({@code --role=standby}).
+ * The pager process: reads its {@link PagerArguments}, takes the application's userfaultfd, memfd and status memfd
+ * with pidfd_getfd, then serves faults ({@code --role=active}) or watches the active pager and takes over when it
+ * dies ({@code --role=standby}).
  * It leaves the application's session (setsid) so that a signal to the application's process group does not take
  * the pager down while faults are outstanding, and exits when the application exits.
  * <p>
@@ -29,41 +25,43 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * prints {@code ready PID ROLE}, and a standby that takes over prints {@code active PID}.
  */
 public final class PagerMain {
+    // The line protocol with PagerProcess: commands in, answers out.
+    static final String INVALIDATE = "invalidate";
+    static final String CLOSE = "close";
+    static final String PING = "ping";
+    static final String EXIT = "exit";
+    static final String OK = "ok";
+    static final String PONG = "pong";
+    static final String ERROR = "error";
+    static final String READY = "ready";
+    static final String ACTIVE = "active";
+
     private PagerMain() {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = parse(args);
+        PagerArguments a = PagerArguments.fromArguments(List.of(args));
         LibC.setsid();
-        int appPid = Integer.parseInt(required(a, "app-pid"));
-        long size = Long.parseLong(required(a, "size"));
-        int chunkSize = Integer.parseInt(required(a, "chunk-size"));
-        ChunkLayout layout = new ChunkLayout(size, chunkSize);
-        PagerConfig config = new PagerConfig(required(a, "source"), Integer.parseInt(required(a, "pullers")),
-                Integer.parseInt(required(a, "fault-fetchers")), Integer.parseInt(required(a, "read-ahead")),
-                Integer.parseInt(required(a, "retries")),
-                Duration.ofMillis(Long.parseLong(required(a, "retry-backoff-ms"))),
-                Duration.ofMillis(Long.parseLong(required(a, "close-timeout-ms"))), false,
-                Boolean.parseBoolean(a.getOrDefault("write-tracking", "false")));
-        long base = Long.parseLong(required(a, "base"));
-        boolean standby = "standby".equals(required(a, "role"));
-        boolean takeover = standby || Boolean.parseBoolean(a.getOrDefault("takeover", "false"));
+        ChunkLayout layout = a.layout();
+        PagerArguments.Target target = a.target();
+        boolean standby = a.role() == PagerArguments.Role.STANDBY;
+        boolean takeover = standby || a.takeover();
 
-        int appPidfd = Pidfd.pidfd_open(appPid);
-        int uffd = Pidfd.pidfd_getfd(appPidfd, Integer.parseInt(required(a, "uffd")));
-        int memfd = Pidfd.pidfd_getfd(appPidfd, Integer.parseInt(required(a, "memfd")));
-        int statusFd = Pidfd.pidfd_getfd(appPidfd, Integer.parseInt(required(a, "status-fd")));
+        int appPidfd = Pidfd.pidfd_open((int) target.appPid());
+        int uffd = Pidfd.pidfd_getfd(appPidfd, target.uffd());
+        int memfd = Pidfd.pidfd_getfd(appPidfd, target.memfd());
+        int statusFd = Pidfd.pidfd_getfd(appPidfd, target.statusFd());
         long statusBytes = PagerStatus.bytesFor(layout.chunkCount());
         long statusAddress = LibC.mmap(0, statusBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, statusFd, 0);
         PagerStatus status = PagerStatus.attach(MemorySegment.ofAddress(statusAddress).reinterpret(statusBytes),
                 layout.chunkCount());
-        ChunkSource source = ChunkSources.open(config.source(), layout);
+        ChunkSource source = ChunkSources.open(a.settings().source(), layout);
         int self = LibC.getpid();
 
         Thread commands = Thread.ofPlatform().name("pager-commands").daemon(true).start(PagerMain::commandLoop);
         if (standby) {
             status.standbyPagerPid(self);
-            say("ready " + self + " standby");
+            say(READY + " " + self + " standby");
             if (!awaitActiveDeath(status, appPidfd)) {
                 System.exit(0);
             }
@@ -71,15 +69,14 @@ public final class PagerMain {
             status.activePagerPid(self);
             status.countTakeover();
         }
-        InstallMethod method = InstallMethod.parse(a.getOrDefault("install", "copy"));
-        Pager pager = new Pager(layout, config, uffd, memfd, base, status, source, appPidfd, method);
+        Pager pager = new Pager(layout, a.settings(), uffd, memfd, target.base(), status, source, appPidfd);
         pager.start(takeover);
         serving = pager;
         if (standby) {
-            say("active " + self);
+            say(ACTIVE + " " + self);
         } else {
             status.activePagerPid(self);
-            say("ready " + self + " active");
+            say(READY + " " + self + " active");
         }
         String why = pager.serveFaults();
         pager.stop();
@@ -104,20 +101,21 @@ public final class PagerMain {
             return true;
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pollfds = arena.allocate(LibC.POLLFD, 2);
-            pollfds.set(JAVA_INT, 0, activePidfd);
-            pollfds.set(JAVA_SHORT, 4, LibC.POLLIN);
-            pollfds.set(JAVA_INT, 8, appPidfd);
-            pollfds.set(JAVA_SHORT, 12, LibC.POLLIN);
+            int[] fds = {activePidfd, appPidfd};
+            MemorySegment pollfds = arena.allocate(LibC.POLLFD, fds.length);
+            for (int i = 0; i < fds.length; i++) {
+                LibC.POLLFD_FD.set(pollfds, 0L, (long) i, fds[i]);
+                LibC.POLLFD_EVENTS.set(pollfds, 0L, (long) i, LibC.POLLIN);
+            }
             while (true) {
-                int ready = LibC.poll(pollfds, 2, -1);
+                int ready = LibC.poll(pollfds, fds.length, -1);
                 if (ready <= 0) {
                     continue;
                 }
-                if ((pollfds.get(JAVA_SHORT, 14) & LibC.POLLIN) != 0) {
+                if (((short) LibC.POLLFD_REVENTS.get(pollfds, 0L, 1L) & LibC.POLLIN) != 0) {
                     return false;
                 }
-                if ((pollfds.get(JAVA_SHORT, 6) & LibC.POLLIN) != 0) {
+                if (((short) LibC.POLLFD_REVENTS.get(pollfds, 0L, 0L) & LibC.POLLIN) != 0) {
                     return status.state() != PagerStatus.STOPPED;
                 }
             }
@@ -136,33 +134,33 @@ public final class PagerMain {
                 String[] words = line.trim().split("\\s+");
                 Pager pager = serving;
                 try {
-                    if (pager == null && !words[0].equals("ping")) {
-                        if (words[0].equals("exit")) {
-                            say("ok exit");
+                    if (pager == null && !words[0].equals(PING)) {
+                        if (words[0].equals(EXIT)) {
+                            say(OK + " " + EXIT);
                             System.exit(0);
                         }
-                        say("error this pager is the standby: send '" + words[0] + "' to the active one");
+                        say(ERROR + " this pager is the standby: send '" + words[0] + "' to the active one");
                         continue;
                     }
                     switch (words[0]) {
-                        case "ping" -> say("pong");
-                        case "invalidate" -> {
+                        case PING -> say(PONG);
+                        case INVALIDATE -> {
                             pager.invalidate(Integer.parseInt(words[1]), Integer.parseInt(words[2]));
-                            say("ok invalidate");
+                            say(OK + " " + INVALIDATE);
                         }
-                        case "close" -> {
+                        case CLOSE -> {
                             pager.beginClose();
-                            say("ok close");
+                            say(OK + " " + CLOSE);
                         }
-                        case "exit" -> {
-                            say("ok exit");
+                        case EXIT -> {
+                            say(OK + " " + EXIT);
                             pager.stop();
                             return;
                         }
-                        default -> say("error unknown command '" + words[0] + "'");
+                        default -> say(ERROR + " unknown command '" + words[0] + "'");
                     }
                 } catch (Exception e) {
-                    say("error " + e.getMessage());
+                    say(ERROR + " " + e.getMessage());
                 }
             }
         } catch (Exception e) {
@@ -173,25 +171,5 @@ public final class PagerMain {
     private static synchronized void say(String line) {
         System.out.println(line);
         System.out.flush();
-    }
-
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> map = new HashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            if (!arg.startsWith("--") || eq < 3) {
-                throw new IllegalArgumentException("pager argument '" + arg + "' is not --key=value");
-            }
-            map.put(arg.substring(2, eq), arg.substring(eq + 1));
-        }
-        return map;
-    }
-
-    private static String required(Map<String, String> args, String key) {
-        String v = args.get(key);
-        if (v == null) {
-            throw new IllegalArgumentException("pager needs --" + key + "=...");
-        }
-        return v;
     }
 }

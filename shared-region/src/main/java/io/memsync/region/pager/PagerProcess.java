@@ -1,4 +1,4 @@
-package io.memsync.region.page;
+package io.memsync.region.pager;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -16,32 +17,32 @@ import java.time.Duration;
 
 /**
  * One pager process as the application sees it: started with the JVM running this code, talked to by lines over
- * its stdin and stdout (a thread of ours reads its answers), stopped on {@link #exit}.
+ * its stdin and stdout (a thread of ours reads its answers; the line protocol is {@link PagerMain}'s), stopped on
+ * {@link #exit}.
  */
-final class PagerProcess {
+public final class PagerProcess {
     private static final System.Logger LOG = System.getLogger(PagerProcess.class.getName());
 
     private final Process process;
     private final Writer commands;
     private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
     private final Thread reader;
-    private final String role;
+    private final PagerArguments.Role role;
 
-    private PagerProcess(Process process, String role) {
+    private PagerProcess(Process process, PagerArguments.Role role) {
         this.process = process;
         this.role = role;
         this.commands = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         this.reader = Thread.ofPlatform().name("memsync-pager-" + process.pid()).daemon(true).start(this::readAnswers);
     }
 
-    /** Starts a pager with {@code arguments} (see {@link PagerMain}); returns once it says it is ready. */
-    static PagerProcess start(String role, List<String> arguments, Duration timeout) throws IOException {
-        return start(role, arguments, java.util.Map.of(), timeout);
-    }
-
-    /** As above, with {@code environment} added to the pager's (secrets its source needs stay off the command line). */
-    static PagerProcess start(String role, List<String> arguments, java.util.Map<String, String> environment,
-                              Duration timeout) throws IOException {
+    /**
+     * Starts a pager with {@code arguments}, with {@code environment} added to its own (secrets its source needs stay
+     * off the command line); returns once it says it is ready, or fails naming why.
+     */
+    public static PagerProcess start(PagerArguments arguments, Map<String, String> environment, Duration timeout)
+            throws IOException {
+        PagerArguments.Role role = arguments.role();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--enable-native-access=ALL-UNNAMED");
@@ -52,16 +53,16 @@ final class PagerProcess {
         command.add("-cp");
         command.add(classPath());
         command.add(PagerMain.class.getName());
-        command.add("--role=" + role);
-        command.addAll(arguments);
+        command.addAll(arguments.toArguments());
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
         builder.environment().putAll(environment);
         Process p = builder.start();
         PagerProcess pager = new PagerProcess(p, role);
-        String ready = pager.await("ready", timeout);
-        if (ready == null) {
+        String ready = pager.await(PagerMain.READY, timeout);
+        if (ready == null || ready.startsWith(PagerMain.ERROR)) {
             p.destroyForcibly();
-            throw new IOException("the " + role + " pager did not start within " + timeout.toMillis() + " ms"
+            throw new IOException("the " + role.argument() + " pager did not start within " + timeout.toMillis() + " ms"
+                    + (ready == null ? "" : " (" + ready + ")")
                     + (p.isAlive() ? "" : " (it exited with status " + exitValue(p) + "; its errors are above)"));
         }
         return pager;
@@ -103,8 +104,8 @@ final class PagerProcess {
         }
     }
 
-    /** The next answer starting with {@code prefix}, skipping others; null on timeout or exit. */
-    String await(String prefix, Duration timeout) {
+    /** The next answer starting with {@code prefix} or an error, skipping others; null on timeout or exit. */
+    private String await(String prefix, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             while (true) {
@@ -113,7 +114,7 @@ final class PagerProcess {
                     return null;
                 }
                 String line = answers.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
-                if (line != null && (line.startsWith(prefix) || line.startsWith("error"))) {
+                if (line != null && (line.startsWith(prefix) || line.startsWith(PagerMain.ERROR))) {
                     return line;
                 }
                 if (line == null && !process.isAlive() && answers.isEmpty()) {
@@ -126,47 +127,62 @@ final class PagerProcess {
         }
     }
 
-    /** Sends {@code command} and returns its answer, or throws naming what went wrong. */
-    synchronized String call(String command, String expect, Duration timeout) throws IOException {
+    /**
+     * Makes chunks [from, to) missing again: the pager drops their pages and the next touch pulls them afresh. Only
+     * the active pager takes it.
+     */
+    public void invalidate(int from, int to, Duration timeout) throws IOException {
+        call(PagerMain.INVALIDATE + " " + from + " " + to, timeout);
+    }
+
+    /** Stops background pulls; faults outstanding are served until the close timeout, then failed. */
+    public void beginClose(Duration timeout) throws IOException {
+        call(PagerMain.CLOSE, timeout);
+    }
+
+    /** Waits until this standby says it took over from the dead active pager; false on timeout or its exit. */
+    public boolean awaitTakeover(Duration timeout) {
+        String line = await(PagerMain.ACTIVE, timeout);
+        return line != null && line.startsWith(PagerMain.ACTIVE);
+    }
+
+    /** Sends {@code command} and waits for its {@code ok}, or throws naming what went wrong. */
+    private synchronized void call(String command, Duration timeout) throws IOException {
         send(command);
-        String answer = await(expect, timeout);
+        String answer = await(PagerMain.OK, timeout);
         if (answer == null) {
             throw new IOException("pager " + pid() + " did not answer '" + command + "' within " + timeout.toMillis()
                     + " ms" + (process.isAlive() ? "" : " (it has exited)"));
         }
-        if (answer.startsWith("error")) {
-            throw new IOException("pager " + pid() + " refused '" + command + "': " + answer.substring(5).trim());
+        if (answer.startsWith(PagerMain.ERROR)) {
+            throw new IOException("pager " + pid() + " refused '" + command + "': "
+                    + answer.substring(PagerMain.ERROR.length()).trim());
         }
-        return answer;
     }
 
-    synchronized void send(String command) throws IOException {
+    private synchronized void send(String command) throws IOException {
         commands.write(command);
         commands.write('\n');
         commands.flush();
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    String role() {
+    public PagerArguments.Role role() {
         return role;
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    Process process() {
-        return process;
-    }
-
     /** Asks the pager to exit, then makes sure it does. */
-    void exit(Duration timeout) {
+    public void exit(Duration timeout) {
         try {
             if (process.isAlive()) {
-                send("exit");
+                send(PagerMain.EXIT);
             }
         } catch (IOException e) {
             // Already gone.

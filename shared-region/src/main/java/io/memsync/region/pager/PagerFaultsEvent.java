@@ -1,6 +1,5 @@
-package io.memsync.cluster;
+package io.memsync.region.pager;
 
-import io.memsync.region.page.PagerStatus;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
@@ -14,14 +13,20 @@ import jdk.jfr.Timespan;
  * times so far. The pager processes serve the faults, so the application's JVM cannot record them as they happen;
  * it samples the counters they share ({@link PagerStatus}). Registered with
  * {@code FlightRecorder.addPeriodicEvent} by whoever samples (the JMX registration does); {@link #record} emits one.
+ * <p>
+ * The event keeps the name it had when it lived in the cluster module, {@value #NAME}, so that recording settings
+ * and tools that enable it by name go on working.
  */
-@Name("io.memsync.cluster.PagerFaultsEvent")
+@Name(PagerFaultsEvent.NAME)
 @Label("Pager Faults")
 @Category("memsync")
 @Description("Faults of a region paged in by a pager process, and their service times, since it was mapped")
 @Period("1 s")
 @StackTrace(false)
 public final class PagerFaultsEvent extends jdk.jfr.Event {
+    /** The JFR event name, as {@code jfr print --events} and recording settings know it. */
+    public static final String NAME = "io.memsync.cluster.PagerFaultsEvent";
+
     @Label("Region")
     @Description("Name of the region")
     String region;

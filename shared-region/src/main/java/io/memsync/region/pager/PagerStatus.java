@@ -1,4 +1,4 @@
-package io.memsync.region.page;
+package io.memsync.region.pager;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;

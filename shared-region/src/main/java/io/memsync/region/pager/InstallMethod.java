@@ -1,4 +1,4 @@
-package io.memsync.region.page;
+package io.memsync.region.pager;
 
 import java.util.Locale;
 
@@ -25,11 +25,12 @@ public enum InstallMethod {
     }
 
     /** Whether the application's mapping must be registered in MINOR mode for this method. */
-    boolean needsMinor() {
+    public boolean needsMinor() {
         return this != COPY;
     }
 
-    String configName() {
+    /** The name {@link #parse} reads: "copy", "map" or "write". */
+    public String configName() {
         return name().toLowerCase(Locale.ROOT);
     }
 }
