@@ -1,5 +1,6 @@
 package io.memsync.bench;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.cluster.wire.DataServer;
 import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.cluster.wire.PeerLink;
@@ -74,7 +75,7 @@ public final class ClusterBenchmark {
                  PeerLink link = PeerLink.connect(replicaServer.address(), key, "bench", CHUNK, Duration.ZERO, watchdog)) {
                 ReplicaSink replicaSink = new ReplicaSink(owner.layout(), 1, () -> 1L, List.of(link), 1,
                         Duration.ofSeconds(30));
-                try (Syncer syncer = new Syncer("lag", owner.startTracking(TrackerKind.AUTO), replicaSink,
+                try (Syncer syncer = new Syncer("lag", Trackers.start(owner, TrackerKind.AUTO), replicaSink,
                         Duration.ofMillis(2)).start()) {
                     // Discarded: until the writer's and the watcher's loops are compiled, a sweep of the watcher
                     // over its slots takes a quarter of a second in the interpreter.

@@ -1,5 +1,6 @@
 package io.memsync.bench;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSet;
 import io.memsync.region.Region;
@@ -75,7 +76,7 @@ public class TrackerScanBenchmark {
         segment = region.segment();
         // Populate every page before tracking starts: the scan then walks a region that holds data.
         segment.fill((byte) 0x5a);
-        dirtyTracker = region.startTracking(TrackerKind.parse(tracker));
+        dirtyTracker = Trackers.start(region, TrackerKind.parse(tracker));
         ChunkLayout layout = region.layout();
         dirty = new ChunkSet(layout.chunkCount());
         expected = new ChunkSet(layout.chunkCount());

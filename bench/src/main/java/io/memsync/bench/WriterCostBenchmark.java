@@ -1,5 +1,6 @@
 package io.memsync.bench;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.region.ChunkSet;
 import io.memsync.region.Region;
 import io.memsync.region.track.DirtyTracker;
@@ -90,7 +91,7 @@ public class WriterCostBenchmark {
             throw new IllegalArgumentException("writeSpanMiB " + writeSpanMiB + " is outside (0, " + regionMiB + "]");
         }
         words = span / 8;
-        DirtyTracker dirtyTracker = "none".equals(tracker) ? null : region.startTracking(TrackerKind.parse(tracker));
+        DirtyTracker dirtyTracker = "none".equals(tracker) ? null : Trackers.start(region, TrackerKind.parse(tracker));
         ChunkSet dirty = new ChunkSet(region.layout().chunkCount());
         running = true;
         syncer = new Thread(() -> syncLoop(dirtyTracker, dirty), "bench-syncer");

@@ -1,5 +1,6 @@
 package io.memsync.cluster;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.cluster.wire.DataServer;
 import io.memsync.cluster.wire.PeerLink;
 import io.memsync.cluster.wire.ReplicaSink;
@@ -61,7 +62,7 @@ final class OwnerPipeline {
             DirtyTracker t = lazy.tracker();
             return t != null ? t : lazy.startTracking();
         }
-        return region.startTracking(copies.trackerKind(name));
+        return Trackers.start(region, copies.trackerKind(name));
     }
 
     /**

@@ -164,7 +164,7 @@ public final class RegionTour {
             section("The syncer pushes what changed to a directory store");
             try (DirectoryChunkStore dir = DirectoryChunkStore.open(work.resolve("chunks"), region.layout())) {
                 // Track first, then copy: a write racing the full copy is then sent again, never lost.
-                DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
+                DirtyTracker tracker = Trackers.start(region, TrackerKind.AUTO);
                 long s = System.nanoTime();
                 RegionImages.save(region, dir);
                 System.out.printf("  full copy: %d chunks in %.1f ms (%s)%n", region.layout().chunkCount(),

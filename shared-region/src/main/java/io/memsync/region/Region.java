@@ -1,9 +1,6 @@
 package io.memsync.region;
 
 import io.memsync.region.linux.LibC;
-import io.memsync.region.track.DirtyTracker;
-import io.memsync.region.track.TrackerKind;
-import io.memsync.region.track.Trackers;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -148,14 +145,15 @@ public final class Region implements AutoCloseable {
     }
 
     /**
-     * Starts tracking writes to this region with {@code kind} ({@link TrackerKind#AUTO} picks the best the kernel
-     * offers). The region owns the tracker and closes it on {@link #close()}; closing it earlier is allowed.
+     * Closes {@code resource} with this region (a tracker started on it, say: {@code Trackers.start}), before the
+     * mapping goes; closing it earlier is allowed. Returns it.
+     *
+     * @throws IllegalStateException if the region is closed
      */
-    public synchronized DirtyTracker startTracking(TrackerKind kind) {
+    public synchronized <T extends AutoCloseable> T closeWith(T resource) {
         checkOpen();
-        DirtyTracker tracker = Trackers.open(kind, segment, layout, fd);
-        owned.add(tracker);
-        return tracker;
+        owned.add(resource);
+        return resource;
     }
 
     /** Drops the pages of chunks [from, to) from the shmem: they read as zeros (or fault, if registered). */

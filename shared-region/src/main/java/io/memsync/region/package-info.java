@@ -4,8 +4,8 @@
  * else talks to the outside: {@link io.memsync.region.ChunkSource}, {@link io.memsync.region.ChunkSink},
  * {@link io.memsync.region.ChunkStore}.
  * <p>
- * May use: the JDK and {@code io.memsync.region.linux}; {@code io.memsync.region.track} for
- * {@link io.memsync.region.Region#startTracking} (a cycle being removed). Knows nothing of pagers, stores, the
- * network or Hazelcast.
+ * May use: the JDK and {@code io.memsync.region.linux}. Knows nothing of trackers (they use this package: a tracker
+ * is started on a region with {@code io.memsync.region.track.Trackers#start}, and the region closes it), pagers,
+ * stores, the network or Hazelcast.
  */
 package io.memsync.region;

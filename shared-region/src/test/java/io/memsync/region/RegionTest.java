@@ -1,5 +1,6 @@
 package io.memsync.region;
 
+import io.memsync.region.track.Trackers;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -117,15 +118,15 @@ class RegionTest {
     void closingReleasesEveryDescriptorAndMapping() throws IOException {
         // Warm up (class loading, per-thread errno segment, the probe's descriptors) before counting.
         try (Region r = Region.builder("warm").size(1 << 20).create()) {
-            r.startTracking(io.memsync.region.track.TrackerKind.AUTO).close();
+            Trackers.start(r, io.memsync.region.track.TrackerKind.AUTO).close();
         }
         long fds = openDescriptors();
         long maps = mappings();
         for (int i = 0; i < 50; i++) {
             try (Region r = Region.builder("leak-" + i).size(1 << 20).create()) {
                 r.segment().set(JAVA_LONG, 0, i);
-                r.startTracking(io.memsync.region.track.TrackerKind.AUTO);
-                r.startTracking(io.memsync.region.track.TrackerKind.EXPLICIT);
+                Trackers.start(r, io.memsync.region.track.TrackerKind.AUTO);
+                Trackers.start(r, io.memsync.region.track.TrackerKind.EXPLICIT);
             }
         }
         assertEquals(fds, openDescriptors(), "descriptors leaked");

@@ -1,5 +1,6 @@
 package io.memsync.cluster.wire;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.region.Region;
 import io.memsync.region.sync.Syncer;
 import io.memsync.region.track.TrackerKind;
@@ -42,7 +43,7 @@ class DataPlaneTest extends WireTestSupport {
         DataServer b = replicaServer(replicaB, 1);
         ReplicaSink sink = new ReplicaSink(owner.layout(), REGION_ID, () -> 1L, List.of(link(a), link(b)), 2,
                 Duration.ofSeconds(10));
-        try (Syncer syncer = new Syncer("owner", owner.startTracking(TrackerKind.AUTO), sink, Duration.ofMillis(2))
+        try (Syncer syncer = new Syncer("owner", Trackers.start(owner, TrackerKind.AUTO), sink, Duration.ofMillis(2))
                 .start()) {
             for (int round = 0; round < 20; round++) {
                 randomWrites(owner.segment(), round, 2000);

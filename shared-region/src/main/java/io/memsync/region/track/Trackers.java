@@ -1,6 +1,7 @@
 package io.memsync.region.track;
 
 import io.memsync.region.ChunkLayout;
+import io.memsync.region.Region;
 import io.memsync.region.linux.KernelFeatures;
 import io.memsync.region.linux.LinuxException;
 
@@ -38,6 +39,20 @@ public final class Trackers {
             }
         }
         return KernelFeatures.get().writeProtectTrackingAvailable() ? TrackerKind.WP : TrackerKind.HASH;
+    }
+
+    /**
+     * Starts tracking writes to {@code region} with {@code kind} ({@link TrackerKind#AUTO} picks the best the kernel
+     * offers). The region closes the tracker when it closes; closing it earlier is allowed.
+     */
+    public static DirtyTracker start(Region region, TrackerKind kind) {
+        DirtyTracker tracker = open(kind, region.segment(), region.layout(), region.fileDescriptor());
+        try {
+            return region.closeWith(tracker);
+        } catch (IllegalStateException closed) {
+            tracker.close();
+            throw closed;
+        }
     }
 
     /** Starts tracking writes to {@code mapping}, which {@code layout} splits into chunks. */

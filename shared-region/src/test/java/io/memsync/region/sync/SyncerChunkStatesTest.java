@@ -1,5 +1,6 @@
 package io.memsync.region.sync;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSink;
 import io.memsync.region.Region;
@@ -46,7 +47,7 @@ class SyncerChunkStatesTest {
                 }
             };
             // One hour between background cycles: only the flushes below push.
-            try (Syncer syncer = new Syncer("states", region.startTracking(TrackerKind.AUTO), sink,
+            try (Syncer syncer = new Syncer("states", Trackers.start(region, TrackerKind.AUTO), sink,
                     Duration.ofHours(1)).start()) {
                 region.segment().set(JAVA_LONG, 2L * CHUNK, 1L);
                 region.segment().set(JAVA_LONG, 5L * CHUNK, 1L);

@@ -1,5 +1,6 @@
 package io.memsync.region.sync;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.region.Region;
 import io.memsync.region.store.MemoryChunkStore;
 import io.memsync.region.track.TrackerKind;
@@ -22,7 +23,7 @@ class SyncerControlTest {
     void pausedPushesNothingAndFailsFlushesThenResumedDeliversEveryWrite() throws Exception {
         try (Region region = Region.builder("paused").size(16L * CHUNK).create();
              MemoryChunkStore sink = new MemoryChunkStore(region.layout())) {
-            try (Syncer syncer = new Syncer("paused", region.startTracking(TrackerKind.AUTO), sink,
+            try (Syncer syncer = new Syncer("paused", Trackers.start(region, TrackerKind.AUTO), sink,
                     Duration.ofMillis(1)).start()) {
                 region.segment().set(JAVA_LONG, 0, 1L);
                 syncer.flush();
@@ -63,7 +64,7 @@ class SyncerControlTest {
     void anAbandonedSyncerPushesNothingMoreAndItsFlushesFail() throws Exception {
         try (Region region = Region.builder("abandoned").size(16L * CHUNK).create();
              MemoryChunkStore sink = new MemoryChunkStore(region.layout())) {
-            Syncer syncer = new Syncer("abandoned", region.startTracking(TrackerKind.AUTO), sink,
+            Syncer syncer = new Syncer("abandoned", Trackers.start(region, TrackerKind.AUTO), sink,
                     Duration.ofMillis(1)).start();
             region.segment().set(JAVA_LONG, 0, 1L);
             syncer.flush();

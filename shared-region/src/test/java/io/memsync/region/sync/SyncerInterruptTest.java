@@ -1,5 +1,6 @@
 package io.memsync.region.sync;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSink;
 import io.memsync.region.Region;
@@ -85,7 +86,7 @@ class SyncerInterruptTest {
         try (Region region = Region.builder("interrupted").size(8L * CHUNK).create()) {
             GatedSink sink = new GatedSink(region.layout());
             // A long interval: only the flush pushes.
-            try (Syncer syncer = new Syncer("interrupted", region.startTracking(TrackerKind.AUTO), sink,
+            try (Syncer syncer = new Syncer("interrupted", Trackers.start(region, TrackerKind.AUTO), sink,
                     Duration.ofSeconds(60)).start()) {
                 region.segment().set(JAVA_LONG, 0, 42L);
                 try {

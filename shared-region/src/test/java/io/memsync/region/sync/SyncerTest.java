@@ -1,5 +1,6 @@
 package io.memsync.region.sync;
 
+import io.memsync.region.track.Trackers;
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSink;
 import io.memsync.region.Region;
@@ -57,7 +58,7 @@ class SyncerTest {
     void flushIsABarrierAndPushesOnlyWhatChanged() throws IOException {
         try (Region region = Region.builder("flush").size(32L * CHUNK).create()) {
             FlakySink sink = new FlakySink(region.layout(), 0);
-            try (Syncer syncer = new Syncer("flush", region.startTracking(TrackerKind.AUTO), sink,
+            try (Syncer syncer = new Syncer("flush", Trackers.start(region, TrackerKind.AUTO), sink,
                     Duration.ofHours(1))) {
                 region.segment().set(JAVA_LONG, 5L * CHUNK, 55L);
                 region.segment().set(JAVA_LONG, 9L * CHUNK, 99L);
@@ -80,7 +81,7 @@ class SyncerTest {
     void failedPushesAreRetriedNotLost() throws Exception {
         try (Region region = Region.builder("flaky").size(32L * CHUNK).create()) {
             FlakySink sink = new FlakySink(region.layout(), 3);
-            DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
+            DirtyTracker tracker = Trackers.start(region, TrackerKind.AUTO);
             try (Syncer syncer = new Syncer("flaky", tracker, sink, Duration.ofHours(1))) {
                 for (int i = 0; i < 32; i++) {
                     region.segment().set(JAVA_LONG, (long) i * CHUNK, i + 1000L);
@@ -100,7 +101,7 @@ class SyncerTest {
     void backgroundCyclesPushWithoutAFlushAndCountFailures() throws Exception {
         try (Region region = Region.builder("background").size(8L * CHUNK).create()) {
             FlakySink sink = new FlakySink(region.layout(), 2);
-            try (Syncer syncer = new Syncer("bg", region.startTracking(TrackerKind.AUTO), sink,
+            try (Syncer syncer = new Syncer("bg", Trackers.start(region, TrackerKind.AUTO), sink,
                     Duration.ofMillis(2)).start()) {
                 region.segment().set(JAVA_LONG, 3L * CHUNK, 7L);
                 long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -119,7 +120,7 @@ class SyncerTest {
     void mismatchedLayoutsAndSillyIntervalsAreRefused() {
         try (Region region = Region.builder("refuse").size(8L * CHUNK).create();
              MemoryChunkStore other = new MemoryChunkStore(new ChunkLayout(16L * CHUNK, CHUNK))) {
-            DirtyTracker tracker = region.startTracking(TrackerKind.EXPLICIT);
+            DirtyTracker tracker = Trackers.start(region, TrackerKind.EXPLICIT);
             assertThrows(IllegalArgumentException.class, () -> new Syncer("x", tracker, other, Duration.ofMillis(1)));
             try (MemoryChunkStore same = new MemoryChunkStore(region.layout())) {
                 String m = assertThrows(IllegalArgumentException.class,

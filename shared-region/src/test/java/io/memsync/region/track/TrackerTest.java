@@ -65,7 +65,7 @@ class TrackerTest {
         try (Region region = Region.builder("wp-lock").size(16 * CHUNK).chunkSize(CHUNK).create()) {
             long base = region.segment().address();
             ChunkSet dirty = new ChunkSet(16);
-            WriteProtectTracker plain = (WriteProtectTracker) region.startTracking(TrackerKind.WP);
+            WriteProtectTracker plain = (WriteProtectTracker) Trackers.start(region, TrackerKind.WP);
             assertTrue(KernelFeatures.get().pagemapScanSeesDroppedWrites(), KernelFeatures.get().describe());
             assertTrue(!plain.locksMemory(), "this kernel reports dropped writes: nothing to lock");
             region.segment().set(JAVA_LONG, 3L * CHUNK, 1);
@@ -76,7 +76,7 @@ class TrackerTest {
 
             System.setProperty(KernelFeatures.MASK_PROPERTY, KernelFeatures.MASK_DROPPED_WRITES);
             try {
-                DirtyTracker auto = region.startTracking(TrackerKind.AUTO);
+                DirtyTracker auto = Trackers.start(region, TrackerKind.AUTO);
                 assertEquals(TrackerKind.WP, auto.kind());
                 WriteProtectTracker locked = (WriteProtectTracker) auto;
                 assertTrue(locked.locksMemory());
@@ -103,7 +103,7 @@ class TrackerTest {
     void reportsExactlyTheWrittenChunksOnce(TrackerKind kind) {
         assumeAvailable(kind);
         try (Region region = Region.builder("exact-" + kind.configName()).size(64 * CHUNK).chunkSize(CHUNK).create()) {
-            DirtyTracker tracker = region.startTracking(kind);
+            DirtyTracker tracker = Trackers.start(region, kind);
             assertEquals(kind, tracker.kind());
             ChunkSet dirty = new ChunkSet(64);
             tracker.collect(dirty);
@@ -136,7 +136,7 @@ class TrackerTest {
     void marksForceChunksOutAndAreBoundsChecked(TrackerKind kind) {
         assumeAvailable(kind);
         try (Region region = Region.builder("marks-" + kind.configName()).size(8 * CHUNK).chunkSize(CHUNK).create()) {
-            DirtyTracker tracker = region.startTracking(kind);
+            DirtyTracker tracker = Trackers.start(region, kind);
             tracker.mark(CHUNK - 1, 2);
             ChunkSet dirty = new ChunkSet(8);
             tracker.collect(dirty);
@@ -158,7 +158,7 @@ class TrackerTest {
         try (Region region = Region.builder("race-" + kind.configName()).size((long) chunks * CHUNK)
                 .chunkSize(CHUNK).create();
              MemoryChunkStore replica = new MemoryChunkStore(region.layout())) {
-            DirtyTracker tracker = region.startTracking(kind);
+            DirtyTracker tracker = Trackers.start(region, kind);
             Syncer syncer = new Syncer("race", tracker, replica, Duration.ofMillis(1)).start();
             AtomicLong writes = new AtomicLong();
             long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
@@ -199,7 +199,7 @@ class TrackerTest {
     void hashTrackerComparesAgainstWhatWasSentNotWhatItScanned() throws IOException {
         try (Region region = Region.builder("aba").size(4 * CHUNK).chunkSize(CHUNK).create();
              MemoryChunkStore replica = new MemoryChunkStore(region.layout())) {
-            DirtyTracker tracker = region.startTracking(TrackerKind.HASH);
+            DirtyTracker tracker = Trackers.start(region, TrackerKind.HASH);
             ChunkSet dirty = new ChunkSet(4);
             region.segment().set(JAVA_LONG, CHUNK, 0xBBL);
             tracker.collect(dirty);
@@ -219,7 +219,7 @@ class TrackerTest {
     void hashTrackerLeavesHolesUnallocatedAndStillSeesWritesIntoThem() {
         try (Region region = Region.builder("sparse").size(1024L * CHUNK).chunkSize(CHUNK).create()) {
             int fd = region.fileDescriptor();
-            DirtyTracker tracker = region.startTracking(TrackerKind.HASH);
+            DirtyTracker tracker = Trackers.start(region, TrackerKind.HASH);
             region.segment().set(JAVA_LONG, 700L * CHUNK + 8, 1L);
             ChunkSet dirty = new ChunkSet(1024);
             tracker.collect(dirty);
@@ -314,7 +314,7 @@ class TrackerTest {
     @Test
     void closedTrackerAndClosedRegionAreReportedNotScanned() {
         Region region = Region.builder("closing").size(4 * CHUNK).chunkSize(CHUNK).create();
-        DirtyTracker tracker = region.startTracking(TrackerKind.AUTO);
+        DirtyTracker tracker = Trackers.start(region, TrackerKind.AUTO);
         region.close();
         String m = assertThrows(IllegalStateException.class, () -> tracker.collect(new ChunkSet(4))).getMessage();
         assertTrue(m.contains("closed"), m);
