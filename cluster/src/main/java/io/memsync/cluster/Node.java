@@ -125,12 +125,14 @@ public final class Node implements AutoCloseable {
         public void entryAdded(EntryEvent<String, RegionRecord> event) {
             RegionRecord r = event.getValue();
             conductor.execute(() -> maintenance.reconcile(r));
+            directory.changed();
         }
 
         @Override
         public void entryUpdated(EntryEvent<String, RegionRecord> event) {
             RegionRecord r = event.getValue();
             conductor.execute(() -> maintenance.reconcile(r));
+            directory.changed();
         }
     }
 

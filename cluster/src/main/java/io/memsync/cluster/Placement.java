@@ -5,8 +5,6 @@ import io.memsync.cluster.wire.ReplicaSink;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Keeps a region owned here at its replica count with working links, on a {@link Workers} thread (a fill takes as
@@ -16,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Placement {
     private static final System.Logger LOG = System.getLogger(Placement.class.getName());
-    private static final long SERVING_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final java.time.Duration SERVING_WAIT = java.time.Duration.ofSeconds(5);
 
     private final NodeConfig config;
     private final Membership membership;
@@ -113,21 +111,13 @@ final class Placement {
 
     /** Waits a little for {@code member} to serve region {@code name}; false if it does not yet (tried again later). */
     private boolean awaitServing(String name, String member) {
-        long deadline = System.nanoTime() + SERVING_WAIT_NANOS;
-        while (true) {
-            RegionRecord r = directory.get(name);
-            if (r == null) {
-                return false;
-            }
-            if (r.serving().contains(member)) {
-                return true;
-            }
-            if (System.nanoTime() > deadline) {
-                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": " + membership.memberName(member)
-                        + " does not serve region " + name + " yet; connecting it later");
-                return false;
-            }
-            LockSupport.parkNanos(5_000_000);
+        try {
+            directory.awaitServing(name, List.of(member), SERVING_WAIT, membership::memberName);
+            return true;
+        } catch (IOException notYet) {
+            LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": " + membership.memberName(member)
+                    + " does not serve region " + name + " yet; connecting it later");
+            return false;
         }
     }
 

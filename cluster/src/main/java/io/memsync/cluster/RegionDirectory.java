@@ -70,17 +70,46 @@ public final class RegionDirectory {
                       java.util.function.Function<String, String> names) throws java.io.IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
+            long seen = changes;
             RegionRecord r = get(name);
             if (r != null && r.serving().containsAll(members)) {
                 return;
             }
-            if (System.nanoTime() > deadline) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
                 throw new java.io.IOException("replicas of region " + name + " did not come up within "
                         + timeout.toMillis() + " ms (serving: " + (r == null ? "none"
                         : r.serving().stream().map(names).toList()) + " of " + members.stream().map(names).toList()
                         + ")");
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+            awaitChange(seen, Math.min(left, MAX_EVENT_WAIT_NANOS));
+        }
+    }
+
+    /** Bounds a wait for a change event: the record is read again at least this often, events or not. */
+    private static final long MAX_EVENT_WAIT_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
+    /** Counts directory events this node heard of (guarded by this object's monitor for the waits). */
+    private volatile long changes;
+
+    /** A record changed (this node's entry listener calls it): wakes whoever waits for one. */
+    synchronized void changed() {
+        changes++;
+        notifyAll();
+    }
+
+    private synchronized void awaitChange(long seen, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        while (changes == seen) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
