@@ -53,6 +53,7 @@ public final class Userfaultfd {
     public static final long WRITEPROTECT_MODE_WP = 1;
     public static final long WRITEPROTECT_MODE_DONTWAKE = 2;
     public static final long CONTINUE_MODE_DONTWAKE = 1;
+    public static final long POISON_MODE_DONTWAKE = 1;
 
     /** struct uffdio_range { __u64 start; __u64 len; } */
     public static final StructLayout UFFDIO_RANGE = MemoryLayout.structLayout(

@@ -22,8 +22,12 @@ final class FetchScheduler {
     /** A background fetch failed: left until a fault asks again, so a broken source is not hammered. */
     static final byte BACKOFF = 6;
     static final byte INVALIDATING = 7;
-    /** Faults on a present chunk taken as stale before it is taken as lost and fetched again. */
-    static final int MAX_STALE_FAULTS = 3;
+    /**
+     * Faults on a present chunk, since its install, taken as stale before it is taken as lost and fetched again,
+     * where the caller cannot tell (missing mode): every thread that faulted in the chunk before its install may
+     * leave one stale event, so this is well above the threads one chunk can hold up.
+     */
+    static final int STALE_FAULTS_BEFORE_REFETCH = 256;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -32,7 +36,8 @@ final class FetchScheduler {
     private final byte[] state;
     private final int[] generation;
     private final long[] faultStart;
-    private final byte[] staleFaults;
+    private final short[] staleFaults;
+    private final int staleFaultLimit;
     private final IntRing urgent;
     private final IntRing ahead;
     private final boolean[] inUrgent;
@@ -42,12 +47,18 @@ final class FetchScheduler {
     private boolean background = true;
     private boolean stopped;
 
-    FetchScheduler(int chunks, int readAhead) {
+    /**
+     * @param staleFaultLimit faults on a present chunk after which it is fetched again; 0 when the caller tells
+     *                        a stale event from a lost page itself (minor mode maps the page again, or learns
+     *                        that the page cache lost it and calls {@link #lost})
+     */
+    FetchScheduler(int chunks, int readAhead, int staleFaultLimit) {
         this.chunks = chunks;
         this.state = new byte[chunks];
         this.generation = new int[chunks];
         this.faultStart = new long[chunks];
-        this.staleFaults = new byte[chunks];
+        this.staleFaults = new short[chunks];
+        this.staleFaultLimit = staleFaultLimit;
         this.urgent = new IntRing(chunks);
         this.ahead = new IntRing(chunks);
         this.inUrgent = new boolean[chunks];
@@ -81,7 +92,7 @@ final class FetchScheduler {
                 case PRESENT -> {
                     // Usually a stale event (the thread faulted just before the install). The same chunk faulting
                     // again and again means its pages are gone from under us: fetch it again.
-                    if (++staleFaults[chunk] <= MAX_STALE_FAULTS) {
+                    if (staleFaultLimit == 0 || ++staleFaults[chunk] <= staleFaultLimit) {
                         faultStart[chunk] = 0;
                         return true;
                     }

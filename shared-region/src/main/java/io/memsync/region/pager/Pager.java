@@ -63,9 +63,10 @@ final class Pager {
         this.status = status;
         this.source = source;
         this.appPidfd = appPidfd;
-        this.scheduler = new FetchScheduler(layout.chunkCount(), settings.readAhead());
-        this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
         this.method = settings.install();
+        this.scheduler = new FetchScheduler(layout.chunkCount(), settings.readAhead(),
+                method.needsMinor() ? 0 : FetchScheduler.STALE_FAULTS_BEFORE_REFETCH);
+        this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
         if (method == InstallMethod.MAP) {
             long size = layout.regionSize();
             long address = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, memfd, 0);
@@ -280,31 +281,38 @@ final class Pager {
         }
     }
 
-    /** Poisons the missing pages of {@code chunk}: its waiters get SIGBUS instead of waiting forever or zeros. */
+    /**
+     * Poisons the missing pages of {@code chunk}: its waiters get SIGBUS instead of waiting forever or zeros. No
+     * waiter wakes before the whole chunk is poisoned (a woken application may unmap the region at once).
+     */
     private void poison(int chunk) {
         long page = LibC.pageSize();
         long start = base + layout.offsetOf(chunk);
         status.countPoisoned();
         try {
             for (long p = start; p < start + layout.chunkSize(); p += page) {
-                long r = Userfaultfd.poison(uffd, p, page, 0);
+                long r = Userfaultfd.poison(uffd, p, page, Userfaultfd.POISON_MODE_DONTWAKE);
                 if (r == -Errno.EEXIST && settings.writeTracking()) {
                     // The kernel refuses to poison over any PTE, even the write-protect marker a tracked region
                     // keeps on its missing pages: drop the marker (without waking anyone), then poison.
                     Userfaultfd.writeprotect(uffd, p, page, Userfaultfd.WRITEPROTECT_MODE_DONTWAKE);
-                    r = Userfaultfd.poison(uffd, p, page, 0);
+                    r = Userfaultfd.poison(uffd, p, page, Userfaultfd.POISON_MODE_DONTWAKE);
                 }
-                if (r == -Errno.EEXIST) {
-                    // Present after all (installed meanwhile): whoever waits on it can go on.
-                    Userfaultfd.wake(uffd, p, page);
-                }
+                // EEXIST: present after all (installed meanwhile); the wake below lets its waiters go on.
             }
+            Userfaultfd.wake(uffd, start, layout.chunkSize());
         } catch (LinuxException e) {
-            LOG.log(System.Logger.Level.ERROR, "pager: chunk " + chunk + " could not be fetched and poisoning it "
-                    + "failed (" + e.getMessage() + "): the threads waiting on it stay blocked in the kernel, and the "
-                    + "application's next safepoint (any GC) cannot complete until the chunk is installed. Poisoning "
-                    + "needs UFFDIO_POISON (Linux 6.6+), which LazyRegion.mount requires: this should not happen; "
-                    + "report it with the kernel version");
+            if (status.state() != PagerStatus.SERVING || e.errno() == Errno.ENOENT) {
+                // The application closed or unmapped the region meanwhile: nobody is left waiting.
+                LOG.log(System.Logger.Level.DEBUG, "pager: chunk " + chunk + " not poisoned, the region is gone: "
+                        + e.getMessage());
+            } else {
+                LOG.log(System.Logger.Level.ERROR, "pager: chunk " + chunk + " could not be fetched and poisoning "
+                        + "it failed (" + e.getMessage() + "): the threads waiting on it stay blocked in the kernel, "
+                        + "and the application's next safepoint (any GC) cannot complete until the chunk is "
+                        + "installed. Poisoning needs UFFDIO_POISON (Linux 6.6+), which LazyRegion.mount requires: "
+                        + "this should not happen; report it with the kernel version");
+            }
         }
         scheduler.markFailed(chunk);
     }

@@ -1,0 +1,75 @@
+package io.memsync.region.pager;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+/** The scheduler's rules for faults on chunks already present: stale events against pages that are gone. */
+class FetchSchedulerTest {
+
+    private static PagerStatus status(Arena arena, int chunks) {
+        MemorySegment memory = arena.allocate(PagerStatus.bytesFor(chunks), 4096);
+        return PagerStatus.format(memory, chunks);
+    }
+
+    /** Fetches and installs {@code chunk} the way a fault fetcher does. */
+    private static void install(FetchScheduler s, int chunk, PagerStatus status) throws InterruptedException {
+        assertFalse(s.fault(chunk, System.nanoTime(), false), "a missing chunk is queued");
+        assertEquals(chunk, s.take(false, 0));
+        assertTrue(s.beginInstall(chunk, s.generation(chunk)));
+        s.endInstall(chunk, status);
+    }
+
+    @Test
+    void eachThreadHeldUpByAnInstallMayLeaveAStaleEventWithoutTheChunkBeingFetchedAgain() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            PagerStatus status = status(arena, 4);
+            FetchScheduler s = new FetchScheduler(4, 0, FetchScheduler.STALE_FAULTS_BEFORE_REFETCH);
+            install(s, 2, status);
+            // Six threads faulted on different pages of chunk 2 before it was installed; their events are read
+            // after it. None of them means the chunk is gone (the old limit of 3 fetched it again on the 4th).
+            for (int thread = 0; thread < 6; thread++) {
+                assertTrue(s.fault(2, System.nanoTime(), false), "stale event " + thread + " only wakes");
+            }
+            assertEquals(-2, s.take(false, 0), "nothing to fetch");
+            assertTrue(status.isPresent(2));
+        }
+    }
+
+    @Test
+    void aPresentChunkThatKeepsFaultingInMissingModeIsFetchedAgain() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            PagerStatus status = status(arena, 4);
+            FetchScheduler s = new FetchScheduler(4, 0, FetchScheduler.STALE_FAULTS_BEFORE_REFETCH);
+            install(s, 1, status);
+            for (int i = 0; i < FetchScheduler.STALE_FAULTS_BEFORE_REFETCH; i++) {
+                assertTrue(s.fault(1, System.nanoTime(), false));
+            }
+            // A thread that faults again and again on a present chunk: its page is gone from under us.
+            assertFalse(s.fault(1, System.nanoTime(), false), "taken as lost");
+            assertEquals(1, s.take(false, 0), "fetched again");
+        }
+    }
+
+    @Test
+    void inMinorModeTheCallerDecidesAndStaleEventsNeverRefetch() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            PagerStatus status = status(arena, 4);
+            FetchScheduler s = new FetchScheduler(4, 0, 0);
+            install(s, 3, status);
+            for (int i = 0; i < 2 * FetchScheduler.STALE_FAULTS_BEFORE_REFETCH; i++) {
+                assertTrue(s.fault(3, System.nanoTime(), false));
+            }
+            assertEquals(-2, s.take(false, 0));
+            // The caller found the page gone from the page cache.
+            s.lost(3, status);
+            assertFalse(status.isPresent(3));
+            assertFalse(s.fault(3, System.nanoTime(), false));
+            assertEquals(3, s.take(false, 0));
+        }
+    }
+}
