@@ -111,6 +111,8 @@ final class MigrationDestination implements AutoCloseable {
             return;
         }
         ServedRegion served = pipeline.served(r.id(), name, lazy.region(), ServedRegion.Role.LEARNER, r.token());
+        // A pushed chunk is current: the pager need not fetch it, and if it had failed to, it reads again (hole 9).
+        served.onApplied(lazy::arrived);
         data.serve(served);
         copies.add(ClusterRegion.learner(name, lazy, served));
         Links.closeAll(ready.put(name, opened));

@@ -4,8 +4,10 @@ import io.memsync.region.ChunkLayout;
 import io.memsync.region.Region;
 import io.memsync.region.track.DirtyTracker;
 import io.memsync.region.track.WriteProtectTracker;
+import io.memsync.region.linux.Errno;
 import io.memsync.region.linux.KernelFeatures;
 import io.memsync.region.linux.LibC;
+import io.memsync.region.linux.LinuxException;
 import io.memsync.region.linux.Userfaultfd;
 import io.memsync.region.pager.InstallMethod;
 import io.memsync.region.pager.PagerArguments;
@@ -17,6 +19,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -288,7 +291,8 @@ public final class LazyRegion implements AutoCloseable {
 
     /**
      * Makes chunks [from, to) missing again (their pages are dropped from the shmem): the next touch faults and
-     * pulls them afresh from the source; a fetch in flight for them is discarded.
+     * pulls them afresh from the source; a fetch in flight for them is discarded. A poisoned chunk is readable
+     * again too.
      */
     public synchronized void invalidate(int from, int to) throws IOException {
         checkOpen();
@@ -297,6 +301,83 @@ public final class LazyRegion implements AutoCloseable {
                     + layout().chunkCount() + ")");
         }
         activePager().invalidate(from, to, COMMAND_TIMEOUT);
+        // Punching the hole leaves poison markers in place (verified on 6.18): drop them from this mapping.
+        zap(layout().offsetOf(from), layout().offsetOf(to) - layout().offsetOf(from));
+    }
+
+    /**
+     * {@code chunk}'s current bytes were just written into the region from elsewhere, through
+     * {@link Region#untrackedMapping()} (a push): the chunk counts present, the pager will not fetch it, and if it
+     * was poisoned (its source had failed) it reads the bytes that arrived from now on instead of failing. Cheap
+     * and allocation-free unless the chunk was poisoned; safe from any thread; a no-op once closed.
+     */
+    public void arrived(int chunk) {
+        if (chunk < 0 || chunk >= layout().chunkCount()) {
+            throw new IndexOutOfBoundsException("chunk " + chunk + " outside [0, " + layout().chunkCount() + ")");
+        }
+        try {
+            long waitUntil = 0;
+            while (true) {
+                int fate = status.fate(chunk);
+                switch (fate) {
+                    case PagerStatus.FATE_ARRIVED -> {
+                        return;
+                    }
+                    case PagerStatus.FATE_NONE -> {
+                        if (status.arrive(chunk, PagerStatus.FATE_NONE)) {
+                            return;
+                        }
+                    }
+                    case PagerStatus.FATE_POISONED -> {
+                        // The pager cannot install over pages the shmem already holds: lift the poison here, where
+                        // the mapping is. The bytes stay in the shmem; only this mapping's page entries go.
+                        zap(layout().offsetOf(chunk), layout().chunkSize());
+                        if (status.arrive(chunk, PagerStatus.FATE_POISONED)) {
+                            LOG.log(System.Logger.Level.INFO, "region " + region.name() + ": chunk " + chunk
+                                    + " had failed to page in and has now arrived from elsewhere: it reads again");
+                            return;
+                        }
+                    }
+                    default -> {
+                        // The pager is poisoning it, for microseconds; a pager that died meanwhile leaves it to the
+                        // next, which marks it poisoned.
+                        long now = System.nanoTime();
+                        if (waitUntil == 0) {
+                            waitUntil = now + TimeUnit.SECONDS.toNanos(10);
+                        } else if (now - waitUntil > 0) {
+                            LOG.log(System.Logger.Level.WARNING, "region " + region.name() + ": chunk " + chunk
+                                    + " stayed half-poisoned for 10 s (no live pager?): it may fail when read");
+                            return;
+                        }
+                        LockSupport.parkNanos(50_000);
+                    }
+                }
+            }
+        } catch (IllegalStateException closed) {
+            // The region was closed meanwhile: nothing reads it any more.
+        }
+    }
+
+    /**
+     * Drops this mapping's page entries for [offset, offset+length): the shmem keeps the bytes, a poison marker goes,
+     * and written pages stay reported to the tracker (KERNEL.md). A range locked against reclaim (hole 6's
+     * mlock) is unlocked for the moment of the drop.
+     */
+    private void zap(long offset, long length) {
+        long address = region.segment().address() + offset;
+        try {
+            LibC.madvise(address, length, LibC.MADV_DONTNEED);
+        } catch (LinuxException e) {
+            if (e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+            LibC.munlock(address, length);
+            try {
+                LibC.madvise(address, length, LibC.MADV_DONTNEED);
+            } finally {
+                LibC.mlock2(address, length, LibC.MLOCK_ONFAULT);
+            }
+        }
     }
 
     private PagerProcess activePager() throws IOException {

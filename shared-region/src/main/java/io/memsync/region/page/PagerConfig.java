@@ -20,9 +20,13 @@ import java.util.Objects;
  * @param writeTracking whether the application may write the region and track its writes with
  *                      {@link LazyRegion#startTracking()} (write-protect mode on the same userfaultfd; needs the
  *                      default COPY install)
+ * @param recovery    how long after a chunk was given up on (its readers failed) the pager fetches it again, doubled
+ *                    after each failure up to 30 s or this, whichever is longer; zero: never (until invalidated or
+ *                    its bytes {@linkplain LazyRegion#arrived arrive})
  */
 public record PagerConfig(String source, int pullers, int faultFetchers, int readAhead, int retries,
-                          Duration retryBackoff, Duration closeTimeout, boolean standby, boolean writeTracking) {
+                          Duration retryBackoff, Duration closeTimeout, boolean standby, boolean writeTracking,
+                          Duration recovery) {
 
     public PagerConfig {
         Objects.requireNonNull(source, "source");
@@ -35,50 +39,58 @@ public record PagerConfig(String source, int pullers, int faultFetchers, int rea
         if (readAhead < 0 || retries < 0) {
             throw new IllegalArgumentException("readAhead and retries must not be negative");
         }
-        if (retryBackoff.isNegative() || closeTimeout.isNegative()) {
-            throw new IllegalArgumentException("retryBackoff and closeTimeout must not be negative");
+        if (retryBackoff.isNegative() || closeTimeout.isNegative() || recovery.isNegative()) {
+            throw new IllegalArgumentException("retryBackoff, closeTimeout and recovery must not be negative");
         }
     }
 
-    /** Serves from {@code source} with 4 pullers, 2 fault fetchers, read-ahead 8, 3 retries, and a standby. */
+    /**
+     * Serves from {@code source} with 4 pullers, 2 fault fetchers, read-ahead 8, 3 retries, a standby, and a chunk
+     * given up on fetched again after 1 s.
+     */
     public static PagerConfig of(String source) {
         return new PagerConfig(source, 4, 2, 8, 3, Duration.ofMillis(10), Duration.ofSeconds(5), true,
-                false);
+                false, Duration.ofSeconds(1));
     }
 
     public PagerConfig withPullers(int n) {
         return new PagerConfig(source, n, faultFetchers, readAhead, retries, retryBackoff, closeTimeout,
-                standby, writeTracking);
+                standby, writeTracking, recovery);
     }
 
     public PagerConfig withReadAhead(int n) {
         return new PagerConfig(source, pullers, faultFetchers, n, retries, retryBackoff, closeTimeout,
-                standby, writeTracking);
+                standby, writeTracking, recovery);
     }
 
     public PagerConfig withRetries(int n, Duration backoff) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, n, backoff, closeTimeout,
-                standby, writeTracking);
+                standby, writeTracking, recovery);
     }
 
     public PagerConfig withCloseTimeout(Duration timeout) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, timeout,
-                standby, writeTracking);
+                standby, writeTracking, recovery);
     }
 
     public PagerConfig withStandby(boolean on) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, on,
-                writeTracking);
+                writeTracking, recovery);
+    }
+
+    public PagerConfig withRecovery(Duration after) {
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby,
+                writeTracking, after);
     }
 
     public PagerConfig withWriteTracking(boolean on) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby,
-                on);
+                on, recovery);
     }
 
     /** What a pager process gets of this configuration (all of it but the standby, which is this side's). */
     PagerArguments.Settings settings(InstallMethod install) {
         return new PagerArguments.Settings(source, install, pullers, faultFetchers, readAhead, retries, retryBackoff,
-                closeTimeout, writeTracking);
+                closeTimeout, writeTracking, recovery);
     }
 }

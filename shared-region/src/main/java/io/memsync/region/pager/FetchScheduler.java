@@ -28,6 +28,8 @@ final class FetchScheduler {
      * leave one stale event, so this is well above the threads one chunk can hold up.
      */
     static final int STALE_FAULTS_BEFORE_REFETCH = 256;
+    /** A poisoned chunk is fetched again at most this long after its last failure (unless the first wait is longer). */
+    static final long RECOVERY_MAX_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -38,6 +40,14 @@ final class FetchScheduler {
     private final long[] faultStart;
     private final short[] staleFaults;
     private final int staleFaultLimit;
+    /** For FAILED chunks: when to fetch again, and the wait before that (doubling). */
+    private final long[] retryAt;
+    private final long[] retryDelay;
+    /** The chunk is FAILED (poisoned) and on its way again: a failure leaves it FAILED, no new poison. */
+    private final boolean[] recovering;
+    private int failed;
+    private final long recoveryFirst;
+    private final long recoveryMax;
     private final IntRing urgent;
     private final IntRing ahead;
     private final boolean[] inUrgent;
@@ -53,12 +63,25 @@ final class FetchScheduler {
      *                        that the page cache lost it and calls {@link #lost})
      */
     FetchScheduler(int chunks, int readAhead, int staleFaultLimit) {
+        this(chunks, readAhead, staleFaultLimit, 0);
+    }
+
+    /**
+     * @param recoveryNanos first wait before a poisoned chunk is fetched again, doubled after each failure up to
+     *                      30 s (or this, if longer); 0: never
+     */
+    FetchScheduler(int chunks, int readAhead, int staleFaultLimit, long recoveryNanos) {
         this.chunks = chunks;
         this.state = new byte[chunks];
         this.generation = new int[chunks];
         this.faultStart = new long[chunks];
         this.staleFaults = new short[chunks];
         this.staleFaultLimit = staleFaultLimit;
+        this.retryAt = new long[chunks];
+        this.retryDelay = new long[chunks];
+        this.recovering = new boolean[chunks];
+        this.recoveryFirst = recoveryNanos;
+        this.recoveryMax = Math.max(recoveryNanos, RECOVERY_MAX_NANOS);
         this.urgent = new IntRing(chunks);
         this.ahead = new IntRing(chunks);
         this.inUrgent = new boolean[chunks];
@@ -70,8 +93,19 @@ final class FetchScheduler {
     void adoptPresent(PagerStatus status) {
         lock.lock();
         try {
+            long now = System.nanoTime();
             for (int c = 0; c < chunks; c++) {
                 state[c] = status.isPresent(c) ? PRESENT : MISSING;
+                int fate = status.fate(c);
+                if (fate == PagerStatus.FATE_POISONING) {
+                    // The pager before us died while poisoning it: some of its pages may be poisoned.
+                    status.changeFate(c, PagerStatus.FATE_POISONING, PagerStatus.FATE_POISONED);
+                    fate = PagerStatus.FATE_POISONED;
+                }
+                if (fate == PagerStatus.FATE_POISONED && state[c] != PRESENT) {
+                    fail(c, now);
+                    retryAt[c] = now;
+                }
             }
         } finally {
             lock.unlock();
@@ -223,7 +257,7 @@ final class FetchScheduler {
     long endInstall(int chunk, PagerStatus status) {
         lock.lock();
         try {
-            state[chunk] = PRESENT;
+            leaveFailed(chunk, PRESENT);
             staleFaults[chunk] = 0;
             status.setPresent(chunk);
             long start = faultStart[chunk];
@@ -240,6 +274,10 @@ final class FetchScheduler {
         lock.lock();
         try {
             if (generation[chunk] != gen || state[chunk] != FETCHING) {
+                return false;
+            }
+            if (recovering[chunk]) {
+                fail(chunk, System.nanoTime());
                 return false;
             }
             boolean waiters = faultStart[chunk] != 0;
@@ -260,6 +298,11 @@ final class FetchScheduler {
             if (state[chunk] != FETCHING && state[chunk] != INSTALLING) {
                 return false;
             }
+            if (recovering[chunk]) {
+                fail(chunk, System.nanoTime());
+                installed.signalAll();
+                return false;
+            }
             boolean waiters = faultStart[chunk] != 0;
             state[chunk] = waiters ? INSTALLING : BACKOFF;
             installed.signalAll();
@@ -269,13 +312,87 @@ final class FetchScheduler {
         }
     }
 
-    /** After poisoning: the chunk stays FAILED until invalidated. */
+    /**
+     * After poisoning: the chunk stays FAILED, its pages raising SIGBUS, until a later fetch installs it over the
+     * poison ({@link #requeueDue}), its bytes arrive from elsewhere, or it is invalidated.
+     */
     void markFailed(int chunk) {
         lock.lock();
         try {
-            state[chunk] = FAILED;
+            fail(chunk, System.nanoTime());
             faultStart[chunk] = 0;
             installed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: FAILED, with the next attempt after the doubled wait. */
+    private void fail(int chunk, long now) {
+        if (state[chunk] != FAILED) {
+            failed++;
+        }
+        state[chunk] = FAILED;
+        recovering[chunk] = false;
+        if (recoveryFirst == 0) {
+            retryAt[chunk] = Long.MAX_VALUE;
+            return;
+        }
+        long delay = retryDelay[chunk] == 0 ? recoveryFirst : Math.min(recoveryMax, retryDelay[chunk] * 2);
+        retryDelay[chunk] = delay;
+        retryAt[chunk] = now + delay;
+    }
+
+    /** Under the lock: leaves FAILED for {@code next} (its retry schedule reset). */
+    private void leaveFailed(int chunk, byte next) {
+        if (state[chunk] == FAILED) {
+            failed--;
+        }
+        state[chunk] = next;
+        recovering[chunk] = false;
+        retryDelay[chunk] = 0;
+    }
+
+    /**
+     * Queues the poisoned chunks whose next attempt is due (fault fetchers take them first); returns the nanoseconds
+     * until the next one is due, or {@link Long#MAX_VALUE} when no chunk is poisoned.
+     */
+    long requeueDue(long now) {
+        lock.lock();
+        try {
+            if (failed == 0 || recoveryFirst == 0) {
+                return Long.MAX_VALUE;
+            }
+            long next = Long.MAX_VALUE;
+            for (int c = 0; c < chunks; c++) {
+                if (state[c] != FAILED) {
+                    continue;
+                }
+                long wait = retryAt[c] - now;
+                if (wait > 0) {
+                    next = Math.min(next, wait);
+                    continue;
+                }
+                failed--;
+                state[c] = QUEUED;
+                recovering[c] = true;
+                if (!inUrgent[c]) {
+                    inUrgent[c] = true;
+                    urgent.add(c);
+                }
+                work.signal();
+            }
+            return next;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@code chunk}, being installed, was poisoned before (its install lifts the poison). */
+    boolean isRecovering(int chunk) {
+        lock.lock();
+        try {
+            return recovering[chunk];
         } finally {
             lock.unlock();
         }
@@ -324,7 +441,7 @@ final class FetchScheduler {
                     installed.await(10, TimeUnit.MILLISECONDS);
                 }
                 generation[c]++;
-                state[c] = INVALIDATING;
+                leaveFailed(c, INVALIDATING);
                 status.clearPresent(c);
             }
         } finally {

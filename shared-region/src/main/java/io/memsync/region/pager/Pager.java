@@ -65,7 +65,7 @@ final class Pager {
         this.appPidfd = appPidfd;
         this.method = settings.install();
         this.scheduler = new FetchScheduler(layout.chunkCount(), settings.readAhead(),
-                method.needsMinor() ? 0 : FetchScheduler.STALE_FAULTS_BEFORE_REFETCH);
+                method.needsMinor() ? 0 : FetchScheduler.STALE_FAULTS_BEFORE_REFETCH, settings.recovery().toNanos());
         this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
         if (method == InstallMethod.MAP) {
             long size = layout.regionSize();
@@ -114,8 +114,14 @@ final class Pager {
                     LibC.POLLFD_REVENTS.set(pollfds, 0L, (long) i, (short) 0);
                 }
                 long deadline = closeDeadline;
-                int timeout = deadline == 0 ? -1
-                        : (int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + 1);
+                long now = System.nanoTime();
+                // Poisoned chunks due for another attempt go to the fault fetchers; the poll wakes for the next.
+                long wait = scheduler.requeueDue(now);
+                if (deadline != 0) {
+                    wait = Math.min(wait, deadline - now);
+                }
+                int timeout = wait == Long.MAX_VALUE ? -1
+                        : (int) Math.min(Integer.MAX_VALUE, Math.max(0, TimeUnit.NANOSECONDS.toMillis(wait) + 1));
                 int ready = LibC.poll(pollfds, fds.length, timeout);
                 if (deadline != 0 && System.nanoTime() - deadline >= 0) {
                     failWaiters(waiting);
@@ -213,6 +219,7 @@ final class Pager {
                     if (scheduler.installFailed(chunk)) {
                         poison(chunk);
                     }
+                    wakeFaultLoop();
                 }
             }
         } catch (InterruptedException e) {
@@ -223,12 +230,19 @@ final class Pager {
     private void fetchAndInstall(int chunk, MemorySegment buffer) throws InterruptedException {
         int chunkSize = layout.chunkSize();
         int gen = scheduler.generation(chunk);
+        if (status.fate(chunk) == PagerStatus.FATE_ARRIVED) {
+            arrivedInstead(chunk);
+            return;
+        }
         // MAP: straight into the shmem, which the application cannot see until UFFDIO_CONTINUE.
         MemorySegment target = method == InstallMethod.MAP ? shmem : buffer;
         long targetOffset = method == InstallMethod.MAP ? layout.offsetOf(chunk) : 0;
         if (!fetch(chunk, target, targetOffset)) {
+            boolean again = scheduler.isRecovering(chunk);
             if (scheduler.fetchFailed(chunk, gen)) {
                 poison(chunk);
+            } else if (again) {
+                wakeFaultLoop(); // to time its next attempt
             }
             return;
         }
@@ -236,6 +250,11 @@ final class Pager {
             return;
         }
         long dst = base + layout.offsetOf(chunk);
+        boolean recovering = scheduler.isRecovering(chunk);
+        if (status.fate(chunk) == PagerStatus.FATE_ARRIVED) {
+            arrivedInstead(chunk);
+            return;
+        }
         // DONTWAKE, then publish, then wake: a thread that resumes already sees its chunk counted present.
         // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
         long installedBytes = switch (method) {
@@ -251,6 +270,14 @@ final class Pager {
         long faultedAt = scheduler.endInstall(chunk, status);
         if (installedBytes < chunkSize) {
             status.countRaceLost();
+        }
+        // The install mapped the chunk over its poison (the kernel installs over a poison marker). A page it could
+        // not install has bytes in the shmem already, from a push whose arrival lifts the poison: stay poisoned.
+        if (recovering && installedBytes == chunkSize
+                && status.changeFate(chunk, PagerStatus.FATE_POISONED, PagerStatus.FATE_NONE)) {
+            status.countRecovered();
+            LOG.log(System.Logger.Level.INFO, "pager: chunk " + chunk + " recovered: the source delivered it after "
+                    + "it had failed, and reading it no longer fails");
         }
         status.countInstall(installedBytes);
         if (faultedAt != 0) {
@@ -288,6 +315,16 @@ final class Pager {
     private void poison(int chunk) {
         long page = LibC.pageSize();
         long start = base + layout.offsetOf(chunk);
+        if (!status.changeFate(chunk, PagerStatus.FATE_NONE, PagerStatus.FATE_POISONING)) {
+            if (status.fate(chunk) == PagerStatus.FATE_ARRIVED) {
+                // Its bytes arrived from elsewhere meanwhile: its waiters can go on.
+                arrivedInstead(chunk);
+            } else {
+                scheduler.markFailed(chunk);
+                Userfaultfd.wake(uffd, start, layout.chunkSize());
+            }
+            return;
+        }
         status.countPoisoned();
         try {
             for (long p = start; p < start + layout.chunkSize(); p += page) {
@@ -300,8 +337,10 @@ final class Pager {
                 }
                 // EEXIST: present after all (installed meanwhile); the wake below lets its waiters go on.
             }
+            status.changeFate(chunk, PagerStatus.FATE_POISONING, PagerStatus.FATE_POISONED);
             Userfaultfd.wake(uffd, start, layout.chunkSize());
         } catch (LinuxException e) {
+            status.changeFate(chunk, PagerStatus.FATE_POISONING, PagerStatus.FATE_POISONED);
             if (status.state() != PagerStatus.SERVING || e.errno() == Errno.ENOENT) {
                 // The application closed or unmapped the region meanwhile: nobody is left waiting.
                 LOG.log(System.Logger.Level.DEBUG, "pager: chunk " + chunk + " not poisoned, the region is gone: "
@@ -315,6 +354,15 @@ final class Pager {
             }
         }
         scheduler.markFailed(chunk);
+        wakeFaultLoop(); // to time its recovery
+    }
+
+    /** {@code chunk}'s bytes arrived from elsewhere (a push): present without a fetch; its waiters go on. */
+    private void arrivedInstead(int chunk) {
+        long faultedAt = scheduler.endInstall(chunk, status);
+        if (faultedAt != 0) {
+            Userfaultfd.wake(uffd, base + layout.offsetOf(chunk), layout.chunkSize());
+        }
     }
 
     private void failWaiters(int[] waiting) {
@@ -337,6 +385,10 @@ final class Pager {
             LibC.fallocate(memfd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, layout.offsetOf(from),
                     layout.offsetOf(to) - layout.offsetOf(from));
         } finally {
+            for (int c = from; c < to; c++) {
+                // The application lifts the poison of these chunks from its mapping (LazyRegion.invalidate).
+                status.resetFate(c);
+            }
             scheduler.endInvalidate(from, to);
         }
         status.countInvalidated(to - from);

@@ -50,14 +50,17 @@ public record PagerArguments(Role role, boolean takeover, ChunkLayout layout, Se
      * @param retryBackoff     first wait between those retries, doubled each time
      * @param closeTimeout     how long closing waits for outstanding faults before failing them
      * @param writeTracking    whether chunks are installed write-protected (the application tracks its writes)
+     * @param recovery         first wait before a chunk given up on is fetched again (zero: never)
      */
     public record Settings(String source, InstallMethod install, int pullers, int faultFetchers, int readAhead,
-                           int retries, Duration retryBackoff, Duration closeTimeout, boolean writeTracking) {
+                           int retries, Duration retryBackoff, Duration closeTimeout, boolean writeTracking,
+                           Duration recovery) {
         public Settings {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(install, "install");
             Objects.requireNonNull(retryBackoff, "retryBackoff");
             Objects.requireNonNull(closeTimeout, "closeTimeout");
+            Objects.requireNonNull(recovery, "recovery");
         }
     }
 
@@ -69,7 +72,8 @@ public record PagerArguments(Role role, boolean takeover, ChunkLayout layout, Se
     }
 
     private static final Set<String> KEYS = Set.of("role", "takeover", "size", "chunk-size", "source", "install",
-            "pullers", "fault-fetchers", "read-ahead", "retries", "retry-backoff", "close-timeout", "write-tracking", "app-pid", "uffd", "memfd", "status-fd", "base");
+            "pullers", "fault-fetchers", "read-ahead", "retries", "retry-backoff", "close-timeout", "write-tracking", "recovery",
+            "app-pid", "uffd", "memfd", "status-fd", "base");
 
     public PagerArguments {
         Objects.requireNonNull(role, "role");
@@ -99,6 +103,7 @@ public record PagerArguments(Role role, boolean takeover, ChunkLayout layout, Se
         add(args, "retry-backoff", settings.retryBackoff());
         add(args, "close-timeout", settings.closeTimeout());
         add(args, "write-tracking", settings.writeTracking());
+        add(args, "recovery", settings.recovery());
         add(args, "app-pid", target.appPid());
         add(args, "uffd", target.uffd());
         add(args, "memfd", target.memfd());
@@ -145,7 +150,8 @@ public record PagerArguments(Role role, boolean takeover, ChunkLayout layout, Se
         }
         Settings settings = new Settings(a.get("source"), install, (int) number(a, "pullers"),
                 (int) number(a, "fault-fetchers"), (int) number(a, "read-ahead"), (int) number(a, "retries"),
-                duration(a, "retry-backoff"), duration(a, "close-timeout"), bool(a, "write-tracking"));
+                duration(a, "retry-backoff"), duration(a, "close-timeout"), bool(a, "write-tracking"),
+                duration(a, "recovery"));
         Target target = new Target(number(a, "app-pid"), (int) number(a, "uffd"), (int) number(a, "memfd"),
                 (int) number(a, "status-fd"), number(a, "base"));
         return new PagerArguments(role(a.get("role")), bool(a, "takeover"), layout, settings, target);

@@ -3,17 +3,19 @@ package io.memsync.region.pager;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The memory a lazy region's application and its pagers share to see each other's state without a message: a
- * header of counters, a fault-latency histogram and one bit per chunk that is present. It lives in its own memfd,
+ * header of counters, a fault-latency histogram, one bit per chunk that is present and one fate per chunk (poisoned,
+ * or arrived from elsewhere: {@link #fate}). It lives in its own memfd,
  * which is never registered with userfaultfd, so reading it can never block. Every access is atomic; nothing is
  * allocated.
  */
 public final class PagerStatus {
     static final long MAGIC = 0x6d656d73796e6370L;
-    static final long VERSION = 1;
+    static final long VERSION = 2;
 
     /** Lifecycle in {@link #state()}. */
     public static final long STARTING = 0;
@@ -39,6 +41,7 @@ public final class PagerStatus {
     private static final long OFF_PRESENT = 120;
     private static final long OFF_TAKEOVERS = 128;
     private static final long OFF_INVALIDATED = 136;
+    private static final long OFF_RECOVERED = 144;
     /** Histogram of fault service times: 8 buckets per power of two of nanoseconds (about 9 % wide each). */
     private static final long OFF_HISTOGRAM = 512;
     private static final int SUB_BUCKET_BITS = 3;
@@ -46,18 +49,34 @@ public final class PagerStatus {
     private static final long OFF_BITMAP = OFF_HISTOGRAM + BUCKETS * 8L;
 
     private static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final VarHandle INT = JAVA_INT.varHandle();
+
+    /** A chunk's fate, beside its present bit: nothing special. */
+    public static final int FATE_NONE = 0;
+    /** The pager is poisoning the chunk's missing pages (for microseconds). */
+    public static final int FATE_POISONING = 1;
+    /** The chunk's missing pages are poisoned: reading them raises SIGBUS until they are fetched or arrive. */
+    public static final int FATE_POISONED = 2;
+    /** The chunk's bytes arrived from elsewhere (a push): the pager neither fetches nor poisons it. */
+    public static final int FATE_ARRIVED = 3;
 
     private final MemorySegment memory;
     private final int chunkCount;
+    private final long fates;
 
     private PagerStatus(MemorySegment memory, int chunkCount) {
         this.memory = memory;
         this.chunkCount = chunkCount;
+        this.fates = fatesOffset(chunkCount);
+    }
+
+    private static long fatesOffset(int chunkCount) {
+        return OFF_BITMAP + ((chunkCount + 63L) >>> 6) * 8;
     }
 
     /** Bytes the status of a region of {@code chunkCount} chunks needs, rounded up to whole pages. */
     public static long bytesFor(int chunkCount) {
-        long bytes = OFF_BITMAP + ((chunkCount + 63L) >>> 6) * 8;
+        long bytes = fatesOffset(chunkCount) + chunkCount * 4L;
         return (bytes + 4095) & ~4095L;
     }
 
@@ -134,6 +153,35 @@ public final class PagerStatus {
         return presentChunks() / (double) chunkCount;
     }
 
+    // ---- fates: poisoned and arrived chunks, shared by the pager and the application ------------------------
+
+    /** {@code chunk}'s fate: {@link #FATE_NONE}, {@link #FATE_POISONING}, {@link #FATE_POISONED} or {@link #FATE_ARRIVED}. */
+    public int fate(int chunk) {
+        return (int) INT.getVolatile(memory, fates + chunk * 4L);
+    }
+
+    /** Moves {@code chunk}'s fate from {@code expected} to {@code fate}; false if it was not {@code expected}. */
+    public boolean changeFate(int chunk, int expected, int fate) {
+        return INT.compareAndSet(memory, fates + chunk * 4L, expected, fate);
+    }
+
+    /**
+     * The application wrote {@code chunk}'s current bytes into the shmem and its mapping shows them: moves its fate
+     * from {@code from} to {@link #FATE_ARRIVED} and counts it present, after which the pager neither fetches nor
+     * poisons it. False, and nothing changes, if the fate was not {@code from}.
+     */
+    public boolean arrive(int chunk, int from) {
+        if (!changeFate(chunk, from, FATE_ARRIVED)) {
+            return false;
+        }
+        setPresent(chunk);
+        return true;
+    }
+
+    void resetFate(int chunk) {
+        INT.setVolatile(memory, fates + chunk * 4L, FATE_NONE);
+    }
+
     // ---- state and counters --------------------------------------------------------------------------------
 
     public long state() {
@@ -204,6 +252,11 @@ public final class PagerStatus {
         return get(OFF_INVALIDATED);
     }
 
+    /** Poisoned chunks the pager fetched and installed later, once the source delivered (none lost). */
+    public long chunksRecovered() {
+        return get(OFF_RECOVERED);
+    }
+
     /** Mean time from a fault event to the install of its chunk, in nanoseconds (0 before any). */
     public long meanFaultNanos() {
         long served = faultsServed();
@@ -260,6 +313,10 @@ public final class PagerStatus {
 
     void countTakeover() {
         add(OFF_TAKEOVERS, 1);
+    }
+
+    void countRecovered() {
+        add(OFF_RECOVERED, 1);
     }
 
     void countInvalidated(long n) {

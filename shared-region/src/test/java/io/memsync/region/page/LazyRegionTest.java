@@ -2,6 +2,7 @@ package io.memsync.region.page;
 
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.linux.KernelFeatures;
+import io.memsync.region.pager.PagerStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -128,8 +129,9 @@ class LazyRegionTest {
             assertEquals(-1, m.mismatch(expected), "after reading it all, the region equals the source");
             // A chunk is readable a moment before a puller counts it present.
             assertTrue(lazy.awaitAvailability(1.0, Duration.ofSeconds(10)), "availability " + lazy.availability());
-            assertTrue(lazy.status().faults() > 0);
             if (pullers == 0) {
+                // With pullers, a loaded machine may let them install every chunk before the readers' first touch.
+                assertTrue(lazy.status().faults() > 0);
                 // With pullers, faults may all find their chunk already on its way or in place.
                 assertEquals(chunks, lazy.status().faultsServed() + lazy.status().racesLost());
                 assertTrue(lazy.status().faultNanosPercentile(50) > 0);
@@ -466,6 +468,119 @@ class LazyRegionTest {
             m.get(JAVA_LONG, 50L * CHUNK);
             tracker.collect(dirty);
             assertTrue(!dirty.contains(3) && !dirty.contains(9), "reported once: " + dirty);
+        }
+    }
+
+    // ---- hole 9: poison is not for ever ----------------------------------------------------------------------
+
+    /** Reads {@code chunk}'s first word; null while reading it fails (the chunk is poisoned). */
+    private static Long readOrNull(MemorySegment m, int chunk) {
+        try {
+            return m.get(JAVA_LONG, (long) chunk * CHUNK);
+        } catch (InternalError poisoned) {
+            return null;
+        }
+    }
+
+    private static void assertPoisoned(MemorySegment m, int chunk) {
+        assertEquals(null, readOrNull(m, chunk), "chunk " + chunk + " should fail while its source fails");
+    }
+
+    /** The application's next write to {@code chunk} is seen by {@code tracker}. */
+    private static void assertWritesAreTracked(LazyRegion lazy, io.memsync.region.track.DirtyTracker tracker,
+                                               int chunk) {
+        io.memsync.region.ChunkSet dirty = new io.memsync.region.ChunkSet(lazy.layout().chunkCount());
+        tracker.collect(dirty);
+        dirty = new io.memsync.region.ChunkSet(lazy.layout().chunkCount());
+        lazy.segment().set(JAVA_LONG, (long) chunk * CHUNK + 64, 0x5eed);
+        tracker.collect(dirty);
+        assertTrue(dirty.contains(chunk), "a write to chunk " + chunk + " after it came back is tracked");
+    }
+
+    /** Before: a chunk given up on during a short outage failed every read until invalidated. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aPoisonedChunkIsFetchedAgainOnceItsSourceRecovers(boolean writeTracking) throws Exception {
+        int chunks = 16;
+        String source = image(chunks, 21) + "?failFirst=1";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-recover-" + writeTracking, layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(0, Duration.ZERO)
+                        .withRecovery(Duration.ofMillis(200)).withWriteTracking(writeTracking))) {
+            var tracker = writeTracking ? lazy.startTracking() : null;
+            MemorySegment m = lazy.segment();
+            assertPoisoned(m, 2);
+            assertEquals(1, lazy.status().chunksPoisoned());
+            Long value = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (value == null && System.nanoTime() - deadline < 0) {
+                Thread.sleep(50);
+                value = readOrNull(m, 2);
+            }
+            assertNotNull(value, "chunk 2 still fails 20 s after its source recovered");
+            assertEquals(-1, m.asSlice(2L * CHUNK, CHUNK).mismatch(expected.asSlice(2L * CHUNK, CHUNK)));
+            assertEquals(1, lazy.status().chunksRecovered());
+            assertEquals(PagerStatus.FATE_NONE, lazy.status().fate(2));
+            assertTrue(lazy.isPresent(2));
+            if (tracker != null) {
+                assertWritesAreTracked(lazy, tracker, 2);
+            }
+        }
+    }
+
+    /** Before: the bytes a push wrote behind the poison stayed unreadable (the pager cannot install over them). */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aPoisonedChunkReadsTheBytesThatArriveFromElsewhere(boolean writeTracking) throws Exception {
+        int chunks = 16;
+        String source = image(chunks, 22) + "?fail=always";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-arrive-" + writeTracking, layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(0, Duration.ZERO)
+                        .withRecovery(Duration.ZERO).withWriteTracking(writeTracking))) {
+            var tracker = writeTracking ? lazy.startTracking() : null;
+            MemorySegment m = lazy.segment();
+            assertPoisoned(m, 3);
+            lazy.region().untrackedMapping().asSlice(3L * CHUNK, CHUNK).fill((byte) 0x5a);
+            assertPoisoned(m, 3);
+            lazy.arrived(3);
+            assertEquals(0x5a5a5a5a5a5a5a5aL, readOrNull(m, 3));
+            assertEquals(-1, m.asSlice(3L * CHUNK, CHUNK).mismatch(lazy.region().untrackedMapping()
+                    .asSlice(3L * CHUNK, CHUNK)));
+            assertTrue(lazy.isPresent(3));
+            assertEquals(PagerStatus.FATE_ARRIVED, lazy.status().fate(3));
+            if (tracker != null) {
+                assertWritesAreTracked(lazy, tracker, 3);
+            }
+        }
+    }
+
+    @Test
+    void aChunkThatArrivedIsNeitherFetchedNorPoisoned() throws Exception {
+        int chunks = 16;
+        String source = image(chunks, 23) + "?fail=always";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-arrived", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(0, Duration.ZERO))) {
+            lazy.region().untrackedMapping().asSlice(5L * CHUNK, CHUNK).fill((byte) 0x11);
+            lazy.arrived(5);
+            assertEquals(0x1111111111111111L, lazy.segment().get(JAVA_LONG, 5L * CHUNK + 8));
+            assertEquals(0, lazy.status().fetchFailures(), "the pager did not try the source");
+            assertEquals(0, lazy.status().chunksPoisoned());
+            assertTrue(lazy.isPresent(5));
+        }
+    }
+
+    /** Before: punching the hole left the poison in place, and invalidate did not make the chunk readable. */
+    @Test
+    void invalidateMakesAPoisonedChunkReadableAgain() throws Exception {
+        int chunks = 16;
+        String source = image(chunks, 24) + "?failFirst=1";
+        try (LazyRegion lazy = LazyRegion.mount("lazy-invalidate-poisoned", layout(chunks),
+                PagerConfig.of(source).withPullers(0).withStandby(false).withRetries(0, Duration.ZERO)
+                        .withRecovery(Duration.ZERO))) {
+            MemorySegment m = lazy.segment();
+            assertPoisoned(m, 4);
+            lazy.invalidate(4, 5);
+            assertEquals(expected.get(JAVA_LONG, 4L * CHUNK), readOrNull(m, 4));
+            assertEquals(0, lazy.status().chunksRecovered());
         }
     }
 }

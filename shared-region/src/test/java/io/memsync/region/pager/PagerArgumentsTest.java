@@ -18,7 +18,7 @@ class PagerArgumentsTest {
     private static PagerArguments sample() {
         return new PagerArguments(PagerArguments.Role.ACTIVE, false, new ChunkLayout(64L << 20, 1 << 20),
                 new PagerArguments.Settings(SPEC, InstallMethod.MAP, 3, 2, 7, 5, Duration.ofNanos(1_500_001),
-                        Duration.ofSeconds(5), true),
+                        Duration.ofSeconds(5), true, Duration.ofMillis(1500)),
                 new PagerArguments.Target(4242, 17, 18, 19, 0x7f12_3456_0000L));
     }
 
