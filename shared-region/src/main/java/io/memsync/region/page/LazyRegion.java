@@ -317,7 +317,7 @@ public final class LazyRegion implements AutoCloseable {
         }
         try {
             long waitUntil = 0;
-            while (true) {
+            while (!closing) {
                 int fate = status.fate(chunk);
                 switch (fate) {
                     case PagerStatus.FATE_ARRIVED -> {
@@ -353,7 +353,10 @@ public final class LazyRegion implements AutoCloseable {
                     }
                 }
             }
-        } catch (IllegalStateException closed) {
+        } catch (IllegalStateException | LinuxException e) {
+            if (!closing) {
+                throw e;
+            }
             // The region was closed meanwhile: nothing reads it any more.
         }
     }
