@@ -19,7 +19,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -64,6 +67,8 @@ public final class LazyRegion implements AutoCloseable {
     private volatile PagerProcess standby;
     private final Thread supervisor;
     private volatile boolean closing;
+    /** Completed by {@link #close()}: wakes the supervisor. */
+    private final CompletableFuture<Void> closedSignal = new CompletableFuture<>();
     private boolean closed;
     private DirtyTracker tracker;
     private Arena statusArena;
@@ -393,11 +398,30 @@ public final class LazyRegion implements AutoCloseable {
         return active;
     }
 
-    /** Replaces dead pagers: the standby has taken over by itself; this starts a new standby. */
+    /**
+     * Replaces dead pagers: the standby has taken over by itself; this starts a new standby. Woken by a pager's exit
+     * or by closing; a standby that could not be started is tried again every 5 s.
+     */
     private void supervise() {
+        boolean failed = false;
         for (boolean first = true; !closing; first = false) {
             if (!first) {
-                LockSupport.parkNanos(20_000_000);
+                PagerProcess a = active;
+                PagerProcess s = standby;
+                boolean standbyAlive = s != null && s.isAlive();
+                try {
+                    if (failed) {
+                        // Replacing a pager failed: try again in a second, not in a loop.
+                        closedSignal.get(1, TimeUnit.SECONDS);
+                    } else {
+                        CompletableFuture.anyOf(a.onExit(), standbyAlive ? s.onExit() : closedSignal, closedSignal)
+                                .get(config.standby() && !standbyAlive ? 5 : Long.MAX_VALUE, TimeUnit.SECONDS);
+                    }
+                } catch (TimeoutException | ExecutionException e) {
+                    // Time to try the standby again.
+                } catch (InterruptedException e) {
+                    // close() interrupts: the loop's condition ends it.
+                }
             }
             if (closing) {
                 return;
@@ -422,7 +446,9 @@ public final class LazyRegion implements AutoCloseable {
                     standby = PagerProcess.start(pagerArguments.as(PagerArguments.Role.STANDBY, false), environment,
                             START_TIMEOUT);
                 }
+                failed = false;
             } catch (IOException | RuntimeException e) {
+                failed = true;
                 LOG.log(System.Logger.Level.ERROR, "region " + region.name() + ": replacing a pager failed: "
                         + e.getMessage(), e);
             }
@@ -446,6 +472,7 @@ public final class LazyRegion implements AutoCloseable {
         }
         closed = true;
         closing = true;
+        closedSignal.complete(null);
         supervisor.interrupt();
         try {
             supervisor.join(5000);

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.time.Duration;
@@ -176,6 +177,11 @@ public final class PagerProcess {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** Completes when the pager process has exited. */
+    public CompletableFuture<?> onExit() {
+        return process.onExit();
     }
 
     /** Asks the pager to exit, then makes sure it does. */
