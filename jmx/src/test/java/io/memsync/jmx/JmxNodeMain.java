@@ -13,7 +13,6 @@ import java.io.InputStreamReader;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -33,11 +32,7 @@ public final class JmxNodeMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            a.put(arg.substring(2, eq), arg.substring(eq + 1));
-        }
+        Map<String, String> a = Fixtures.options(args);
         List<String> members = Arrays.asList(a.get("members").split(","));
         NodeConfig config = NodeConfig.loopback(a.get("name"), a.get("cluster"), Integer.parseInt(a.get("port")),
                 members, Fixtures.secret());

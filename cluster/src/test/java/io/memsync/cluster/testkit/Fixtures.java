@@ -1,6 +1,8 @@
 package io.memsync.cluster.testkit;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +20,19 @@ public final class Fixtures {
     public static final String SECRET = "memsync-test-secret-0123456789";
 
     private Fixtures() {
+    }
+
+    /** A test main's {@code --key=value} arguments; fails naming one that is not of that form. */
+    public static Map<String, String> options(String[] args) {
+        Map<String, String> a = new HashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (!arg.startsWith("--") || eq < 3) {
+                throw new IllegalArgumentException("argument '" + arg + "' is not --key=value");
+            }
+            a.put(arg.substring(2, eq), arg.substring(eq + 1));
+        }
+        return a;
     }
 
     /** {@link #SECRET} as UTF-8 bytes, a fresh copy each time. */

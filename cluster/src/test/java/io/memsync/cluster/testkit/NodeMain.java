@@ -49,14 +49,7 @@ public final class NodeMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            if (!arg.startsWith("--") || eq < 3) {
-                throw new IllegalArgumentException("argument '" + arg + "' is not --key=value");
-            }
-            a.put(arg.substring(2, eq), arg.substring(eq + 1));
-        }
+        Map<String, String> a = Fixtures.options(args);
         String secret = System.getenv("MEMSYNC_SECRET");
         if (secret == null) {
             throw new IllegalArgumentException("set MEMSYNC_SECRET to the cluster secret (at least 16 bytes)");
