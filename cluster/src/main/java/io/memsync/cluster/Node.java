@@ -62,7 +62,7 @@ public final class Node implements AutoCloseable {
         this.copies = new Copies(settings, config.syncInterval());
         this.linkWatchdog = new LinkWatchdog("memsync-links-" + config.name());
         Links links = new Links(config, membership, linkWatchdog);
-        this.workers = new Workers("memsync-worker-" + config.name(), 2);
+        this.workers = new Workers("memsync-worker-" + config.name(), 4);
         OwnerPipeline pipeline = new OwnerPipeline(config, data, copies, directory);
         Placement placement = new Placement(config, membership, links, directory, copies, workers);
         Failover failover = new Failover(config, membership, directory, copies, pipeline, placement, listeners);

@@ -10,7 +10,7 @@ import java.util.List;
  * Keeps a region owned here at its replica count with working links, on a {@link Workers} thread (a fill takes as
  * long as the region takes to send): drops replicas that left, adds live members that hold no copy, reconnects
  * replicas whose link broke; a replica that is new or may have missed chunks gets the whole region once, beside
- * the stream, then a flush makes its acknowledgements count.
+ * the stream, on a worker of its own, then a flush makes its acknowledgements count.
  */
 final class Placement {
     private static final System.Logger LOG = System.getLogger(Placement.class.getName());
@@ -77,34 +77,43 @@ final class Placement {
                 sink.add(member, links.open(member, r.chunkSize()), true);
             }
         }
-        List<String> filled = new ArrayList<>();
-        for (ReplicaSink.Replica replica : sink.replicas()) {
-            if (!replica.filled() && copies.get(name) == copy) {
-                if (copy.availability() < 1.0) {
-                    // A paged owner takes what it lacks from its replicas first: one being refilled answers no
-                    // pulls, and it may be the only one holding those chunks.
-                    long start = System.nanoTime();
-                    copy.pageIn();
-                    LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": paged the rest of region " + name
-                            + " in before refilling its replicas, in " + (System.nanoTime() - start) / 1_000_000
-                            + " ms");
-                }
-                long start = System.nanoTime();
-                sink.fill(replica, copy.region().segment());
-                filled.add(membership.memberName(replica.member()) + " in " + (System.nanoTime() - start) / 1_000_000
-                        + " ms");
-            }
+        List<ReplicaSink.Replica> unfilled = sink.replicas().stream().filter(x -> !x.filled()).toList();
+        if (unfilled.isEmpty() || copies.get(name) != copy) {
+            return;
         }
-        if (!filled.isEmpty() && copies.get(name) == copy) {
-            // Ends an epoch after the fills: the replicas' acknowledgements of it prove they hold everything. Logged
+        if (copy.availability() < 1.0) {
+            // A paged owner takes what it lacks from its replicas first: one being refilled answers no pulls, and it
+            // may be the only one holding those chunks.
+            long start = System.nanoTime();
+            copy.pageIn();
+            LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": paged the rest of region " + name
+                    + " in before refilling its replicas, in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+        }
+        // Each replica is filled on its own worker: one behind a slow link must not keep a fast one, and with it
+        // the flushes a quorum of one would complete, waiting for seconds.
+        for (ReplicaSink.Replica replica : unfilled) {
+            workers.submit("filling " + name + " to " + replica.member(), () -> fill(name, copy, replica));
+        }
+    }
+
+    /** Sends {@code replica} the whole region, then flushes so that its acknowledgements count. */
+    private void fill(String name, ClusterRegion copy, ReplicaSink.Replica replica) throws IOException {
+        ReplicaSink sink = copy.sink();
+        if (copies.get(name) != copy || !copy.isOwner() || replica.filled()
+                || sink.replica(replica.member()) != replica) {
+            return;
+        }
+        long start = System.nanoTime();
+        sink.fill(replica, copy.region().segment());
+        long sent = (System.nanoTime() - start) / 1_000_000;
+        if (copies.get(name) == copy) {
+            // Ends an epoch after the fill: the replica's acknowledgement of it proves it holds everything. Logged
             // once this flush returned, so that the line means the replica holds the region.
             try {
                 copy.flush();
             } finally {
-                for (String f : filled) {
-                    LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": sent the whole of region " + name
-                            + " to " + f);
-                }
+                LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": sent the whole of region " + name
+                        + " to " + membership.memberName(replica.member()) + " in " + sent + " ms");
             }
         }
     }
