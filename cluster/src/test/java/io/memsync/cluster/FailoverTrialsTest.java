@@ -78,7 +78,7 @@ class FailoverTrialsTest {
                 long flushed = 0;
                 String during = describeFills(nodes, owner, down);
                 long until = System.nanoTime()
-                        + (quick ? 200 + random.nextInt(1300) : 500 + random.nextInt(2500)) * 1_000_000L;
+                        + (quick ? 100 + random.nextInt(900) : 500 + random.nextInt(2500)) * 1_000_000L;
                 while (System.nanoTime() < until) {
                     flushed = Math.max(flushed, flushedWrites(nodes[owner].call("ledgered " + REGION, 30)));
                     Thread.sleep(50);
