@@ -59,18 +59,20 @@ final class Placement {
             // once everything is here, it goes (it was added last).
             next = new ArrayList<>(next.subList(0, r.replicaCount()));
         }
+        // The sink first, then the directory: a replica that goes drops its copy once the directory says so, and a
+        // flush begun after that must neither count nor wait for it.
+        for (ReplicaSink.Replica replica : sink.replicas()) {
+            if (!next.contains(replica.member()) || replica.link().failure() != null) {
+                sink.remove(replica.member());
+            }
+        }
+        sink.expect(next.size());
         if (!next.equals(r.replicas())) {
             if (directory.setReplicas(name, r.token(), next) == null) {
                 return;
             }
             LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": region " + name + " is replicated to "
                     + names(next) + " now (was " + names(r.replicas()) + ")");
-        }
-        sink.expect(next.size());
-        for (ReplicaSink.Replica replica : sink.replicas()) {
-            if (!next.contains(replica.member()) || replica.link().failure() != null) {
-                sink.remove(replica.member());
-            }
         }
         for (String member : next) {
             if (sink.replica(member) == null && awaitServing(name, member)) {

@@ -67,8 +67,11 @@ class DataPlaneTest extends WireTestSupport {
         ReplicaSink stale = new ReplicaSink(owner.layout(), REGION_ID, () -> 4L, List.of(link(server)), 1,
                 Duration.ofSeconds(5));
         owner.segment().set(JAVA_LONG, 0, 42L);
-        stale.write(0, owner.segment(), 0);
-        IOException e = assertThrows(IOException.class, stale::sync);
+        // The refusal ends the link: it surfaces at the write when the answer is back already, else at the sync.
+        IOException e = assertThrows(IOException.class, () -> {
+            stale.write(0, owner.segment(), 0);
+            stale.sync();
+        });
         assertTrue(e.getMessage().contains("E_STALE_TOKEN"), e.getMessage());
         assertEquals(0L, replica.segment().get(JAVA_LONG, 0), "the stale owner's chunk was not applied");
         // The owner with the current token still gets through.
