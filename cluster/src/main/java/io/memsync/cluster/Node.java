@@ -275,6 +275,16 @@ public final class Node implements AutoCloseable {
         return data.chunksServed();
     }
 
+    /** Data-plane connections closed because the peer broke the protocol or did not know the cluster secret. */
+    public long connectionsRefused() {
+        return data.refusedConnections();
+    }
+
+    /** Data-plane connections closed unread because too many were authenticating at once (a flood). */
+    public long connectionsRefusedBeforeAuthentication() {
+        return data.refusedBeforeAuthentication();
+    }
+
     /**
      * The CRC32C of every member's copy of region {@code name}, by member name, each computed on its member (copies
      * being paged in are paged in first). Members without a copy are left out. Compare them after a flush with

@@ -55,6 +55,16 @@ final class NodeAdmin implements NodeMBean {
     }
 
     @Override
+    public long getConnectionsRefused() {
+        return node.connectionsRefused();
+    }
+
+    @Override
+    public long getConnectionsRefusedBeforeAuthentication() {
+        return node.connectionsRefusedBeforeAuthentication();
+    }
+
+    @Override
     public long getReplicaLagThresholdEpochs() {
         return lagThreshold;
     }

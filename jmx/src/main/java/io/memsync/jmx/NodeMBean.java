@@ -28,6 +28,14 @@ public interface NodeMBean {
     @Description("Chunks this node's data server sent to peers that pulled them (mounts, migration destinations)")
     long getChunksServed();
 
+    @Description("Data-plane connections closed because the peer broke the protocol or did not know the cluster"
+            + " secret")
+    long getConnectionsRefused();
+
+    @Description("Data-plane connections closed unread because too many were authenticating at once, in all or"
+            + " from one address (a flood; peers that know the secret keep their connections)")
+    long getConnectionsRefusedBeforeAuthentication();
+
     @Description("Tuning knob: a replica more epochs (flushes) behind its owner than this triggers a"
             + " memsync.replica.lag notification (checked every second on the owner); at least 0")
     long getReplicaLagThresholdEpochs();

@@ -38,7 +38,7 @@ class MBeanInfoTest {
             List<String> problems = new ArrayList<>();
             check(server.getMBeanInfo(MemSyncMBeans.nodeObjectName()), "Node", problems,
                     Set.of("Name", "MemberId", "Members", "ClusterSize", "DataAddress", "Regions", "ChunksServed",
-                            "ReplicaLagThresholdEpochs"),
+                            "ConnectionsRefused", "ConnectionsRefusedBeforeAuthentication", "ReplicaLagThresholdEpochs"),
                     Set.of("status", "checksums", "migrate", "startMigration", "flush"),
                     Set.of(Notifications.OWNERSHIP_GAINED, Notifications.OWNERSHIP_LOST,
                             Notifications.MIGRATION_PHASE, Notifications.REPLICA_LAG, Notifications.PEER_LOST));

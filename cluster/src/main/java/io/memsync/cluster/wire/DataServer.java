@@ -22,11 +22,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * Accepts authenticated peers and serves them the registered regions: applies pushed chunks to replicas (after
  * checking region, index, size and fencing token), acknowledges epochs, answers chunk requests. A peer that
  * breaks the protocol gets an ERROR frame naming what was wrong and loses its connection; the server, its other
- * peers and the regions are unaffected. One thread per connection, at most {@code maxConnections}.
+ * peers and the regions are unaffected. One thread per connection, at most {@code maxConnections} authenticated.
+ * <p>
+ * <b>Before authentication</b> a connection is bounded so that a flood cannot starve the peers: at most
+ * {@value #MAX_HANDSHAKING} handshakes at once, {@value #MAX_HANDSHAKING_PER_ADDRESS} from one address, each with
+ * {@value #HANDSHAKE_MILLIS} ms to authenticate and a 1 KiB receive buffer; a connection over those limits is
+ * closed at once, without a thread or a buffer. The authenticated slots are counted apart, so a flood of
+ * unauthenticated connections never takes one.
  */
 public final class DataServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DataServer.class.getName());
-    static final int HANDSHAKE_SECONDS = 10;
+    static final int HANDSHAKE_MILLIS = 2000;
+    static final int MAX_HANDSHAKING = 16;
+    static final int MAX_HANDSHAKING_PER_ADDRESS = 4;
+    private static final long REFUSAL_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
     private final Handshake handshake;
     private final ServerSocketChannel server;
     /** Closes connections that do not authenticate in time; the server's own thread, stopped by close(). */
@@ -36,6 +45,14 @@ public final class DataServer implements AutoCloseable {
     private final int maxConnections;
     private final Thread acceptor;
     private final AtomicLong refused = new AtomicLong();
+    /** Connections closed before authentication because the handshake limits were reached. */
+    private final AtomicLong refusedBeforeAuthentication = new AtomicLong();
+    private final Map<java.net.InetAddress, java.util.concurrent.atomic.AtomicInteger> handshakingFrom =
+            new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger handshaking = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger authenticated = new java.util.concurrent.atomic.AtomicInteger();
+    private long refusalLoggedAt;
+    private long refusalsLogged;
     private final AtomicLong connectionSequence = new AtomicLong();
     private final AtomicLong chunksServed = new AtomicLong();
     private volatile boolean closed;
@@ -102,20 +119,29 @@ public final class DataServer implements AutoCloseable {
         return refused.get();
     }
 
+    /**
+     * Connections closed unread because too many were authenticating at once, from their address or in all (a
+     * flood, or a peer that reconnects too fast).
+     */
+    public long refusedBeforeAuthentication() {
+        return refusedBeforeAuthentication.get();
+    }
+
     private void accept() {
         while (!closed) {
             try {
                 SocketChannel socket = server.accept();
-                if (connections.size() >= maxConnections) {
-                    LOG.log(System.Logger.Level.WARNING, "data server: refusing " + socket.getRemoteAddress()
-                            + ": already " + maxConnections + " connections");
-                    try (FramedChannel c = new FramedChannel(socket)) {
-                        c.sendError(Protocol.E_UNAVAILABLE, "too many connections (" + maxConnections + ")");
-                    }
+                java.net.InetAddress from = ((InetSocketAddress) socket.getRemoteAddress()).getAddress();
+                java.util.concurrent.atomic.AtomicInteger fromThere =
+                        handshakingFrom.computeIfAbsent(from, a -> new java.util.concurrent.atomic.AtomicInteger());
+                if (handshaking.incrementAndGet() > MAX_HANDSHAKING
+                        | fromThere.incrementAndGet() > MAX_HANDSHAKING_PER_ADDRESS) {
+                    endHandshake(from);
+                    refuseUnread(socket, from);
                     continue;
                 }
                 connections.add(socket);
-                Thread.ofPlatform().name("memsync-data-peer").daemon(true).start(() -> serve(socket));
+                Thread.ofPlatform().name("memsync-data-peer").daemon(true).start(() -> serve(socket, from));
             } catch (IOException e) {
                 if (!closed) {
                     LOG.log(System.Logger.Level.ERROR, "data server: accept failed: " + e.getMessage(), e);
@@ -124,32 +150,63 @@ public final class DataServer implements AutoCloseable {
         }
     }
 
-    private void serve(SocketChannel socket) {
+    /** One handshake from {@code from} ended, however. */
+    private void endHandshake(java.net.InetAddress from) {
+        handshaking.decrementAndGet();
+        handshakingFrom.computeIfPresent(from, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
+
+    /** Closes a connection over the handshake limits; logs the first and then a count every 10 s. */
+    private void refuseUnread(SocketChannel socket, java.net.InetAddress from) {
+        closeQuietly(socket);
+        long total = refusedBeforeAuthentication.incrementAndGet();
+        long now = System.nanoTime();
+        synchronized (this) {
+            if (refusalsLogged != 0 && now - refusalLoggedAt < REFUSAL_LOG_NANOS) {
+                return;
+            }
+            LOG.log(System.Logger.Level.WARNING, "data server: closed a connection from " + from + " unread: "
+                    + MAX_HANDSHAKING + " connections in all, or " + MAX_HANDSHAKING_PER_ADDRESS + " from one "
+                    + "address, are authenticating already (" + (total - refusalsLogged) + " closed so since the "
+                    + "last report); peers that know the secret are not affected");
+            refusalLoggedAt = now;
+            refusalsLogged = total;
+        }
+    }
+
+    private void serve(SocketChannel socket, java.net.InetAddress from) {
         String peer = "?";
-        // A peer that connects and says nothing must not hold a connection slot forever.
+        boolean handshakeEnded = false;
+        boolean slotTaken = false;
+        // A peer that connects and says nothing must not hold a handshake slot for long.
         ScheduledFuture<?> deadline;
         try {
-            deadline = handshakeTimer.schedule(() -> {
-                try {
-                    socket.close();
-                } catch (IOException ignored) {
-                    // Closing is all there is to do.
-                }
-            }, HANDSHAKE_SECONDS, TimeUnit.SECONDS);
+            deadline = handshakeTimer.schedule(() -> closeQuietly(socket), HANDSHAKE_MILLIS, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             closeQuietly(socket);
             connections.remove(socket);
+            endHandshake(from);
             return;
         }
         Connection connection = null;
-        try (FramedChannel c = new FramedChannel(socket); Arena arena = Arena.ofConfined()) {
+        try (FramedChannel c = new FramedChannel(socket, FramedChannel.HANDSHAKE_AHEAD_BYTES);
+             Arena arena = Arena.ofConfined()) {
             peer = String.valueOf(socket.getRemoteAddress());
             try {
                 String name = authenticate(c);
                 if (!deadline.cancel(false)) {
-                    throw new EOFException("authentication took longer than " + HANDSHAKE_SECONDS + " s");
+                    throw new EOFException("authentication took longer than " + HANDSHAKE_MILLIS + " ms");
                 }
+                endHandshake(from);
+                handshakeEnded = true;
                 peer = name + "@" + peer;
+                if (authenticated.incrementAndGet() > maxConnections) {
+                    authenticated.decrementAndGet();
+                    throw new ProtocolException(Protocol.E_UNAVAILABLE, "too many connections (" + maxConnections
+                            + ")");
+                }
+                slotTaken = true;
+                c.growAhead();
                 connection = new Connection(c, arena, peer);
                 connection.run();
             } catch (ProtocolException e) {
@@ -169,6 +226,12 @@ public final class DataServer implements AutoCloseable {
         } finally {
             deadline.cancel(false);
             connections.remove(socket);
+            if (!handshakeEnded) {
+                endHandshake(from);
+            }
+            if (slotTaken) {
+                authenticated.decrementAndGet();
+            }
             if (connection != null) {
                 // A replica this connection vouched for is no longer vouched for: it may miss what comes next.
                 for (ServedRegion r : regions.values()) {

@@ -14,11 +14,13 @@ import java.nio.channels.SocketChannel;
  */
 final class FramedChannel implements AutoCloseable {
     static final int AHEAD_BYTES = 512 * 1024;
+    /** What an unauthenticated peer gets: enough for the handshake's frames, not for a flood to exhaust memory. */
+    static final int HANDSHAKE_AHEAD_BYTES = 1024;
     final SocketChannel socket;
     /** Received bytes not consumed yet, in read mode: a few large reads instead of one per field. */
-    private final ByteBuffer ahead = ByteBuffer.allocateDirect(AHEAD_BYTES);
+    private ByteBuffer ahead;
     /** The whole of {@link #ahead}'s memory, whatever its position and limit. */
-    private final MemorySegment aheadMemory = MemorySegment.ofBuffer(ahead);
+    private MemorySegment aheadMemory;
     /** Fields of the frame being read (reader thread) and of the frame being written (writer): never shared. */
     private final ByteBuffer in = ByteBuffer.allocateDirect(128);
     private final ByteBuffer out = ByteBuffer.allocateDirect(128);
@@ -27,9 +29,27 @@ final class FramedChannel implements AutoCloseable {
     private int bodyBytes;
 
     FramedChannel(SocketChannel socket) throws IOException {
-        ahead.flip();
+        this(socket, AHEAD_BYTES);
+    }
+
+    /** With a receive buffer of {@code aheadBytes} until {@link #growAhead()}. */
+    FramedChannel(SocketChannel socket, int aheadBytes) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(aheadBytes);
+        // The segment covers the whole buffer: made before the flip, which leaves nothing between position and limit.
+        this.aheadMemory = MemorySegment.ofBuffer(buffer);
+        this.ahead = buffer.flip();
         this.socket = socket;
         socket.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+    }
+
+    /** Gives the receive buffer its full size (the peer authenticated), keeping what it holds. */
+    void growAhead() {
+        if (ahead.capacity() >= AHEAD_BYTES) {
+            return;
+        }
+        ByteBuffer bigger = ByteBuffer.allocateDirect(AHEAD_BYTES);
+        aheadMemory = MemorySegment.ofBuffer(bigger);
+        ahead = bigger.put(ahead).flip();
     }
 
     /**
