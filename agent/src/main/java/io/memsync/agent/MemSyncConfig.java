@@ -9,6 +9,8 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,6 +36,9 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                             Duration flushTimeout, int flushQuorum, int minClusterSize, Duration startTimeout,
                             String jmxHost, int jmxPort, Path jmxPasswordFile, boolean jmxSsl,
                             String dashboardHost, int dashboardPort, Map<String, RegionConfig> regions) {
+    private static final System.Logger LOG = System.getLogger(MemSyncConfig.class.getName());
+    /** A secret of fewer different characters is refused as weak ("aaaa...", "1212..."). */
+    static final int MIN_DISTINCT_SECRET_CHARACTERS = 8;
 
     /** Who creates a region: {@code owner} does, {@code replica} waits to be given a copy, {@code auto} either. */
     public enum Role { OWNER, REPLICA, AUTO }
@@ -124,6 +129,12 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
             }
         }
         merged.remove("memsync.config");
+        if (inline.containsKey("memsync.secret") || system.getProperty("memsync.secret") != null) {
+            LOG.log(System.Logger.Level.WARNING, "memsync.secret is given on the command line ("
+                    + (inline.containsKey("memsync.secret") ? "agent arguments" : "-Dmemsync.secret")
+                    + "), which every user of this host can read in /proc/<pid>/cmdline: put it in a file only its "
+                    + "owner can read and name that file with memsync.secret.file (or set MEMSYNC_SECRET)");
+        }
         return from(merged, System.getenv("MEMSYNC_SECRET"));
     }
 
@@ -316,7 +327,16 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         if (text == null && keys.containsKey("memsync.secret.file")) {
             key = "memsync.secret.file";
             try {
-                List<String> lines = Files.readAllLines(Path.of(keys.get(key)), StandardCharsets.UTF_8);
+                Path file = Path.of(keys.get(key));
+                Set<PosixFilePermission> open = new java.util.HashSet<>(Files.getPosixFilePermissions(file));
+                open.retainAll(Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
+                        PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE));
+                if (!open.isEmpty()) {
+                    throw new ConfigException(key, keys.get(key), "the secret file is open to others ("
+                            + PosixFilePermissions.toString(Files.getPosixFilePermissions(file)) + "): make it "
+                            + "readable by its owner only (chmod 600)");
+                }
+                List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
                 text = lines.isEmpty() ? "" : lines.getFirst().trim();
             } catch (IOException e) {
                 throw new ConfigException(key, keys.get(key), "cannot read it (" + e + ")");
@@ -334,6 +354,13 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         if (bytes.length < 16) {
             throw new ConfigException(key, "(" + bytes.length + " bytes, hidden)", "the secret must be at least 16 "
                     + "bytes");
+        }
+        long distinct = text.chars().distinct().count();
+        if (distinct < MIN_DISTINCT_SECRET_CHARACTERS) {
+            throw new ConfigException(key, "(" + bytes.length + " bytes, hidden)", "the secret is too weak ("
+                    + distinct + " different characters; one sniffed handshake lets anyone guess it offline): use at "
+                    + "least " + MIN_DISTINCT_SECRET_CHARACTERS + " different characters, for example the output of "
+                    + "'openssl rand -base64 24'");
         }
         return bytes;
     }

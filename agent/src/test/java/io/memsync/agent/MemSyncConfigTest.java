@@ -96,6 +96,64 @@ class MemSyncConfigTest {
         assertTrue(e.getMessage().contains("must start with memsync."), e.getMessage());
     }
 
+    @Test
+    void aSecretFileOpenToOthersIsRefusedAndOneOnlyItsOwnerReadsIsTaken(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("secret");
+        Files.write(file, List.of(SECRET));
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> MemSyncConfig.from(Map.of("memsync.secret.file", file.toString()), null));
+        assertTrue(e.getMessage().contains("memsync.secret.file") && e.getMessage().contains("chmod 600"),
+                e.getMessage());
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertEquals(SECRET, new String(MemSyncConfig.from(Map.of("memsync.secret.file", file.toString()), null)
+                .secret(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aWeakSecretIsRefusedWithoutPrintingIt() {
+        for (String weak : List.of("aaaaaaaaaaaaaaaaaaaa", "1212121212121212", "abcdabcdabcdabcd")) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> MemSyncConfig.from(Map.of("memsync.secret", weak), null), weak);
+            assertTrue(e.getMessage().contains("too weak") && e.getMessage().contains("openssl rand"), e.getMessage());
+            assertTrue(!e.getMessage().contains(weak), "the secret is not printed");
+        }
+    }
+
+    @Test
+    void aSecretOnTheCommandLineIsTakenWithAWarningThatNamesTheSecretFile() {
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(MemSyncConfig.class.getName());
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                warnings.add(r.getLevel() + " " + r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(handler);
+        try {
+            MemSyncConfig c = MemSyncConfig.load("memsync.secret=" + SECRET, new Properties());
+            assertEquals(SECRET, new String(c.secret(), java.nio.charset.StandardCharsets.UTF_8));
+            assertTrue(warnings.stream().anyMatch(w -> w.startsWith("WARNING") && w.contains("/proc/<pid>/cmdline")
+                    && w.contains("memsync.secret.file")), warnings.toString());
+            warnings.clear();
+            Properties system = new Properties();
+            system.setProperty("memsync.secret", SECRET);
+            MemSyncConfig.load("", system);
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("-Dmemsync.secret")), warnings.toString());
+        } finally {
+            jul.removeHandler(handler);
+        }
+    }
+
     private static void assertBad(Map<String, String> keys, String names, String allowed) {
         Map<String, String> all = new java.util.HashMap<>(keys);
         all.put("memsync.secret", SECRET);
