@@ -5,7 +5,8 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.AdvancedNetworkConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
@@ -82,10 +83,17 @@ final class Membership implements AutoCloseable {
         for (String map : List.of(DIRECTORY, ENDPOINTS, PAGING)) {
             c.getMapConfig(map).setBackupCount(2);
         }
-        NetworkConfig network = c.getNetworkConfig();
-        network.setPort(config.hazelcastPort()).setPortAutoIncrement(false);
-        network.setPublicAddress(config.host() + ":" + config.hazelcastPort());
-        network.getInterfaces().setEnabled(true).addInterface(config.host());
+        // Members only: one member endpoint on the configured interface and no client endpoint, so that a
+        // Hazelcast client that knows the cluster name cannot connect and read or rewrite the directory (open-source
+        // Hazelcast authenticates neither clients nor members).
+        AdvancedNetworkConfig network = c.getAdvancedNetworkConfig().setEnabled(true);
+        ServerSocketEndpointConfig members = new ServerSocketEndpointConfig();
+        members.setPort(config.hazelcastPort()).setPortAutoIncrement(false);
+        members.setPublicAddress(config.host() + ":" + config.hazelcastPort());
+        members.getInterfaces().setEnabled(true).addInterface(config.host());
+        network.setMemberEndpointConfig(members);
+        // And listen on that interface only, not on every address of the host.
+        c.setProperty("hazelcast.socket.bind.any", "false");
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
