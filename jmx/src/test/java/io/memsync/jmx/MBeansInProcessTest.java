@@ -243,8 +243,10 @@ class MBeansInProcessTest {
             assertTrue(ownership.stream().anyMatch(e -> e.getBoolean("gained")), "no ownership gain recorded");
             List<RecordedEvent> faults = events.get("io.memsync.cluster.PagerFaultsEvent");
             assertNotNull(faults, "b's paged copy was never sampled; events: " + events.keySet());
+            // A periodic event: the copy may have been sampled only while it was paging in (the MBean attributes
+            // above checked the final 32).
             assertTrue(faults.stream().anyMatch(e -> e.getString("region").equals("paged")
-                    && e.getLong("chunksPulled") == 32), faults.toString());
+                    && e.getLong("chunksPulled") > 0 && e.getLong("chunksPulled") <= 32), faults.toString());
         } finally {
             for (Node n : nodes) {
                 n.close();
