@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class DataServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DataServer.class.getName());
     static final int HANDSHAKE_MILLIS = 2000;
-    static final int MAX_HANDSHAKING = 16;
-    static final int MAX_HANDSHAKING_PER_ADDRESS = 4;
+    static final int MAX_HANDSHAKING = 32;
+    static final int MAX_HANDSHAKING_PER_ADDRESS = 8;
     private static final long REFUSAL_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
     private final Handshake handshake;
     private final ServerSocketChannel server;
