@@ -129,13 +129,15 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
             }
         }
         merged.remove("memsync.config");
+        MemSyncConfig config = from(merged, System.getenv("MEMSYNC_SECRET"));
+        // Once the configuration holds: a start that fails says one thing, what is wrong.
         if (inline.containsKey("memsync.secret") || system.getProperty("memsync.secret") != null) {
             LOG.log(System.Logger.Level.WARNING, "memsync.secret is given on the command line ("
                     + (inline.containsKey("memsync.secret") ? "agent arguments" : "-Dmemsync.secret")
                     + "), which every user of this host can read in /proc/<pid>/cmdline: put it in a file only its "
                     + "owner can read and name that file with memsync.secret.file (or set MEMSYNC_SECRET)");
         }
-        return from(merged, System.getenv("MEMSYNC_SECRET"));
+        return config;
     }
 
     /**
