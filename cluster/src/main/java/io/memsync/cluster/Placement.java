@@ -60,13 +60,14 @@ final class Placement {
             next = new ArrayList<>(next.subList(0, r.replicaCount()));
         }
         // The sink first, then the directory: a replica that goes drops its copy once the directory says so, and a
-        // flush begun after that must neither count nor wait for it.
+        // flush begun after that must neither count nor wait for it. The count first, then the links: a flush that
+        // a closed link wakes must find the quorum of the smaller set already.
+        sink.expect(next.size());
         for (ReplicaSink.Replica replica : sink.replicas()) {
             if (!next.contains(replica.member()) || replica.link().failure() != null) {
                 sink.remove(replica.member());
             }
         }
-        sink.expect(next.size());
         if (!next.equals(r.replicas())) {
             if (directory.setReplicas(name, r.token(), next) == null) {
                 return;
