@@ -255,8 +255,12 @@ public final class ClusterRegion implements AutoCloseable {
         return sink;
     }
 
-    /** Revokes the writers' view: from now on their accesses throw. */
-    void revokeWriters() {
+    /**
+     * Revokes the writers' view: from now on their accesses throw. A migration's source and the conductor may both
+     * demote this copy at once (the handover, and the directory event it causes): the first revokes, the second
+     * finds it done.
+     */
+    synchronized void revokeWriters() {
         if (writers != null && writers.scope().isAlive()) {
             writers.close();
         }
