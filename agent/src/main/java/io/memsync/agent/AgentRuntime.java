@@ -96,7 +96,8 @@ public final class AgentRuntime implements AutoCloseable {
             n = Node.start(config.nodeConfig(), settings);
             mbeans = MemSyncMBeans.register(n);
             if (config.dashboardPort() > 0) {
-                dashboard = Dashboard.start(n, config.dashboardHost(), config.dashboardPort());
+                dashboard = Dashboard.start(n, config.dashboardHost(), config.dashboardPort(),
+                        config.jmxPasswordFile());
                 LOG.log(System.Logger.Level.INFO, "memsync: dashboard of node " + config.nodeName() + " at http://"
                         + config.dashboardHost() + ":" + dashboard.address().getPort() + "/");
             }

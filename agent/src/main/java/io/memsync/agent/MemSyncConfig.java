@@ -240,6 +240,11 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         boolean jmxSsl = r.bool("memsync.jmx.ssl", false);
         String dashboardHost = r.string("memsync.dashboard.host", "127.0.0.1");
         int dashboardPort = r.integer("memsync.dashboard.port", 0, 0, 65535);
+        if (dashboardPort > 0 && jmxPasswords == null && !loopback(dashboardHost)) {
+            throw new ConfigException("memsync.dashboard.host", dashboardHost, "not a loopback address: anyone who "
+                    + "reaches the dashboard there could flush and migrate; give memsync.jmx.password.file (its users "
+                    + "may act on the dashboard) or keep the dashboard on 127.0.0.1");
+        }
         Map<String, RegionConfig> regions = new LinkedHashMap<>();
         regionKeys.forEach((name, values) -> regions.put(name, region(name, values, push)));
         Set<Path> paths = new TreeSet<>();
@@ -330,6 +335,10 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
             key = "memsync.secret.file";
             try {
                 Path file = Path.of(keys.get(key));
+                if (!Files.isRegularFile(file) || Files.size(file) > 65536) {
+                    throw new ConfigException(key, keys.get(key), "not a regular file of at most 64 KiB (the secret "
+                            + "on its first line)");
+                }
                 Set<PosixFilePermission> open = new java.util.HashSet<>(Files.getPosixFilePermissions(file));
                 open.retainAll(Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
                         PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE));
@@ -340,7 +349,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                 }
                 List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
                 text = lines.isEmpty() ? "" : lines.getFirst().trim();
-            } catch (IOException e) {
+            } catch (IOException | java.nio.file.InvalidPathException e) {
                 throw new ConfigException(key, keys.get(key), "cannot read it (" + e + ")");
             }
         }
@@ -520,6 +529,14 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                 }
             }
             return out;
+        }
+    }
+
+    private static boolean loopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new ConfigException("memsync.dashboard.host", host, "unknown host");
         }
     }
 }

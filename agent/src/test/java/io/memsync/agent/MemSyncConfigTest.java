@@ -72,6 +72,8 @@ class MemSyncConfigTest {
         assertBad(Map.of("memsync.region.c.sise", "1m"), "memsync.region.c.sise=1m", "did you mean size?");
         assertBad(Map.of("memsync.jmx.ssl", "maybe"), "memsync.jmx.ssl=maybe", "true or false");
         assertBad(Map.of("memsync.push.interval.ms", "0"), "memsync.push.interval.ms=0", "1 to 60000");
+        assertBad(Map.of("memsync.dashboard.port", "8080", "memsync.dashboard.host", "0.0.0.0"),
+                "memsync.dashboard.host=0.0.0.0", "give memsync.jmx.password.file");
         ConfigException shortSecret = assertThrows(ConfigException.class,
                 () -> MemSyncConfig.from(Map.of("memsync.secret", "short"), null));
         assertTrue(shortSecret.getMessage().contains("at least 16"), shortSecret.getMessage());

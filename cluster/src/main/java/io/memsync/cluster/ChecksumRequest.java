@@ -1,35 +1,27 @@
 package io.memsync.cluster;
 
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.HazelcastInstanceAware;
-
-import java.io.Serial;
-import java.io.Serializable;
 import java.util.concurrent.Callable;
 
 /**
  * Computes, on the member it runs on (through Hazelcast's executor), the CRC32C of that member's copy of a region,
- * or null when it has none (see {@link Node#checksums}).
+ * or null when it has none (see {@link Node#checksums}). It carries the request signed
+ * ({@link MemberRequests#checksumRequest}), verified where it runs.
  */
-final class ChecksumRequest implements Callable<Long>, Serializable, HazelcastInstanceAware {
-    @Serial
-    private static final long serialVersionUID = 1L;
+final class ChecksumRequest extends SignedTask implements Callable<Long> {
+    ChecksumRequest() {
+    }
 
-    private final String region;
-    private transient HazelcastInstance hazelcast;
-
-    ChecksumRequest(String region) {
-        this.region = region;
+    ChecksumRequest(byte[] sealed) {
+        super(sealed);
     }
 
     @Override
-    public void setHazelcastInstance(HazelcastInstance instance) {
-        this.hazelcast = instance;
+    public Long call() throws Exception {
+        return localNode().requests().runChecksum(sealed());
     }
 
     @Override
-    public Long call() {
-        ClusterRegion copy = MigrationRequest.localNode(hazelcast).region(region);
-        return copy == null ? null : copy.checksum();
+    public int getClassId() {
+        return MemberTasks.CHECKSUM;
     }
 }

@@ -1,8 +1,19 @@
 package io.memsync.cluster;
 
 import com.hazelcast.cluster.Member;
+import io.memsync.cluster.control.Envelope;
+import io.memsync.cluster.control.ForgedValueException;
+import io.memsync.cluster.control.Forgeries;
+import io.memsync.cluster.control.ReplayGuard;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -11,16 +22,43 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Work this node asks other members to do through Hazelcast's executors: checksum their copies, migrate a region
- * they own. The answer is waited for with a bound; every failure names the member and what to do.
+ * Work this node asks other members to do through Hazelcast's executors (checksum their copies, migrate a region
+ * they own), and the same work asked of this node. Requests are signed {@link Envelope}s with the time they were
+ * issued and a nonce, and a migration names the member it is for: a member verifies each before it acts, and refuses
+ * (logs, counts) one that is forged, replayed or meant for another. The answer is waited for with a bound; every
+ * failure names the member and what to do.
  */
 final class MemberRequests {
+    /** What this node does for a verified request. */
+    interface Host {
+        /** Migrates region {@code name}, owned here, to {@code destination}. */
+        MigrationResult migrate(String name, String destination, MigrationOptions options) throws IOException;
+
+        /** The CRC32C of this node's copy of region {@code name}, or null if it has none. */
+        Long checksum(String name);
+    }
+
+    private static final SecureRandom NONCES = new SecureRandom();
+    private static final String MIGRATE = "migrate";
+    private static final String CHECKSUM = "checksum";
+
     private final Membership membership;
     private final RegionDirectory directory;
+    private final Envelope envelope;
+    private final Forgeries forgeries;
+    private final ReplayGuard replays = new ReplayGuard();
+    private volatile Host host;
 
-    MemberRequests(Membership membership, RegionDirectory directory) {
+    MemberRequests(Membership membership, RegionDirectory directory, Envelope envelope, Forgeries forgeries) {
         this.membership = membership;
         this.directory = directory;
+        this.envelope = envelope;
+        this.forgeries = forgeries;
+    }
+
+    /** Sets what runs requests asked of this node (the node, once built). */
+    void serve(Host h) {
+        this.host = h;
     }
 
     /** See {@link Node#checksums}. */
@@ -29,8 +67,16 @@ final class MemberRequests {
             throw new IllegalArgumentException("no region " + name + " in the cluster; regions: "
                     + directory.records().stream().map(RegionRecord::name).toList());
         }
+        // Only to memsync's members: a foreign member has nothing to say about a copy.
+        java.util.List<Member> members = new java.util.ArrayList<>();
+        for (String uuid : membership.members()) {
+            Member m = membership.member(uuid);
+            if (m != null) {
+                members.add(m);
+            }
+        }
         Map<Member, Future<Long>> answers = membership.hazelcast().getExecutorService(Membership.CHECKSUMS)
-                .submitToAllMembers(new ChecksumRequest(name));
+                .submitToMembers(new ChecksumRequest(checksumRequest(name)), members);
         Map<String, Long> sums = new TreeMap<>();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         for (Map.Entry<Member, Future<Long>> e : answers.entrySet()) {
@@ -55,8 +101,8 @@ final class MemberRequests {
         return sums;
     }
 
-    /** Has the owner of {@code r} run {@code request}; {@code what} names it in errors. */
-    MigrationResult migrateAtOwner(RegionRecord r, MigrationRequest request, MigrationOptions options, String what)
+    /** Has the owner of {@code r} migrate it to {@code destination}; {@code what} names it in errors. */
+    MigrationResult migrateAtOwner(RegionRecord r, String destination, MigrationOptions options, String what)
             throws IOException {
         Member owner = membership.member(r.owner());
         if (owner == null) {
@@ -65,9 +111,11 @@ final class MemberRequests {
         }
         long waitNanos = options.readyTimeout().plus(options.maxPrecopy()).plus(options.handoverTimeout())
                 .plusSeconds(30).toNanos();
+        MigrationRequest request = new MigrationRequest(migrationRequest(r.name(), destination, r.owner(), options));
         try {
-            return membership.hazelcast().getExecutorService(Membership.MIGRATIONS).submitToMember(request, owner)
-                    .get(waitNanos, TimeUnit.NANOSECONDS);
+            byte[] result = membership.hazelcast().getExecutorService(Membership.MIGRATIONS)
+                    .submitToMember(request, owner).get(waitNanos, TimeUnit.NANOSECONDS);
+            return decodeResult(result);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new IOException(what + " failed: " + cause.getMessage(), cause);
@@ -78,5 +126,143 @@ final class MemberRequests {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted: " + what, e);
         }
+    }
+
+    /** A signed request that member {@code target} migrate region {@code name} to {@code destination}. */
+    byte[] migrationRequest(String name, String destination, String target, MigrationOptions o) {
+        long now = System.currentTimeMillis();
+        return envelope.seal(Envelope.Kind.REQUEST, MIGRATE, now, write(out -> {
+            writeHeader(out, now);
+            out.writeUTF(name);
+            out.writeUTF(destination);
+            out.writeUTF(target);
+            out.writeInt(o.minRounds());
+            out.writeInt(o.maxRounds());
+            out.writeInt(o.maxDirtyChunks());
+            out.writeDouble(o.minAvailability());
+            out.writeLong(o.maxPrecopy().toNanos());
+            out.writeLong(o.readyTimeout().toNanos());
+            out.writeLong(o.handoverTimeout().toNanos());
+        }));
+    }
+
+    /** A signed request for every member's checksum of region {@code name}. */
+    byte[] checksumRequest(String name) {
+        long now = System.currentTimeMillis();
+        return envelope.seal(Envelope.Kind.REQUEST, CHECKSUM, now, write(out -> {
+            writeHeader(out, now);
+            out.writeUTF(name);
+        }));
+    }
+
+    /** Runs a migration request asked of this node, once it verifies; returns the result in bytes. */
+    byte[] runMigration(byte[] sealed) throws IOException {
+        String name;
+        String destination;
+        String target;
+        MigrationOptions options;
+        try (DataInputStream in = open(MIGRATE, sealed, "a migration request")) {
+            name = in.readUTF();
+            destination = in.readUTF();
+            target = in.readUTF();
+            options = new MigrationOptions(in.readInt(), in.readInt(), in.readInt(), in.readDouble(),
+                    Duration.ofNanos(in.readLong()), Duration.ofNanos(in.readLong()), Duration.ofNanos(in.readLong()));
+        } catch (IOException | IllegalArgumentException e) {
+            throw refuse("a migration request", "it does not decode: " + e.getMessage());
+        }
+        if (!target.equals(membership.memberId())) {
+            throw refuse("a migration request for region " + name, "it was meant for member " + target
+                    + " (a request replayed to another member)");
+        }
+        try {
+            return encodeResult(host().migrate(name, destination, options));
+        } catch (IOException | RuntimeException e) {
+            // Only the message travels back: the requester's Java deserialization filter refuses memsync's classes.
+            throw new IOException(e.getMessage());
+        }
+    }
+
+    /** Runs a checksum request asked of this node, once it verifies. */
+    Long runChecksum(byte[] sealed) throws IOException {
+        String name;
+        try (DataInputStream in = open(CHECKSUM, sealed, "a checksum request")) {
+            name = in.readUTF();
+        } catch (IOException e) {
+            throw refuse("a checksum request", "it does not decode: " + e.getMessage());
+        }
+        return host().checksum(name);
+    }
+
+    private Host host() {
+        Host h = host;
+        if (h == null) {
+            throw new IllegalStateException("node " + membership.hazelcast().getName() + " is still starting");
+        }
+        return h;
+    }
+
+    /** Opens a signed request of kind {@code key}, checks it is not a replay, and gives its fields after the header. */
+    private DataInputStream open(String key, byte[] sealed, String what) throws IOException {
+        try {
+            Envelope.Opened opened = envelope.open(Envelope.Kind.REQUEST, key, sealed);
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(opened.payload()));
+            long issued = in.readLong();
+            byte[] nonce = new byte[16];
+            in.readFully(nonce);
+            if (issued != opened.version()) {
+                throw new ForgedValueException("its times differ");
+            }
+            replays.accept(issued, nonce, System.currentTimeMillis());
+            return in;
+        } catch (ForgedValueException e) {
+            throw refuse(what, e.getMessage());
+        }
+    }
+
+    private SecurityException refuse(String what, String why) {
+        forgeries.refused(what, why);
+        return new SecurityException("member " + membership.hazelcast().getName() + " refused " + what + ": " + why);
+    }
+
+    private static void writeHeader(DataOutputStream out, long now) throws IOException {
+        byte[] nonce = new byte[16];
+        NONCES.nextBytes(nonce);
+        out.writeLong(now);
+        out.write(nonce);
+    }
+
+    static byte[] encodeResult(MigrationResult r) {
+        return write(out -> {
+            out.writeUTF(r.region());
+            out.writeUTF(r.destination());
+            out.writeLong(r.token());
+            out.writeInt(r.rounds());
+            out.writeLong(r.finalChunks());
+            out.writeLong(r.chunksSent());
+            out.writeLong(r.pauseStartNanos());
+            out.writeLong(r.pauseNanos());
+            out.writeLong(r.totalNanos());
+        });
+    }
+
+    static MigrationResult decodeResult(byte[] bytes) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            return new MigrationResult(in.readUTF(), in.readUTF(), in.readLong(), in.readInt(), in.readLong(),
+                    in.readLong(), in.readLong(), in.readLong(), in.readLong());
+        }
+    }
+
+    private interface Writer {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] write(Writer writer) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writer.write(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
     }
 }

@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.AdvancedNetworkConfig;
 import com.hazelcast.config.ServerSocketEndpointConfig;
@@ -11,6 +12,11 @@ import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.nio.serialization.HazelcastSerializationException;
+import io.memsync.cluster.control.Envelope;
+import io.memsync.cluster.control.ForgedValueException;
+import io.memsync.cluster.control.Forgeries;
+import io.memsync.cluster.control.Versions;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -25,6 +31,11 @@ import java.util.concurrent.locks.LockSupport;
  * A node's place in the cluster: its embedded Hazelcast member (configured here: TCP/IP join with an explicit member
  * list, multicast off, a dead member noticed within ~5 s), the members and their names, and the data-plane endpoint
  * each member publishes. Membership changes are handed to a listener, which only enqueues work.
+ * <p>
+ * Endpoints are signed ({@link Envelope}) under the member's uuid: a member is one of this cluster's memsync nodes
+ * once its signed endpoint verifies. Any other member of the Hazelcast cluster (one that knew the cluster's name and
+ * reached its port, but not the secret) is foreign: logged once, counted, and never chosen as an owner, replica or
+ * destination, nor connected to.
  */
 final class Membership implements AutoCloseable {
     /** Hazelcast member attribute holding the node's name, so that every node can name its peers. */
@@ -38,23 +49,38 @@ final class Membership implements AutoCloseable {
     /** Hazelcast executor that runs {@link MigrationRequest}s. */
     static final String MIGRATIONS = "memsync.migrations";
 
+    /** How long a new member may take to publish its signed endpoint before it is called foreign. */
+    static final Duration FOREIGN_AFTER = Duration.ofSeconds(10);
+
     private final NodeConfig config;
     private final HazelcastInstance hazelcast;
-    private final IMap<String, String> endpoints;
+    private final IMap<String, byte[]> endpoints;
+    private final Envelope envelope;
+    private final Forgeries forgeries;
+    /** Verified endpoints by member uuid (a uuid's endpoint never changes: a restarted node has a new uuid). */
+    private final Versions<InetSocketAddress> verified = new Versions<>();
+    /** When each member without a verified endpoint was first seen (nanoTime), to call it foreign after a while. */
+    private final Map<String, Long> unverifiedSince = new ConcurrentHashMap<>();
+    /** Foreign members seen, by uuid. */
+    private final Map<String, Boolean> foreign = new ConcurrentHashMap<>();
+    /** The value last refused under each member's uuid, so that the same forgery is counted once. */
+    private final Map<String, Integer> refusedValues = new ConcurrentHashMap<>();
     /** Member uuid to node name, of every member seen: names stay known after a member left. */
     private final Map<String, String> knownNames = new ConcurrentHashMap<>();
 
-    private Membership(NodeConfig config, HazelcastInstance hazelcast) {
+    private Membership(NodeConfig config, HazelcastInstance hazelcast, Envelope envelope, Forgeries forgeries) {
         this.config = config;
         this.hazelcast = hazelcast;
         this.endpoints = hazelcast.getMap(ENDPOINTS);
+        this.envelope = envelope;
+        this.forgeries = forgeries;
     }
 
     /** Starts the Hazelcast member and joins the cluster; {@code node} is what member tasks find in its context. */
-    static Membership join(NodeConfig config, Object node) {
+    static Membership join(NodeConfig config, Object node, Envelope envelope, Forgeries forgeries) {
         Config hazelcastConfig = hazelcastConfig(config);
-        hazelcastConfig.getUserContext().put(MigrationRequest.NODE, node);
-        return new Membership(config, Hazelcast.newHazelcastInstance(hazelcastConfig));
+        hazelcastConfig.getUserContext().put(SignedTask.NODE, node);
+        return new Membership(config, Hazelcast.newHazelcastInstance(hazelcastConfig), envelope, forgeries);
     }
 
     static Config hazelcastConfig(NodeConfig config) {
@@ -67,6 +93,11 @@ final class Membership implements AutoCloseable {
         c.setProperty("hazelcast.logging.type", "jdk");
         c.setProperty("hazelcast.shutdownhook.enabled", "false");
         c.getMemberAttributeConfig().setAttribute(NAME_ATTRIBUTE, config.name());
+        // Nothing memsync reads is Java-serialized (its values are signed bytes, its tasks IdentifiedDataSerializable):
+        // Java deserialization is refused for every class outside Hazelcast's own and the JDK's, so that a foreign
+        // member cannot make this JVM, an application's under the agent, deserialize a gadget of its libraries.
+        c.getSerializationConfig().setJavaSerializationFilterConfig(new JavaSerializationFilterConfig());
+        c.getSerializationConfig().addDataSerializableFactory(MemberTasks.FACTORY_ID, new MemberTasks());
         // A member cut off (paused, partitioned) looks for the others every 5 s, not after Hazelcast's 5 minutes, so
         // that a deposed owner comes back as a replica soon.
         c.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
@@ -122,9 +153,34 @@ final class Membership implements AutoCloseable {
         return hazelcast.getCluster().getLocalMember().getUuid().toString();
     }
 
-    /** Live members' uuids, sorted. */
+    /**
+     * Live memsync members' uuids, sorted: members whose signed endpoint verifies. A member still without one after
+     * {@link #FOREIGN_AFTER} is logged and counted as foreign, once.
+     */
     List<String> members() {
-        return hazelcast.getCluster().getMembers().stream().map(m -> m.getUuid().toString()).sorted().toList();
+        List<String> out = new ArrayList<>();
+        for (Member m : hazelcast.getCluster().getMembers()) {
+            String uuid = m.getUuid().toString();
+            if (endpoint(uuid) != null) {
+                out.add(uuid);
+                unverifiedSince.remove(uuid);
+                continue;
+            }
+            long since = unverifiedSince.computeIfAbsent(uuid, u -> System.nanoTime());
+            if (System.nanoTime() - since > FOREIGN_AFTER.toNanos() && foreign.putIfAbsent(uuid, true) == null) {
+                forgeries.refused("member " + uuid + " at " + m.getAddress().getHost() + ":" + m.getAddress().getPort()
+                        + " (" + remember(m) + ")", "it has published no endpoint signed with this cluster's secret "
+                        + "within " + FOREIGN_AFTER.toSeconds() + " s: it is not a memsync node of this cluster "
+                        + "(a foreign Hazelcast member); ignored");
+            }
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    /** Hazelcast members seen that never proved to be memsync nodes of this cluster. */
+    int foreignMembers() {
+        return foreign.size();
     }
 
     int size() {
@@ -156,28 +212,70 @@ final class Membership implements AutoCloseable {
         return true;
     }
 
-    /** Publishes this node's data-plane address under its member uuid, if it is not there (a new uuid, a lost entry). */
+    /**
+     * Publishes this node's data-plane address under its member uuid, signed, if the map does not hold it (a new
+     * uuid, a lost entry, or a value a foreign member put there).
+     */
     void publishEndpoint(InetSocketAddress data) {
         String endpoint = config.host() + ":" + data.getPort();
         String me = memberId();
-        if (!endpoint.equals(endpoints.get(me))) {
-            endpoints.set(me, endpoint);
+        InetSocketAddress published = read(me, true);
+        if (published == null || !endpoint.equals(text(published))) {
+            byte[] bytes = envelope.seal(Envelope.Kind.ENDPOINT, me, System.currentTimeMillis(),
+                    endpoint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            endpoints.set(me, bytes);
         }
     }
 
-    /** The data-plane address {@code member} published, or null. */
+    /** The data-plane address {@code member} published, signed; null if it published none that verifies. */
     InetSocketAddress endpoint(String member) {
-        String endpoint = endpoints.get(member);
-        if (endpoint == null) {
-            return null;
-        }
-        int colon = endpoint.lastIndexOf(':');
-        return new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)));
+        Versions.Entry<InetSocketAddress> known = verified.get(member);
+        return known != null ? known.value() : read(member, true);
     }
 
     /** {@code member}'s data-plane address as published ("host:port"), or null. */
     String endpointText(String member) {
-        return endpoints.get(member);
+        InetSocketAddress a = endpoint(member);
+        return a == null ? null : text(a);
+    }
+
+    private static String text(InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** Reads and verifies {@code member}'s endpoint; a value that fails is counted when {@code count}. */
+    private InetSocketAddress read(String member, boolean count) {
+        Object raw;
+        try {
+            raw = endpoints.get(member);
+        } catch (HazelcastSerializationException e) {
+            raw = e;
+        }
+        if (raw == null) {
+            return null;
+        }
+        try {
+            if (raw instanceof HazelcastSerializationException e) {
+                throw new ForgedValueException("it is not memsync's: " + e.getMessage());
+            }
+            Envelope.Opened opened = envelope.open(Envelope.Kind.ENDPOINT, member, raw);
+            String text = new String(opened.payload(), java.nio.charset.StandardCharsets.UTF_8);
+            int colon = text.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new ForgedValueException("a signed endpoint that is no host:port");
+            }
+            InetSocketAddress address = new InetSocketAddress(text.substring(0, colon),
+                    Integer.parseInt(text.substring(colon + 1)));
+            verified.offer(member, opened.version(), address, (byte[]) raw);
+            return verified.get(member).value();
+        } catch (ForgedValueException | NumberFormatException e) {
+            int seen = raw instanceof byte[] b ? java.util.Arrays.hashCode(b) : String.valueOf(raw).hashCode();
+            Integer before = refusedValues.put(member, seen);
+            if (count && (before == null || before != seen)) {
+                forgeries.refused("the data-plane endpoint of member " + memberName(member), e.getMessage());
+            }
+            return null;
+        }
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.memsync.cluster;
 
-import com.hazelcast.map.IMap;
 import io.memsync.cluster.wire.DataServer;
 import io.memsync.cluster.wire.PeerLink;
 import io.memsync.cluster.wire.ServedRegion;
@@ -41,7 +40,7 @@ final class MigrationDestination implements AutoCloseable {
     private final Listeners listeners;
     private final Workers workers;
     private final Conductor conductor;
-    private final IMap<String, Double> paging;
+    private final PagingReports paging;
     /** Replicas armed for a handover: their trackers. */
     private final Map<String, DirtyTracker> armed = new ConcurrentHashMap<>();
     /** Links opened ahead of a handover, to the members likely to be the replicas then. */
@@ -51,7 +50,7 @@ final class MigrationDestination implements AutoCloseable {
 
     MigrationDestination(NodeConfig config, Membership membership, RegionDirectory directory, DataServer data,
                          Copies copies, OwnerPipeline pipeline, Placement placement, Mounts mounts, Links links,
-                         Listeners listeners, Workers workers, Conductor conductor) {
+                         Listeners listeners, Workers workers, Conductor conductor, PagingReports paging) {
         this.config = config;
         this.membership = membership;
         this.directory = directory;
@@ -64,7 +63,7 @@ final class MigrationDestination implements AutoCloseable {
         this.listeners = listeners;
         this.workers = workers;
         this.conductor = conductor;
-        this.paging = membership.hazelcast().getMap(Membership.PAGING);
+        this.paging = paging;
         this.reporter = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
                 .name("memsync-paging-" + config.name()).daemon(true).unstarted(r));
         reporter.scheduleWithFixedDelay(this::report, 20, 20, TimeUnit.MILLISECONDS);
@@ -143,7 +142,7 @@ final class MigrationDestination implements AutoCloseable {
                 }
             });
         });
-        paging.set(pagingKey(name, me), replica.availability());
+        paging.report(name, me, replica.availability());
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": its replica of " + name
                 + " is ready to take the region over from " + membership.memberName(r.owner()));
     }
@@ -207,8 +206,7 @@ final class MigrationDestination implements AutoCloseable {
 
     /** The share of region {@code name} that {@code member} reported paged in (0 before it reports). */
     double paged(String name, String member) {
-        Double share = paging.get(pagingKey(name, member));
-        return share == null ? 0 : share;
+        return paging.share(name, member);
     }
 
     /** Forgets what this node prepared for region {@code name} (its copy is being dropped). */
@@ -227,7 +225,7 @@ final class MigrationDestination implements AutoCloseable {
         for (ClusterRegion copy : copies.all()) {
             if (copy.role() == ClusterRegion.Role.LEARNER || armed.containsKey(copy.name())) {
                 try {
-                    paging.set(pagingKey(copy.name(), me), copy.availability());
+                    paging.report(copy.name(), me, copy.availability());
                 } catch (RuntimeException e) {
                     // Closing, or the copy was closed: nothing left to report.
                 }
@@ -237,14 +235,10 @@ final class MigrationDestination implements AutoCloseable {
 
     private void forgetPaging(String name) {
         try {
-            paging.delete(pagingKey(name, membership.memberId()));
+            paging.forget(name, membership.memberId());
         } catch (RuntimeException ignored) {
             // Best effort: it is only read while a migration to this node runs.
         }
-    }
-
-    private static String pagingKey(String name, String member) {
-        return name + "@" + member;
     }
 
     private static List<String> members(RegionRecord r) {

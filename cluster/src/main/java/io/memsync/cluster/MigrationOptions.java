@@ -19,8 +19,7 @@ import java.time.Duration;
  * @param handoverTimeout how long the final round may take to be acknowledged by the destination and replicas
  */
 public record MigrationOptions(int minRounds, int maxRounds, int maxDirtyChunks, double minAvailability,
-                               Duration maxPrecopy, Duration readyTimeout, Duration handoverTimeout)
-        implements java.io.Serializable {
+                               Duration maxPrecopy, Duration readyTimeout, Duration handoverTimeout) {
 
     public MigrationOptions {
         if (minRounds < 0 || maxRounds < Math.max(1, minRounds) || maxDirtyChunks < 0) {

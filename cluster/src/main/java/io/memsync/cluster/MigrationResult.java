@@ -12,6 +12,5 @@ package io.memsync.cluster;
  * @param totalNanos       from the start to the handover
  */
 public record MigrationResult(String region, String destination, long token, int rounds, long finalChunks,
-                              long chunksSent, long pauseStartNanos, long pauseNanos, long totalNanos)
-        implements java.io.Serializable {
+                              long chunksSent, long pauseStartNanos, long pauseNanos, long totalNanos) {
 }

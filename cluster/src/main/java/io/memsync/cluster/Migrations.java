@@ -92,7 +92,7 @@ final class Migrations {
         if (r.owner().equals(me)) {
             throw new IllegalStateException("region " + name + " is owned by this node already");
         }
-        return requests.migrateAtOwner(r, new MigrationRequest(name, me, options), options, "taking region " + name
+        return requests.migrateAtOwner(r, me, options, "taking region " + name
                 + " over from " + membership.memberName(r.owner()));
     }
 
@@ -103,7 +103,7 @@ final class Migrations {
         if (copy != null && copy.isOwner()) {
             return migrate(name, destinationId, options);
         }
-        return requests.migrateAtOwner(r, new MigrationRequest(name, destinationId, options), options, "the owner "
+        return requests.migrateAtOwner(r, destinationId, options, "the owner "
                 + membership.memberName(r.owner()) + " migrating region " + name + " to "
                 + membership.memberName(destinationId));
     }

@@ -2,9 +2,9 @@ package io.memsync.cluster;
 
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
-import com.hazelcast.core.EntryEvent;
-import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.memsync.cluster.control.ControlKey;
+import io.memsync.cluster.control.Envelope;
+import io.memsync.cluster.control.Forgeries;
 import io.memsync.cluster.wire.DataServer;
 import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.region.page.LazyRegion;
@@ -52,13 +52,16 @@ public final class Node implements AutoCloseable {
     private final Migrations migrations;
     private final RegionCreation creation;
     private final LinkWatchdog linkWatchdog;
+    private final Forgeries forgeries;
 
     private Node(NodeConfig config, Map<String, LocalRegionSettings> settings, DataServer data,
-                 Membership membership) {
+                 Membership membership, Envelope envelope, Forgeries forgeries) {
         this.config = config;
         this.data = data;
         this.membership = membership;
-        this.directory = new RegionDirectory(membership.hazelcast().getMap(Membership.DIRECTORY));
+        this.forgeries = forgeries;
+        this.directory = new RegionDirectory(membership.hazelcast().getMap(Membership.DIRECTORY), envelope,
+                forgeries);
         this.copies = new Copies(settings, config.syncInterval());
         this.linkWatchdog = new LinkWatchdog("memsync-links-" + config.name());
         Links links = new Links(config, membership, linkWatchdog);
@@ -70,8 +73,9 @@ public final class Node implements AutoCloseable {
         this.conductor = new Conductor("memsync-conductor-" + config.name(), this::maintenancePass,
                 config.maintenanceInterval());
         this.destination = new MigrationDestination(config, membership, directory, data, copies, pipeline, placement,
-                mounts, links, listeners, workers, conductor);
-        this.requests = new MemberRequests(membership, directory);
+                mounts, links, listeners, workers, conductor,
+                new PagingReports(membership.hazelcast().getMap(Membership.PAGING), envelope, forgeries));
+        this.requests = new MemberRequests(membership, directory, envelope, forgeries);
         this.maintenance = new Maintenance(config, membership, directory, data, copies, pipeline, failover,
                 placement, destination, workers, this::migratingFromHere);
         this.migrations = new Migrations(config, membership, directory, copies, links, destination, requests,
@@ -92,18 +96,22 @@ public final class Node implements AutoCloseable {
     public static Node start(NodeConfig config, Map<String, LocalRegionSettings> settings) throws IOException {
         DataServer data = new DataServer(new InetSocketAddress(config.host(), config.dataPort()), config.secret(), 64);
         AtomicReference<Node> self = new AtomicReference<>();
+        Envelope envelope = new Envelope(new ControlKey(config.secret(), config.clusterName()));
+        Forgeries forgeries = new Forgeries(config.name());
         Membership membership;
         try {
-            membership = Membership.join(config, self);
+            membership = Membership.join(config, self, envelope, forgeries);
         } catch (RuntimeException e) {
             data.close();
             throw e;
         }
-        Node node = new Node(config, settings, data, membership);
+        Node node = new Node(config, settings, data, membership, envelope, forgeries);
+        node.requests.serve(node.new Requests());
         self.set(node);
         node.listeners.ownership.add(new OwnershipEvents(membership::memberId));
         membership.publishEndpoint(data.address());
-        node.directory.map().addEntryListener(node.new DirectoryEvents(), true);
+        node.directory.listen(r -> node.conductor.execute(() -> node.maintenance.reconcile(r)),
+                node.directory::changed);
         membership.onMembershipChange(node.new MembershipEvents());
         // The first pass opens the replicas this node is named for; it may wait for the minimum cluster size.
         node.conductor.start();
@@ -118,21 +126,18 @@ public final class Node implements AutoCloseable {
         return migrations.running(name);
     }
 
-    /** Directory changes: reconciled on the conductor, in the order they came. */
-    private final class DirectoryEvents implements EntryAddedListener<String, RegionRecord>,
-            EntryUpdatedListener<String, RegionRecord> {
+    /** What this node does for requests of other members, once they verified. */
+    private final class Requests implements MemberRequests.Host {
         @Override
-        public void entryAdded(EntryEvent<String, RegionRecord> event) {
-            RegionRecord r = event.getValue();
-            conductor.execute(() -> maintenance.reconcile(r));
-            directory.changed();
+        public MigrationResult migrate(String name, String destination, MigrationOptions options)
+                throws IOException {
+            return Node.this.migrate(name, destination, options);
         }
 
         @Override
-        public void entryUpdated(EntryEvent<String, RegionRecord> event) {
-            RegionRecord r = event.getValue();
-            conductor.execute(() -> maintenance.reconcile(r));
-            directory.changed();
+        public Long checksum(String name) {
+            ClusterRegion copy = region(name);
+            return copy == null ? null : copy.checksum();
         }
     }
 
@@ -165,6 +170,11 @@ public final class Node implements AutoCloseable {
 
     public RegionDirectory directory() {
         return directory;
+    }
+
+    /** What runs the requests other members send this node. */
+    MemberRequests requests() {
+        return requests;
     }
 
     /**
@@ -278,6 +288,20 @@ public final class Node implements AutoCloseable {
     /** Data-plane connections closed because the peer broke the protocol or did not know the cluster secret. */
     public long connectionsRefused() {
         return data.refusedConnections();
+    }
+
+    /**
+     * Control-plane values this node refused since it started: directory records, endpoints, paging reports and
+     * requests that were not signed with the cluster's secret, were altered, replayed, or meant for another member,
+     * and foreign Hazelcast members. Each is logged on one line.
+     */
+    public long controlPlaneRefusals() {
+        return forgeries.count();
+    }
+
+    /** Hazelcast members seen that never proved to be memsync nodes of this cluster (they know no secret). */
+    public int foreignMembers() {
+        return membership.foreignMembers();
     }
 
     /** Data-plane connections closed unread because too many were authenticating at once (a flood). */

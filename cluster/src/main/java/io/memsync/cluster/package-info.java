@@ -7,8 +7,9 @@
  * {@code Mounts}, and {@code Maintenance}, which decides per region what this node must do. One
  * {@code Conductor} thread makes every change of cluster state; {@code Workers} run the long jobs.
  * <p>
- * The {@link io.memsync.cluster.RegionDirectory} (a Hazelcast map changed only by entry processors) is the truth
- * about owners, tokens, replicas and what each replica holds. Owns: the control plane. Uses: the data plane
+ * The {@link io.memsync.cluster.RegionDirectory} (a Hazelcast map of signed records, each change a compare-and-set)
+ * is the truth about owners, tokens, replicas and what each replica holds; what a node reads from Hazelcast is
+ * verified first ({@code io.memsync.cluster.control}). Owns: the control plane. Uses: the data plane
  * ({@code io.memsync.cluster.wire}), regions, trackers, syncers and lazy regions ({@code io.memsync.region.*}),
  * Hazelcast. Never imports the jmx or agent modules.
  */

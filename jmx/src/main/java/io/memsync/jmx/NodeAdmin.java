@@ -65,6 +65,16 @@ final class NodeAdmin implements NodeMBean {
     }
 
     @Override
+    public long getControlPlaneRefusals() {
+        return node.controlPlaneRefusals();
+    }
+
+    @Override
+    public int getForeignMembers() {
+        return node.foreignMembers();
+    }
+
+    @Override
     public long getReplicaLagThresholdEpochs() {
         return lagThreshold;
     }

@@ -36,6 +36,15 @@ public interface NodeMBean {
             + " from one address (a flood; peers that know the secret keep their connections)")
     long getConnectionsRefusedBeforeAuthentication();
 
+    @Description("Control-plane values this node refused: directory records, endpoints, paging reports and requests"
+            + " not signed with the cluster secret, altered, replayed or meant for another member, and foreign"
+            + " members; each is logged on one line (docs/security.md)")
+    long getControlPlaneRefusals();
+
+    @Description("Hazelcast members that joined the cluster but never proved to know the cluster secret: not"
+            + " memsync nodes of this cluster, ignored (find them with the log line naming their address)")
+    int getForeignMembers();
+
     @Description("Tuning knob: a replica more epochs (flushes) behind its owner than this triggers a"
             + " memsync.replica.lag notification (checked every second on the owner); at least 0")
     long getReplicaLagThresholdEpochs();

@@ -92,18 +92,7 @@ final class RemoteJmx {
     }
 
     private static void checkPasswordFile(Path file) throws IOException {
-        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            throw new IllegalArgumentException("JMX password file " + file + " is missing or unreadable: create it"
-                    + " with one 'user password' per line and chmod 600");
-        }
-        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
-        if (view != null) {
-            Set<PosixFilePermission> p = view.readAttributes().permissions();
-            if (p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ)) {
-                throw new IllegalArgumentException("JMX password file " + file + " is readable by other users"
-                        + " (" + PosixFilePermissions.toString(p) + "): chmod 600 " + file);
-            }
-        }
+        PasswordFile.check(file);
     }
 
     /** An access file granting read-write to every user of {@code passwordFile}, in a private temporary file. */

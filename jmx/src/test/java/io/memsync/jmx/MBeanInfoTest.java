@@ -38,7 +38,8 @@ class MBeanInfoTest {
             List<String> problems = new ArrayList<>();
             check(server.getMBeanInfo(MemSyncMBeans.nodeObjectName()), "Node", problems,
                     Set.of("Name", "MemberId", "Members", "ClusterSize", "DataAddress", "Regions", "ChunksServed",
-                            "ConnectionsRefused", "ConnectionsRefusedBeforeAuthentication", "ReplicaLagThresholdEpochs"),
+                            "ConnectionsRefused", "ConnectionsRefusedBeforeAuthentication", "ControlPlaneRefusals",
+                            "ForeignMembers", "ReplicaLagThresholdEpochs"),
                     Set.of("status", "checksums", "migrate", "startMigration", "flush"),
                     Set.of(Notifications.OWNERSHIP_GAINED, Notifications.OWNERSHIP_LOST,
                             Notifications.MIGRATION_PHASE, Notifications.REPLICA_LAG, Notifications.PEER_LOST));

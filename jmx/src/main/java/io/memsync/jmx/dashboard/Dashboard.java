@@ -3,10 +3,12 @@ package io.memsync.jmx.dashboard;
 import com.sun.net.httpserver.HttpServer;
 import io.memsync.cluster.Node;
 import io.memsync.jmx.NodeOperations;
+import io.memsync.jmx.PasswordFile;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -45,11 +47,38 @@ public final class Dashboard implements AutoCloseable {
      * @throws IOException if the address cannot be bound (the message names it)
      */
     public static Dashboard start(Node node, String host, int port) throws IOException {
+        return start(node, host, port, null);
+    }
+
+    /**
+     * Like {@link #start(Node, String, int)}; on an address other than loopback its actions (flush, migrate) need
+     * HTTP Basic authorization as one of the users of {@code passwordFile}, remote JMX's, and without one the
+     * dashboard refuses to start there.
+     *
+     * @throws IllegalArgumentException if {@code host} is not loopback and {@code passwordFile} is null, or the file
+     *                                  is unfit ({@link PasswordFile#load})
+     */
+    public static Dashboard start(Node node, String host, int port, Path passwordFile) throws IOException {
+        InetAddress address = host == null ? InetAddress.getLoopbackAddress() : InetAddress.getByName(host);
+        PasswordFile users = null;
+        if (!address.isLoopbackAddress()) {
+            if (passwordFile == null) {
+                throw new IllegalArgumentException("the dashboard of node " + node.name() + " would listen on "
+                        + address.getHostAddress() + ", where anyone who reaches it could flush and migrate: give "
+                        + "memsync.jmx.password.file (its users may act), or keep memsync.dashboard.host on loopback");
+            }
+            users = PasswordFile.load(passwordFile);
+        }
+        return start(node, address, host, port, users);
+    }
+
+    /** Starts it with {@code users} (null: none asked) on {@code address}. */
+    static Dashboard start(Node node, InetAddress address, String host, int port, PasswordFile users)
+            throws IOException {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("dashboard port must be in [0, 65535] (0: any free port), got " + port);
         }
         Assets assets = Assets.load();
-        InetAddress address = host == null ? InetAddress.getLoopbackAddress() : InetAddress.getByName(host);
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(address, port), 32);
@@ -64,7 +93,7 @@ public final class Dashboard implements AutoCloseable {
         node.addPeerListener(members);
         Api api = new Api(node, operations, members);
         server.createContext("/", new Router(assets, api, host == null ? address.getHostAddress() : host,
-                server.getAddress()));
+                server.getAddress(), users));
         server.setExecutor(executor);
         server.start();
         return new Dashboard(node, server, executor, operations, members);

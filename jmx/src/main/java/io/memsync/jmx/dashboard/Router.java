@@ -2,6 +2,7 @@ package io.memsync.jmx.dashboard;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.memsync.jmx.PasswordFile;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,10 +34,13 @@ final class Router implements HttpHandler {
     private final Api api;
     /** Host names the Host header may carry, lower case; null when listening on every address. */
     private final Set<String> hosts;
+    /** Who may act (flush, migrate), when the dashboard listens beyond loopback; null: anyone who reaches it. */
+    private final PasswordFile users;
 
-    Router(Assets assets, Api api, String host, InetSocketAddress bound) {
+    Router(Assets assets, Api api, String host, InetSocketAddress bound, PasswordFile users) {
         this.assets = assets;
         this.api = api;
+        this.users = users;
         if (bound.getAddress().isAnyLocalAddress()) {
             hosts = null;
         } else {
@@ -89,6 +93,7 @@ final class Router implements HttpHandler {
         if (path.equals("/api/flush") || path.equals("/api/migrate")) {
             requireMethod(method, "POST", path);
             checkAction(exchange);
+            checkUser(exchange);
         } else {
             requireMethod(method, "GET", path);
         }
@@ -124,6 +129,30 @@ final class Router implements HttpHandler {
             throw new ApiException(403, "actions are accepted from the dashboard's own page only, not from "
                     + origin);
         }
+    }
+
+    /** On a dashboard that listens beyond loopback, an action needs HTTP Basic authorization as a JMX user. */
+    private void checkUser(HttpExchange exchange) {
+        if (users == null) {
+            return;
+        }
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            try {
+                String pair = new String(java.util.Base64.getDecoder().decode(header.substring(6).strip()),
+                        java.nio.charset.StandardCharsets.UTF_8);
+                int colon = pair.indexOf(':');
+                if (colon > 0 && users.matches(pair.substring(0, colon), pair.substring(colon + 1))) {
+                    return;
+                }
+            } catch (IllegalArgumentException badBase64) {
+                // refused below
+            }
+            LOG.log(System.Logger.Level.WARNING, "dashboard: refused " + exchange.getRequestURI().getPath()
+                    + " from " + exchange.getRemoteAddress() + ": wrong user or password");
+        }
+        exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"memsync\", charset=\"UTF-8\"");
+        throw new ApiException(401, "actions on this dashboard need a user and password of memsync.jmx.password.file");
     }
 
     private static void requireMethod(String method, String wanted, String path) {
