@@ -233,7 +233,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         String jmxHost = r.string("memsync.jmx.host", "127.0.0.1");
         int jmxPort = r.integer("memsync.jmx.port", 0, 0, 65535);
         String pw = r.string("memsync.jmx.password.file", null);
-        Path jmxPasswords = pw == null ? null : Path.of(pw);
+        Path jmxPasswords = pw == null ? null : path("memsync.jmx.password.file", pw);
         if (jmxPasswords != null && !Files.isReadable(jmxPasswords)) {
             throw new ConfigException("memsync.jmx.password.file", pw, "the file cannot be read");
         }
@@ -284,7 +284,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         String pathText = r.string(p + "path", null);
         Path path = null;
         if (pathText != null) {
-            path = Path.of(pathText).toAbsolutePath().normalize();
+            path = path("memsync.region." + name + ".path", pathText).toAbsolutePath().normalize();
             // The nearest directory that exists decides the file system; the agent makes the rest at start.
             Path dir = path.getParent();
             while (dir != null && !Files.isDirectory(dir)) {
@@ -532,11 +532,26 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         }
     }
 
+    /** Whether {@code host} is a loopback address: "localhost" or a literal one (a name is not looked up). */
     private static boolean loopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (!host.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
+            return false;
+        }
         try {
             return java.net.InetAddress.getByName(host).isLoopbackAddress();
         } catch (java.net.UnknownHostException e) {
-            throw new ConfigException("memsync.dashboard.host", host, "unknown host");
+            throw new ConfigException("memsync.dashboard.host", host, "not an address");
+        }
+    }
+
+    private static Path path(String key, String text) {
+        try {
+            return Path.of(text);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException(key, text, "not a path (" + e.getReason() + ")");
         }
     }
 }

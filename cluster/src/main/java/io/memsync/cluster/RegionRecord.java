@@ -10,7 +10,8 @@ import java.util.TreeSet;
 
 /**
  * A region as the directory knows it: geometry, owner, fencing token, replicas, which of them serve it, and what each
- * is known to hold. Immutable; changes are new records, signed and written by compare-and-set ({@link RegionDirectory}).
+ * is known to hold. Immutable; changes are new records, signed and written by compare-and-set
+ * ({@link RegionDirectory}).
  *
  * @param id           the region's id on the data plane: a random 64-bit number, so that two regions never share one
  *                     (not even ones created on two sides of a split brain)
