@@ -43,6 +43,12 @@ public final class DataServer implements AutoCloseable {
     private final Map<Long, ServedRegion> regions = new ConcurrentHashMap<>();
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final int maxConnections;
+    /**
+     * The authenticated connections' 512 KiB receive buffers, reused: a connection takes one when it authenticates and
+     * gives it back when its thread ends, so that peers connecting again and again (a reconnect storm) cost no new
+     * direct memory each time, only what the most connections at once hold.
+     */
+    private final java.util.concurrent.ArrayBlockingQueue<ByteBuffer> receiveBuffers;
     private final Thread acceptor;
     private final AtomicLong refused = new AtomicLong();
     /** Connections closed before authentication because the handshake limits were reached. */
@@ -61,6 +67,7 @@ public final class DataServer implements AutoCloseable {
     public DataServer(InetSocketAddress bind, byte[] secret, int maxConnections) throws IOException {
         this.handshake = new Handshake(secret);
         this.maxConnections = maxConnections;
+        this.receiveBuffers = new java.util.concurrent.ArrayBlockingQueue<>(Math.max(1, maxConnections));
         this.server = ServerSocketChannel.open().bind(bind);
         this.handshakeTimer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
                 .name("memsync-data-handshakes-" + port()).daemon(true).unstarted(r));
@@ -189,6 +196,7 @@ public final class DataServer implements AutoCloseable {
             return;
         }
         Connection connection = null;
+        ByteBuffer receiveBuffer = null;
         try (FramedChannel c = new FramedChannel(socket, FramedChannel.HANDSHAKE_AHEAD_BYTES);
              Arena arena = Arena.ofConfined()) {
             peer = String.valueOf(socket.getRemoteAddress());
@@ -206,7 +214,10 @@ public final class DataServer implements AutoCloseable {
                             + ")");
                 }
                 slotTaken = true;
-                c.growAhead();
+                receiveBuffer = receiveBuffers.poll();
+                c.growAhead(receiveBuffer != null ? receiveBuffer : ByteBuffer.allocateDirect(
+                        FramedChannel.AHEAD_BYTES));
+                receiveBuffer = c.aheadBuffer();
                 connection = new Connection(c, arena, peer);
                 connection.run();
             } catch (ProtocolException e) {
@@ -224,6 +235,10 @@ public final class DataServer implements AutoCloseable {
                         + e.getMessage());
             }
         } finally {
+            if (receiveBuffer != null) {
+                // This thread was the channel's only reader, and it is closed: the buffer is free for the next.
+                receiveBuffers.offer(receiveBuffer);
+            }
             deadline.cancel(false);
             connections.remove(socket);
             if (!handshakeEnded) {

@@ -44,12 +44,25 @@ final class FramedChannel implements AutoCloseable {
 
     /** Gives the receive buffer its full size (the peer authenticated), keeping what it holds. */
     void growAhead() {
-        if (ahead.capacity() >= AHEAD_BYTES) {
+        growAhead(ByteBuffer.allocateDirect(AHEAD_BYTES));
+    }
+
+    /**
+     * Like {@link #growAhead()}, into {@code bigger} (a direct buffer of {@link #AHEAD_BYTES}, from a pool: the
+     * reader returns it with {@link #aheadBuffer()} once it stopped reading).
+     */
+    void growAhead(ByteBuffer bigger) {
+        if (ahead.capacity() >= AHEAD_BYTES || bigger.capacity() < AHEAD_BYTES) {
             return;
         }
-        ByteBuffer bigger = ByteBuffer.allocateDirect(AHEAD_BYTES);
+        bigger.clear();
         aheadMemory = MemorySegment.ofBuffer(bigger);
         ahead = bigger.put(ahead).flip();
+    }
+
+    /** The receive buffer, for the pool it came from (only once nothing reads from this channel any more). */
+    ByteBuffer aheadBuffer() {
+        return ahead;
     }
 
     /**

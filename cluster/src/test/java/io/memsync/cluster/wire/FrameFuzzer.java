@@ -73,8 +73,8 @@ public final class FrameFuzzer {
             PeerLink.connect(SERVER.address(), Fixtures.secret(), "fuzz-peer", CHUNK, Duration.ZERO, WATCHDOG)
                     .close();
             if (direct() > 64L << 20) {
-                // Each authenticated connection's 512 KiB buffer is freed when the collector finds it: collect, then
-                // what is still held is a leak.
+                // The peer links this target opens to check the server keep 512 KiB each until the collector frees
+                // them: collect, then what is still held is a leak.
                 System.gc();
                 Thread.sleep(200);
                 if (direct() > 64L << 20) {
@@ -113,7 +113,8 @@ public final class FrameFuzzer {
         }
     }
 
-    private static void handshake(DataInputStream in, OutputStream out) throws IOException {
+    /** Authenticates as a peer that knows the test secret would, over a plain socket. */
+    static void handshake(DataInputStream in, OutputStream out) throws IOException {
         Handshake h = new Handshake(Fixtures.secret());
         byte[] nonce = Handshake.nonce();
         ByteBuffer hello = ByteBuffer.allocate(Protocol.HEADER_BYTES + Protocol.NONCE_BYTES + 2);
