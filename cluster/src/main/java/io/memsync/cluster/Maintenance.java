@@ -133,11 +133,11 @@ final class Maintenance {
         List<RegionRecord> records;
         try {
             live = membership.members();
-            records = directory.records();
             for (String healed : directory.healOwned(membership.memberId())) {
                 LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": wrote the verified record of region "
-                        + healed + " back over the value refused in the directory");
+                        + healed + " back into the directory");
             }
+            records = directory.records();
             // Republished when missing: a new uuid after a merge, or an entry Hazelcast lost with a member that
             // died while partitions were migrating.
             membership.publishEndpoint(data.address());

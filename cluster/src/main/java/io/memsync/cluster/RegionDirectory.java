@@ -46,6 +46,10 @@ public final class RegionDirectory {
      * healed, is counted and logged once. A region is in here while the map holds a value refused.
      */
     private final Map<String, Integer> refusedStored = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Regions verified here that {@link #records()} found gone from the map, for {@link #healOwned}. */
+    private final java.util.Set<String> missing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The last reason the whole directory could not be listed, so that it is logged once. */
+    private volatile String listingRefused;
 
     RegionDirectory(IMap<String, byte[]> map, Envelope envelope, Forgeries forgeries) {
         this.map = map;
@@ -67,8 +71,11 @@ public final class RegionDirectory {
                 raw.put(String.valueOf(e.getKey()), e.getValue());
             }
         } catch (HazelcastSerializationException | ClassCastException e) {
-            forgeries.refused("a directory entry", "it is not memsync's (" + e.getMessage() + "); reading the "
-                    + "regions one by one");
+            String why = "it is not memsync's (" + e.getMessage() + "); reading the regions one by one";
+            if (!why.equals(listingRefused)) {
+                listingRefused = why;
+                forgeries.refused("a directory entry", why);
+            }
             raw.clear();
             for (Versions.Entry<RegionRecord> known : verified.all()) {
                 raw.put(known.value().name(), readRaw(known.value().name()));
@@ -82,18 +89,13 @@ public final class RegionDirectory {
             }
         }
         for (Versions.Entry<RegionRecord> known : verified.all()) {
-            if (!raw.containsKey(known.value().name())) {
-                // Removed from the map by a foreign member (memsync removes only a creation it undid, and forgets it).
-                out.add(known.value());
+            if (raw.get(known.value().name()) == null) {
+                // Gone from the map: a creation its creator undid, or a foreign member's delete; healOwned tells.
+                missing.add(known.value().name());
             }
         }
         out.sort(Comparator.comparing(RegionRecord::name));
         return out;
-    }
-
-    /** Control-plane values refused (forged, altered, replayed) since this node started. */
-    long refused() {
-        return forgeries.count();
     }
 
     /**
@@ -367,11 +369,33 @@ public final class RegionDirectory {
 
     /**
      * Writes the last verified record of each region {@code me} owns back over a value the map holds that was
-     * refused (forged, altered, an old one put back), so that members that start later read the truth. The owner
-     * does it: it alone changes the record in its own name. Returns the regions healed.
+     * refused (forged, altered, an old one put back) or that was deleted, so that members that start later read the
+     * truth; forgets a region gone from the map that another node owns. The owner does it: it alone changes the
+     * record in its own name. Returns the regions healed.
      */
     List<String> healOwned(String me) {
         List<String> healed = new ArrayList<>();
+        for (String name : List.copyOf(missing)) {
+            missing.remove(name);
+            Versions.Entry<RegionRecord> last = verified.get(name);
+            if (last == null || readRaw(name) != null) {
+                continue;
+            }
+            if (!me.equals(last.value().owner())) {
+                // Its owner undid its creation, or will write it back: this node forgets it meanwhile.
+                verified.forget(name, last);
+                continue;
+            }
+            // Only the creator removes a record, and it forgets it first: this one was deleted by someone else.
+            long version = last.version() + 1;
+            byte[] bytes = seal(name, version, last.value());
+            if (map.putIfAbsent(name, bytes) == null) {
+                verified.offer(name, version, last.value(), bytes);
+                forgeries.refused("the deletion of region " + name + "'s directory entry", "memsync deletes only "
+                        + "a creation it undoes; written back by its owner (version " + version + ")");
+                healed.add(name);
+            }
+        }
         for (String name : List.copyOf(refusedStored.keySet())) {
             Versions.Entry<RegionRecord> last = verified.get(name);
             Read read = read(name);

@@ -147,6 +147,10 @@ class ControlPlaneForgeryTest {
                     .get(30, TimeUnit.SECONDS));
             assertTrue(replayed.getCause().getMessage().contains("replay"), replayed.getCause().getMessage());
 
+            // 6. The record deleted: the owner writes it back.
+            directory.delete("guarded");
+            Fixtures.await(() -> directory.get("guarded") != null, 30, "the owner never wrote its record back");
+
             // The owner keeps owning and writing; the replica keeps taking its pushes.
             for (int round = 2; round < 6; round++) {
                 owned.segment().fill((byte) round);
@@ -172,7 +176,7 @@ class ControlPlaneForgeryTest {
             }
             for (String expected : List.of("not signed with this cluster's secret", "signed for 'other'",
                     "not memsync's", "a replay", "meant for member", "a request seen before",
-                    "not a memsync node of this cluster")) {
+                    "not a memsync node of this cluster", "the deletion of region guarded's directory entry")) {
                 assertTrue(all.contains(expected), "no line says '" + expected + "':\n" + all);
             }
         } finally {
