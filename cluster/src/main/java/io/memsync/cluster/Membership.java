@@ -61,7 +61,7 @@ final class Membership implements AutoCloseable {
     private final Versions<InetSocketAddress> verified = new Versions<>();
     /** When each member without a verified endpoint was first seen (nanoTime), to call it foreign after a while. */
     private final Map<String, Long> unverifiedSince = new ConcurrentHashMap<>();
-    /** Foreign members seen, by uuid. */
+    /** Foreign members in the cluster now, by uuid (each logged once). */
     private final Map<String, Boolean> foreign = new ConcurrentHashMap<>();
     /** The value last refused under each member's uuid, so that the same forgery is counted once. */
     private final Map<String, Integer> refusedValues = new ConcurrentHashMap<>();
@@ -159,7 +159,15 @@ final class Membership implements AutoCloseable {
      */
     List<String> members() {
         List<String> out = new ArrayList<>();
-        for (Member m : hazelcast.getCluster().getMembers()) {
+        java.util.Set<Member> live = hazelcast.getCluster().getMembers();
+        // Forget members that left, so that members joining and leaving again and again grow nothing here.
+        java.util.Set<String> present = new java.util.HashSet<>();
+        for (Member m : live) {
+            present.add(m.getUuid().toString());
+        }
+        unverifiedSince.keySet().retainAll(present);
+        foreign.keySet().retainAll(present);
+        for (Member m : live) {
             String uuid = m.getUuid().toString();
             if (endpoint(uuid) != null) {
                 out.add(uuid);
@@ -178,7 +186,7 @@ final class Membership implements AutoCloseable {
         return out;
     }
 
-    /** Hazelcast members seen that never proved to be memsync nodes of this cluster. */
+    /** Hazelcast members in the cluster now that never proved to be memsync nodes of this cluster. */
     int foreignMembers() {
         return foreign.size();
     }

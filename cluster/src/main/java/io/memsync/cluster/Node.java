@@ -299,7 +299,7 @@ public final class Node implements AutoCloseable {
         return forgeries.count();
     }
 
-    /** Hazelcast members seen that never proved to be memsync nodes of this cluster (they know no secret). */
+    /** Hazelcast members in the cluster now that never proved to be memsync nodes of this cluster (no secret). */
     public int foreignMembers() {
         return membership.foreignMembers();
     }

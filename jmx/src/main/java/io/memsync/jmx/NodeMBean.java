@@ -41,7 +41,7 @@ public interface NodeMBean {
             + " members; each is logged on one line (docs/security.md)")
     long getControlPlaneRefusals();
 
-    @Description("Hazelcast members that joined the cluster but never proved to know the cluster secret: not"
+    @Description("Hazelcast members in the cluster now that never proved to know the cluster secret: not"
             + " memsync nodes of this cluster, ignored (find them with the log line naming their address)")
     int getForeignMembers();
 
