@@ -163,7 +163,15 @@ public final class ClusterRegion implements AutoCloseable {
      * CRC32C intrinsic, which it does not.
      */
     public long checksum() {
-        return crc32c(region.readOnlyView());
+        try {
+            return crc32c(region.readOnlyView());
+        } catch (IllegalStateException e) {
+            if (!region.segment().scope().isAlive()) {
+                throw new IllegalStateException("region " + name + ": this node's copy is closed (dropped once "
+                        + "another node held it all, or the node closed): ask a node that holds a copy", e);
+            }
+            throw e;
+        }
     }
 
     /**

@@ -49,4 +49,16 @@ class ClusterRegionTest {
             }
         }
     }
+
+    /** A checksum asked of a copy this node dropped says so, not FFM's "Already closed". */
+    @Test
+    void aClosedCopySaysSoWhenAskedForItsChecksum() {
+        Region region = Region.builder("dropped").size(1 << 16).chunkSize(4096).create();
+        ClusterRegion copy = ClusterRegion.replica("dropped", region, null, null);
+        assertEquals(copy.checksum(), ClusterRegion.crc32c(region.segment()), "open, it sums its memory");
+        region.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, copy::checksum);
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("this node's copy is closed"),
+                e.getMessage());
+    }
 }
