@@ -334,7 +334,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         if (text == null && keys.containsKey("memsync.secret.file")) {
             key = "memsync.secret.file";
             try {
-                Path file = Path.of(keys.get(key));
+                Path file = path(key, keys.get(key));
                 if (!Files.isRegularFile(file) || Files.size(file) > 65536) {
                     throw new ConfigException(key, keys.get(key), "not a regular file of at most 64 KiB (the secret "
                             + "on its first line)");
@@ -349,7 +349,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                 }
                 List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
                 text = lines.isEmpty() ? "" : lines.getFirst().trim();
-            } catch (IOException | java.nio.file.InvalidPathException e) {
+            } catch (IOException e) {
                 throw new ConfigException(key, keys.get(key), "cannot read it (" + e + ")");
             }
         }

@@ -58,7 +58,7 @@ public final class PasswordFile {
         return users.keySet();
     }
 
-    static void check(Path file) throws IOException {
+    private static void check(Path file) throws IOException {
         if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
             throw new IllegalArgumentException("JMX password file " + file + " is missing or unreadable: create it"
                     + " with one 'user password' per line and chmod 600");

@@ -9,8 +9,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.rmi.AlreadyBoundException;
 import java.rmi.NoSuchObjectException;
@@ -22,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** Starts the RMI connector of {@link MemSyncMBeans#startRemote}: checks, registry, connector, access file. */
 final class RemoteJmx {
@@ -46,8 +43,7 @@ final class RemoteJmx {
         Map<String, Object> env = new HashMap<>();
         Path accessFile = null;
         if (passwordFile != null) {
-            checkPasswordFile(passwordFile);
-            accessFile = accessFile(passwordFile);
+            accessFile = accessFile(PasswordFile.load(passwordFile));
             env.put("jmx.remote.x.password.file", passwordFile.toString());
             env.put("jmx.remote.x.access.file", accessFile.toString());
         }
@@ -91,22 +87,11 @@ final class RemoteJmx {
         return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
-    private static void checkPasswordFile(Path file) throws IOException {
-        PasswordFile.check(file);
-    }
-
-    /** An access file granting read-write to every user of {@code passwordFile}, in a private temporary file. */
-    private static Path accessFile(Path passwordFile) throws IOException {
+    /** An access file granting read-write to every user of {@code users}, in a private temporary file. */
+    private static Path accessFile(PasswordFile users) throws IOException {
         List<String> lines = new ArrayList<>();
-        for (String line : Files.readAllLines(passwordFile)) {
-            String t = line.strip();
-            if (!t.isEmpty() && !t.startsWith("#")) {
-                lines.add(t.split("\\s+")[0] + " readwrite");
-            }
-        }
-        if (lines.isEmpty()) {
-            throw new IllegalArgumentException("JMX password file " + passwordFile + " names no user: add a line"
-                    + " 'user password'");
+        for (String user : users.users()) {
+            lines.add(user + " readwrite");
         }
         Path access = Files.createTempFile("memsync-jmx-", ".access",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

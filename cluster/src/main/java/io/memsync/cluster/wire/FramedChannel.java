@@ -32,7 +32,7 @@ final class FramedChannel implements AutoCloseable {
         this(socket, AHEAD_BYTES);
     }
 
-    /** With a receive buffer of {@code aheadBytes} until {@link #growAhead()}. */
+    /** With a receive buffer of {@code aheadBytes} until {@link #growAhead}. */
     FramedChannel(SocketChannel socket, int aheadBytes) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocateDirect(aheadBytes);
         // The segment covers the whole buffer: made before the flip, which leaves nothing between position and limit.
@@ -42,14 +42,10 @@ final class FramedChannel implements AutoCloseable {
         socket.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
     }
 
-    /** Gives the receive buffer its full size (the peer authenticated), keeping what it holds. */
-    void growAhead() {
-        growAhead(ByteBuffer.allocateDirect(AHEAD_BYTES));
-    }
-
     /**
-     * Like {@link #growAhead()}, into {@code bigger} (a direct buffer of {@link #AHEAD_BYTES}, from a pool: the
-     * reader returns it with {@link #aheadBuffer()} once it stopped reading).
+     * Gives the receive buffer its full size (the peer authenticated), keeping what it holds: {@code bigger}, a
+     * direct buffer of {@link #AHEAD_BYTES} from a pool, which the reader returns with {@link #aheadBuffer()} once it
+     * stopped reading.
      */
     void growAhead(ByteBuffer bigger) {
         if (ahead.capacity() >= AHEAD_BYTES || bigger.capacity() < AHEAD_BYTES) {
