@@ -163,4 +163,26 @@ class MemSyncConfigTest {
         assertTrue(e.getMessage().startsWith("memsync: invalid configuration: ") && e.getMessage().contains(names)
                 && e.getMessage().contains(allowed), e.getMessage());
     }
+
+    /**
+     * Found while writing the configuration's fuzz target: a NUL in a path threw InvalidPathException, naming no
+     * key, and a secret file that is a FIFO blocked the start for ever (it must be a regular file).
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aPathThatIsNoneAndASecretFileThatIsNoFileNameTheirKey(@TempDir Path dir) throws Exception {
+        assertBad(Map.of("memsync.region.c.size", "1m", "memsync.region.c.path", "/dev/shm/a\u0000b"),
+                "memsync.region.c.path", "not a path");
+        Path fifo = dir.resolve("secret.fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", fifo.toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor(), "mkfifo");
+        ConfigException e = assertThrows(ConfigException.class, () -> MemSyncConfig.from(Map.of(
+                "memsync.secret.file", fifo.toString()), null));
+        assertTrue(e.getMessage().contains("memsync.secret.file") && e.getMessage().contains("regular file"),
+                e.getMessage());
+        ConfigException nul = assertThrows(ConfigException.class, () -> MemSyncConfig.from(Map.of(
+                "memsync.secret.file", "/tmp/a\u0000b"), null));
+        assertTrue(nul.getMessage().contains("memsync.secret.file") && nul.getMessage().contains("not a path"),
+                nul.getMessage());
+    }
 }
