@@ -2,6 +2,7 @@ package io.memsync.agent;
 
 import io.memsync.cluster.NodeConfig;
 import io.memsync.cluster.wire.ReplicaSink;
+import io.memsync.cluster.wire.TlsConfig;
 import io.memsync.region.track.TrackerKind;
 
 import java.io.IOException;
@@ -35,7 +36,8 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                             List<String> members, int dataPort, byte[] secret, Duration pushInterval,
                             Duration flushTimeout, int flushQuorum, int minClusterSize, Duration startTimeout,
                             String jmxHost, int jmxPort, Path jmxPasswordFile, boolean jmxSsl,
-                            String dashboardHost, int dashboardPort, Map<String, RegionConfig> regions) {
+                            String dashboardHost, int dashboardPort, Map<String, RegionConfig> regions,
+                            TlsConfig tls, boolean channelBinding) {
     private static final System.Logger LOG = System.getLogger(MemSyncConfig.class.getName());
     /** A secret of fewer different characters is refused as weak ("aaaa...", "1212..."). */
     static final int MIN_DISTINCT_SECRET_CHARACTERS = 8;
@@ -74,6 +76,19 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         KEYS.put("memsync.secret", "the cluster's shared secret, at least 16 characters (or memsync.secret.file, "
                 + "or the MEMSYNC_SECRET environment variable)");
         KEYS.put("memsync.secret.file", "a file whose first line is the cluster's shared secret");
+        KEYS.put("memsync.tls", "TLS 1.3 with mutual authentication on the data plane: off, on (connects with "
+                + "TLS, accepts TLS and plain peers: the step of a rolling change) or required (refuses plain "
+                + "peers); default off");
+        KEYS.put("memsync.tls.keystore", "PKCS12 file with this node's private key and certificate chain");
+        KEYS.put("memsync.tls.keystore.password.file", "a file (owner-only) whose first line is the key store's "
+                + "password (also the key's)");
+        KEYS.put("memsync.tls.truststore", "PKCS12 file with the certificates (or their CA's) of the nodes this node "
+                + "accepts");
+        KEYS.put("memsync.tls.truststore.password.file", "a file (owner-only) with the trust store's password "
+                + "(default: the key store's)");
+        KEYS.put("memsync.channel.binding", "without TLS, bind the data plane's secret handshake to the "
+                + "connection's addresses, so a relayed handshake fails: addresses or none (NAT or a proxy between "
+                + "nodes; default addresses)");
         KEYS.put("memsync.push.interval.ms", "how often owners push written chunks between flushes (default 10)");
         KEYS.put("memsync.flush.timeout.ms", "how long a flush waits for its replicas (default 10000)");
         KEYS.put("memsync.flush.quorum", "replicas that must acknowledge a flush: all or a number (default all)");
@@ -245,6 +260,11 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                     + "reaches the dashboard there could flush and migrate; give memsync.jmx.password.file (its users "
                     + "may act on the dashboard) or keep the dashboard on 127.0.0.1");
         }
+        TlsConfig tls = tls(r, keys);
+        String bindingText = r.string("memsync.channel.binding", "addresses");
+        if (!bindingText.equals("addresses") && !bindingText.equals("none")) {
+            throw new ConfigException("memsync.channel.binding", bindingText, "choose addresses or none");
+        }
         Map<String, RegionConfig> regions = new LinkedHashMap<>();
         regionKeys.forEach((name, values) -> regions.put(name, region(name, values, push)));
         Set<Path> paths = new TreeSet<>();
@@ -256,7 +276,75 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         }
         return new MemSyncConfig(clusterName, nodeName, bind, hzPort, members, dataPort, secret, push, flushTimeout,
                 quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl, dashboardHost,
-                dashboardPort, java.util.Collections.unmodifiableMap(regions));
+                dashboardPort, java.util.Collections.unmodifiableMap(regions), tls, bindingText.equals("addresses"));
+    }
+
+    private static TlsConfig tls(Keys r, Map<String, String> keys) {
+        String modeText = r.string("memsync.tls", "off");
+        TlsConfig.Mode mode;
+        try {
+            mode = TlsConfig.Mode.parse(modeText);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("memsync.tls", modeText, "choose off, on or required");
+        }
+        if (mode == TlsConfig.Mode.OFF) {
+            for (String key : KEYS.keySet()) {
+                if (key.startsWith("memsync.tls.") && keys.containsKey(key)) {
+                    throw new ConfigException(key, keys.get(key), "given while memsync.tls is off: set memsync.tls=on "
+                            + "or required to use it, or remove it");
+                }
+            }
+            return TlsConfig.OFF;
+        }
+        Path keyStore = store(r, keys, "memsync.tls.keystore");
+        Path trustStore = store(r, keys, "memsync.tls.truststore");
+        if (!keys.containsKey("memsync.tls.keystore.password.file")) {
+            throw new ConfigException("memsync.tls.keystore.password.file", null, "memsync.tls=" + modeText + " needs "
+                    + "the key store's password in a file readable by its owner only");
+        }
+        String keyPassword = privateFirstLine("memsync.tls.keystore.password.file", keys);
+        String trustPassword = keys.containsKey("memsync.tls.truststore.password.file")
+                ? privateFirstLine("memsync.tls.truststore.password.file", keys) : keyPassword;
+        return TlsConfig.of(mode, keyStore, keyPassword, trustStore, trustPassword);
+    }
+
+    private static Path store(Keys r, Map<String, String> keys, String key) {
+        String text = r.string(key, null);
+        if (text == null) {
+            throw new ConfigException(key, null, "memsync.tls=" + keys.get("memsync.tls") + " needs it (a PKCS12 "
+                    + "file; docs/security.md shows how to make one with keytool)");
+        }
+        Path file = path(key, text);
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new ConfigException(key, text, "not a readable file");
+        }
+        return file;
+    }
+
+    /**
+     * The first line of the owner-only file named by {@code key}: a secret or a password, refused when others can
+     * read it or when it is not a small regular file (a FIFO or a device would block the start).
+     */
+    private static String privateFirstLine(String key, Map<String, String> keys) {
+        try {
+            Path file = path(key, keys.get(key));
+            if (!Files.isRegularFile(file) || Files.size(file) > 65536) {
+                throw new ConfigException(key, keys.get(key), "not a regular file of at most 64 KiB (the secret "
+                        + "or password on its first line)");
+            }
+            Set<PosixFilePermission> open = new java.util.HashSet<>(Files.getPosixFilePermissions(file));
+            open.retainAll(Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
+                    PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE));
+            if (!open.isEmpty()) {
+                throw new ConfigException(key, keys.get(key), "the file is open to others ("
+                        + PosixFilePermissions.toString(Files.getPosixFilePermissions(file)) + "): make it "
+                        + "readable by its owner only (chmod 600)");
+            }
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return lines.isEmpty() ? "" : lines.getFirst().trim();
+        } catch (IOException e) {
+            throw new ConfigException(key, keys.get(key), "cannot read it (" + e + ")");
+        }
     }
 
     private static RegionConfig region(String name, Map<String, String> values, Duration defaultPush) {
@@ -333,25 +421,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         String key = "memsync.secret";
         if (text == null && keys.containsKey("memsync.secret.file")) {
             key = "memsync.secret.file";
-            try {
-                Path file = path(key, keys.get(key));
-                if (!Files.isRegularFile(file) || Files.size(file) > 65536) {
-                    throw new ConfigException(key, keys.get(key), "not a regular file of at most 64 KiB (the secret "
-                            + "on its first line)");
-                }
-                Set<PosixFilePermission> open = new java.util.HashSet<>(Files.getPosixFilePermissions(file));
-                open.retainAll(Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
-                        PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE));
-                if (!open.isEmpty()) {
-                    throw new ConfigException(key, keys.get(key), "the secret file is open to others ("
-                            + PosixFilePermissions.toString(Files.getPosixFilePermissions(file)) + "): make it "
-                            + "readable by its owner only (chmod 600)");
-                }
-                List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-                text = lines.isEmpty() ? "" : lines.getFirst().trim();
-            } catch (IOException e) {
-                throw new ConfigException(key, keys.get(key), "cannot read it (" + e + ")");
-            }
+            text = privateFirstLine(key, keys);
         }
         if (text == null) {
             text = fromEnvironment;
@@ -379,7 +449,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
     /** The node configuration these keys describe. */
     public NodeConfig nodeConfig() {
         return new NodeConfig(nodeName, clusterName, bind, hazelcastPort, members, dataPort, secret, pushInterval,
-                flushTimeout, flushQuorum, Duration.ofSeconds(1), minClusterSize, 4);
+                flushTimeout, flushQuorum, Duration.ofSeconds(1), minClusterSize, 4, tls, channelBinding);
     }
 
     /** The region whose path is {@code file}, or null. */

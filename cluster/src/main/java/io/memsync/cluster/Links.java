@@ -1,5 +1,6 @@
 package io.memsync.cluster;
 
+import io.memsync.cluster.wire.LinkSecurity;
 import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.cluster.wire.PeerLink;
 
@@ -17,9 +18,11 @@ final class Links {
     private final NodeConfig config;
     private final Membership membership;
     private final LinkWatchdog watchdog;
+    private final LinkSecurity security;
 
     /** Links cut by {@code watchdog} when a write to them stalls longer than the flush timeout. */
-    Links(NodeConfig config, Membership membership, LinkWatchdog watchdog) {
+    Links(NodeConfig config, Membership membership, LinkWatchdog watchdog, LinkSecurity security) {
+        this.security = security;
         this.config = config;
         this.membership = membership;
         this.watchdog = watchdog;
@@ -31,7 +34,7 @@ final class Links {
         if (endpoint == null) {
             throw new IOException("member " + membership.memberName(member) + " has published no data endpoint");
         }
-        return PeerLink.connect(endpoint, config.secret(), config.name(), chunkSize, Duration.ZERO,
+        return PeerLink.connect(endpoint, security, config.name(), chunkSize, Duration.ZERO,
                 config.flushTimeout(), watchdog);
     }
 

@@ -1,11 +1,11 @@
 package io.memsync.cluster;
 
+import io.memsync.cluster.wire.LinkSecurity;
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.page.LazyRegion;
 import io.memsync.region.page.PagerConfig;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,9 +21,11 @@ final class Mounts implements AutoCloseable {
     private final NodeConfig config;
     private final Membership membership;
     private final RegionDirectory directory;
+    private final LinkSecurity security;
     private final Map<String, LazyRegion> mounts = new ConcurrentHashMap<>();
 
-    Mounts(NodeConfig config, Membership membership, RegionDirectory directory) {
+    Mounts(NodeConfig config, Membership membership, RegionDirectory directory, LinkSecurity security) {
+        this.security = security;
         this.config = config;
         this.membership = membership;
         this.directory = directory;
@@ -84,9 +86,11 @@ final class Mounts implements AutoCloseable {
         return all;
     }
 
-    /** The pager processes pull over the data plane with this node's secret, handed over in their environment. */
+    /**
+     * The pager processes pull over the data plane with this node's secret and TLS, handed over in their environment.
+     */
     Map<String, String> pagerEnvironment() {
-        return Map.of("MEMSYNC_SECRET", new String(config.secret(), StandardCharsets.UTF_8));
+        return security.environment();
     }
 
     @Override

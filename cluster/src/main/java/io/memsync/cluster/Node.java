@@ -6,6 +6,7 @@ import io.memsync.cluster.control.ControlKey;
 import io.memsync.cluster.control.Envelope;
 import io.memsync.cluster.control.Forgeries;
 import io.memsync.cluster.wire.DataServer;
+import io.memsync.cluster.wire.LinkSecurity;
 import io.memsync.cluster.wire.LinkWatchdog;
 import io.memsync.region.page.LazyRegion;
 
@@ -55,7 +56,7 @@ public final class Node implements AutoCloseable {
     private final Forgeries forgeries;
 
     private Node(NodeConfig config, Map<String, LocalRegionSettings> settings, DataServer data,
-                 Membership membership, Envelope envelope, Forgeries forgeries) {
+                 Membership membership, Envelope envelope, Forgeries forgeries, LinkSecurity security) {
         this.config = config;
         this.data = data;
         this.membership = membership;
@@ -64,12 +65,12 @@ public final class Node implements AutoCloseable {
                 forgeries);
         this.copies = new Copies(settings, config.syncInterval());
         this.linkWatchdog = new LinkWatchdog("memsync-links-" + config.name());
-        Links links = new Links(config, membership, linkWatchdog);
+        Links links = new Links(config, membership, linkWatchdog, security);
         this.workers = new Workers("memsync-worker-" + config.name(), 4);
         OwnerPipeline pipeline = new OwnerPipeline(config, data, copies, directory);
         Placement placement = new Placement(config, membership, links, directory, copies, workers);
         Failover failover = new Failover(config, membership, directory, copies, pipeline, placement, listeners);
-        this.mounts = new Mounts(config, membership, directory);
+        this.mounts = new Mounts(config, membership, directory, security);
         this.conductor = new Conductor("memsync-conductor-" + config.name(), this::maintenancePass,
                 config.maintenanceInterval());
         this.destination = new MigrationDestination(config, membership, directory, data, copies, pipeline, placement,
@@ -94,7 +95,8 @@ public final class Node implements AutoCloseable {
      * may be opened by the very first maintenance pass.
      */
     public static Node start(NodeConfig config, Map<String, LocalRegionSettings> settings) throws IOException {
-        DataServer data = new DataServer(new InetSocketAddress(config.host(), config.dataPort()), config.secret(), 64);
+        LinkSecurity security = new LinkSecurity(config.secret(), config.tls(), config.bindAddresses());
+        DataServer data = new DataServer(new InetSocketAddress(config.host(), config.dataPort()), security, 64);
         AtomicReference<Node> self = new AtomicReference<>();
         Envelope envelope = new Envelope(new ControlKey(config.secret(), config.clusterName()));
         Forgeries forgeries = new Forgeries(config.name());
@@ -105,7 +107,7 @@ public final class Node implements AutoCloseable {
             data.close();
             throw e;
         }
-        Node node = new Node(config, settings, data, membership, envelope, forgeries);
+        Node node = new Node(config, settings, data, membership, envelope, forgeries, security);
         node.requests.serve(node.new Requests());
         self.set(node);
         node.listeners.ownership.add(new OwnershipEvents(membership::memberId));

@@ -1,6 +1,7 @@
 package io.memsync.cluster;
 
 import io.memsync.cluster.wire.ReplicaSink;
+import io.memsync.cluster.wire.TlsConfig;
 
 import java.time.Duration;
 import java.util.List;
@@ -26,14 +27,27 @@ import java.util.Objects;
  * @param migrationPullers background pullers of a migration's destination (0: it pages in only what it touches)
  * @param minClusterSize below this many members the region directory refuses every operation (Hazelcast split-brain
  *                      protection), so a node cut off from the majority cannot act on ownership; 1 turns it off
+ * @param tls           TLS on the data plane ({@link TlsConfig#OFF}: none)
+ * @param bindAddresses without TLS, bind the data plane's secret handshake to the connection's addresses (refuses
+ *                      a relayed handshake; must be off when NAT or a proxy lies between nodes)
  */
 public record NodeConfig(String name, String clusterName, String host, int hazelcastPort, List<String> members,
                          int dataPort, byte[] secret, Duration syncInterval, Duration flushTimeout, int flushQuorum,
-                         Duration maintenanceInterval, int minClusterSize, int migrationPullers) {
+                         Duration maintenanceInterval, int minClusterSize, int migrationPullers, TlsConfig tls,
+                         boolean bindAddresses) {
+
+    /** Without TLS, the handshake bound to the connection's addresses. */
+    public NodeConfig(String name, String clusterName, String host, int hazelcastPort, List<String> members,
+                      int dataPort, byte[] secret, Duration syncInterval, Duration flushTimeout, int flushQuorum,
+                      Duration maintenanceInterval, int minClusterSize, int migrationPullers) {
+        this(name, clusterName, host, hazelcastPort, members, dataPort, secret, syncInterval, flushTimeout,
+                flushQuorum, maintenanceInterval, minClusterSize, migrationPullers, TlsConfig.OFF, true);
+    }
 
     public NodeConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(clusterName, "clusterName");
+        Objects.requireNonNull(tls, "tls");
         members = List.copyOf(members);
         if (secret == null || secret.length < 16) {
             throw new IllegalArgumentException("the cluster secret must be at least 16 bytes (memsync.secret)");
@@ -60,13 +74,19 @@ public record NodeConfig(String name, String clusterName, String host, int hazel
     /** This configuration with another flush quorum. */
     public NodeConfig withFlushQuorum(int quorum) {
         return new NodeConfig(name, clusterName, host, hazelcastPort, members, dataPort, secret, syncInterval,
-                flushTimeout, quorum, maintenanceInterval, minClusterSize, migrationPullers);
+                flushTimeout, quorum, maintenanceInterval, minClusterSize, migrationPullers, tls, bindAddresses);
     }
 
     /** This configuration with another number of background pullers on a migration's destination. */
     public NodeConfig withMigrationPullers(int pullers) {
         return new NodeConfig(name, clusterName, host, hazelcastPort, members, dataPort, secret, syncInterval,
-                flushTimeout, flushQuorum, maintenanceInterval, minClusterSize, pullers);
+                flushTimeout, flushQuorum, maintenanceInterval, minClusterSize, pullers, tls, bindAddresses);
+    }
+
+    /** This configuration with TLS {@code tls} and address binding {@code bind} on the data plane. */
+    public NodeConfig withDataPlaneSecurity(TlsConfig tls, boolean bind) {
+        return new NodeConfig(name, clusterName, host, hazelcastPort, members, dataPort, secret, syncInterval,
+                flushTimeout, flushQuorum, maintenanceInterval, minClusterSize, migrationPullers, tls, bind);
     }
 
     /**

@@ -33,6 +33,12 @@ final class NodeProcess implements AutoCloseable {
      */
     NodeProcess(String name, List<String> prefix, String host, int port, List<String> members, List<String> options)
             throws IOException {
+        this(name, prefix, host, port, members, options, Map.of());
+    }
+
+    /** As above, with more environment variables (for example TLS: {@code TlsStores.environment}). */
+    NodeProcess(String name, List<String> prefix, String host, int port, List<String> members, List<String> options,
+                Map<String, String> environment) throws IOException {
         this.name = name;
         this.port = port;
         List<String> cmd = new ArrayList<>(prefix);
@@ -47,7 +53,9 @@ final class NodeProcess implements AutoCloseable {
                 "--port=" + port,
                 "--members=" + String.join(",", members)));
         cmd.addAll(options);
-        process = new LineProcess(name, cmd, Map.of("MEMSYNC_SECRET", Fixtures.SECRET));
+        Map<String, String> env = new java.util.HashMap<>(environment);
+        env.put("MEMSYNC_SECRET", Fixtures.SECRET);
+        process = new LineProcess(name, cmd, env);
     }
 
     /** The next line starting with {@code prefix} (or an error), within {@code seconds}. */
@@ -62,6 +70,12 @@ final class NodeProcess implements AutoCloseable {
      */
     static List<String> startCluster(List<NodeProcess> nodes, String prefix, int count, List<String> options)
             throws Exception {
+        return startCluster(nodes, prefix, count, options, Map.of());
+    }
+
+    /** As above, each node with more environment variables ({@code environment}). */
+    static List<String> startCluster(List<NodeProcess> nodes, String prefix, int count, List<String> options,
+                                     Map<String, String> environment) throws Exception {
         List<Integer> ports = new ArrayList<>();
         List<String> members = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -69,7 +83,8 @@ final class NodeProcess implements AutoCloseable {
             members.add("127.0.0.1:" + ports.get(i));
         }
         for (int i = 0; i < count; i++) {
-            nodes.add(new NodeProcess(prefix + i, List.of(), "127.0.0.1", ports.get(i), members, options));
+            nodes.add(new NodeProcess(prefix + i, List.of(), "127.0.0.1", ports.get(i), members, options,
+                    environment));
         }
         List<String> ids = new ArrayList<>();
         for (NodeProcess n : nodes) {

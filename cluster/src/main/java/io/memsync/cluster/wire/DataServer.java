@@ -36,7 +36,7 @@ public final class DataServer implements AutoCloseable {
     static final int MAX_HANDSHAKING = 32;
     static final int MAX_HANDSHAKING_PER_ADDRESS = 8;
     private static final long REFUSAL_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private final Handshake handshake;
+    private final LinkSecurity security;
     private final ServerSocketChannel server;
     /** Closes connections that do not authenticate in time; the server's own thread, stopped by close(). */
     private final ScheduledExecutorService handshakeTimer;
@@ -63,9 +63,17 @@ public final class DataServer implements AutoCloseable {
     private final AtomicLong chunksServed = new AtomicLong();
     private volatile boolean closed;
 
-    /** Listens on {@code bind} (port 0 picks one); peers must prove they know {@code secret}. */
+    /** Listens on {@code bind} (port 0 picks one); peers must prove they know {@code secret}; no TLS. */
     public DataServer(InetSocketAddress bind, byte[] secret, int maxConnections) throws IOException {
-        this.handshake = new Handshake(secret);
+        this(bind, LinkSecurity.secretOnly(secret), maxConnections);
+    }
+
+    /**
+     * Listens on {@code bind} (port 0 picks one); peers must prove they know the secret of {@code security}, and
+     * speak TLS when it requires TLS.
+     */
+    public DataServer(InetSocketAddress bind, LinkSecurity security, int maxConnections) throws IOException {
+        this.security = security;
         this.maxConnections = maxConnections;
         this.receiveBuffers = new java.util.concurrent.ArrayBlockingQueue<>(Math.max(1, maxConnections));
         this.server = ServerSocketChannel.open().bind(bind);
@@ -197,7 +205,7 @@ public final class DataServer implements AutoCloseable {
         }
         Connection connection = null;
         ByteBuffer receiveBuffer = null;
-        try (FramedChannel c = new FramedChannel(socket, FramedChannel.HANDSHAKE_AHEAD_BYTES);
+        try (FramedChannel c = security.server(socket, FramedChannel.HANDSHAKE_AHEAD_BYTES);
              Arena arena = Arena.ofConfined()) {
             peer = String.valueOf(socket.getRemoteAddress());
             try {
@@ -227,6 +235,10 @@ public final class DataServer implements AutoCloseable {
                 c.sendError(e.code(), e.getMessage());
                 drainBeforeClose(socket);
             }
+        } catch (LinkSecurity.TlsRefusedException e) {
+            refused.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "data server: closing connection from " + from + ": "
+                    + e.getMessage());
         } catch (EOFException e) {
             // The peer hung up: nothing to report.
         } catch (IOException | RuntimeException e) {
@@ -240,6 +252,8 @@ public final class DataServer implements AutoCloseable {
                 receiveBuffers.offer(receiveBuffer);
             }
             deadline.cancel(false);
+            // Closed already unless no channel was made on it (refused or broken before).
+            closeQuietly(socket);
             connections.remove(socket);
             if (!handshakeEnded) {
                 endHandshake(from);
@@ -291,13 +305,17 @@ public final class DataServer implements AutoCloseable {
         }
     }
 
-    /** HELLO, CHALLENGE, AUTH, AUTH_OK; returns the peer's name. */
+    /** HELLO, CHALLENGE, AUTH, AUTH_OK, bound to this connection; returns the peer's name. */
     private String authenticate(FramedChannel c) throws IOException {
+        if (c.tls() == null && security.refusesPlain()) {
+            throw new ProtocolException(Protocol.E_AUTH, "this node requires TLS (memsync.tls=required): give the "
+                    + "connecting node memsync.tls=on or required and key and trust stores");
+        }
         int type = c.readHeader(Protocol.MAX_UNAUTHENTICATED_FRAME - Protocol.LENGTH_BASE);
         if (type != Protocol.HELLO) {
             throw new ProtocolException(Protocol.E_AUTH, "expected HELLO first, got " + Protocol.typeName(type));
         }
-        if (c.bodyBytes() < Protocol.NONCE_BYTES + 2) {
+        if (c.bodyBytes() < Protocol.NONCE_BYTES + 3) {
             throw new ProtocolException(Protocol.E_MALFORMED, "HELLO of " + c.bodyBytes() + " bytes is too short");
         }
         ByteBuffer hello = ByteBuffer.allocate(c.bodyBytes());
@@ -305,15 +323,23 @@ public final class DataServer implements AutoCloseable {
         hello.flip();
         byte[] clientNonce = new byte[Protocol.NONCE_BYTES];
         hello.get(clientNonce);
+        byte bindingKind = hello.get();
         int nameLength = hello.getShort() & 0xffff;
         if (nameLength != hello.remaining()) {
             throw new ProtocolException(Protocol.E_MALFORMED, "HELLO name length " + nameLength + " does not match");
         }
         byte[] name = new byte[nameLength];
         hello.get(name);
+        Handshake.Binding binding = security.binding(c, false);
+        if (bindingKind != binding.kind()) {
+            throw new ProtocolException(Protocol.E_AUTH, "the peer binds its handshake to "
+                    + Handshake.Binding.name(bindingKind) + ", this node to " + Handshake.Binding.name(binding.kind())
+                    + ": give every node the same memsync.channel.binding and memsync.tls");
+        }
+        Handshake handshake = security.handshake();
         byte[] serverNonce = Handshake.nonce();
         c.begin(Protocol.CHALLENGE, Protocol.NONCE_BYTES + Protocol.PROOF_BYTES).put(serverNonce)
-                .put(handshake.proof("server", clientNonce, serverNonce)).flip();
+                .put(handshake.proof("server", clientNonce, serverNonce, name, binding)).flip();
         c.writeFrame(null);
         type = c.readHeader(Protocol.PROOF_BYTES);
         if (type != Protocol.AUTH || c.bodyBytes() != Protocol.PROOF_BYTES) {
@@ -321,8 +347,11 @@ public final class DataServer implements AutoCloseable {
         }
         byte[] proof = new byte[Protocol.PROOF_BYTES];
         c.readFields(Protocol.PROOF_BYTES).get(proof);
-        if (!Handshake.matches(handshake.proof("client", clientNonce, serverNonce), proof)) {
-            throw new ProtocolException(Protocol.E_AUTH, "the peer does not know the cluster secret");
+        if (!Handshake.matches(handshake.proof("client", clientNonce, serverNonce, name, binding), proof)) {
+            throw new ProtocolException(Protocol.E_AUTH, "the peer does not know the cluster secret"
+                    + (binding.kind() == Handshake.BIND_ADDRESSES ? ", or the connection is relayed (this node "
+                    + "sees it come from " + c.socket.getRemoteAddress() + "; behind NAT or a proxy set "
+                    + "memsync.channel.binding=none, or use TLS)" : ""));
         }
         c.begin(Protocol.AUTH_OK, 0).flip();
         c.writeFrame(null);

@@ -5,18 +5,25 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
+import tlschannel.TlsChannel;
 
 /**
- * Blocking frame I/O on one socket: full reads and gathering writes through direct buffers (so NIO copies nothing
- * through the heap), header parsing with the version and size checks every frame gets. One thread reads while
- * one other (at a time: callers lock) writes; they use separate buffers.
+ * Blocking frame I/O on one socket, plain or through TLS: full reads and gathering writes through direct buffers (so
+ * NIO copies nothing through the heap), header parsing with the version and size checks every frame gets. One
+ * thread reads while one other (at a time: callers lock) writes; they use separate buffers.
  */
 final class FramedChannel implements AutoCloseable {
     static final int AHEAD_BYTES = 512 * 1024;
     /** What an unauthenticated peer gets: enough for the handshake's frames, not for a flood to exhaust memory. */
     static final int HANDSHAKE_AHEAD_BYTES = 1024;
     final SocketChannel socket;
+    /** The TLS session over {@link #socket}, or null for plain TCP. */
+    private final TlsChannel tls;
+    private final ReadableByteChannel reader;
+    private final GatheringByteChannel writer;
     /** Received bytes not consumed yet, in read mode: a few large reads instead of one per field. */
     private ByteBuffer ahead;
     /** The whole of {@link #ahead}'s memory, whatever its position and limit. */
@@ -28,17 +35,24 @@ final class FramedChannel implements AutoCloseable {
     private int type;
     private int bodyBytes;
 
+    /** Plain TCP with a full receive buffer. */
     FramedChannel(SocketChannel socket) throws IOException {
-        this(socket, AHEAD_BYTES);
+        this(socket, null, AHEAD_BYTES);
     }
 
-    /** With a receive buffer of {@code aheadBytes} until {@link #growAhead}. */
-    FramedChannel(SocketChannel socket, int aheadBytes) throws IOException {
+    /**
+     * Frames over {@code tls} (or the plain {@code socket} when null), with a receive buffer of {@code aheadBytes}
+     * until {@link #growAhead}.
+     */
+    FramedChannel(SocketChannel socket, TlsChannel tls, int aheadBytes) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocateDirect(aheadBytes);
         // The segment covers the whole buffer: made before the flip, which leaves nothing between position and limit.
         this.aheadMemory = MemorySegment.ofBuffer(buffer);
         this.ahead = buffer.flip();
         this.socket = socket;
+        this.tls = tls;
+        this.reader = tls != null ? tls : socket;
+        this.writer = tls != null ? tls : socket;
         socket.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
     }
 
@@ -54,6 +68,17 @@ final class FramedChannel implements AutoCloseable {
         bigger.clear();
         aheadMemory = MemorySegment.ofBuffer(bigger);
         ahead = bigger.put(ahead).flip();
+    }
+
+    /** Puts bytes read before this channel existed back in front of what comes next (before any read). */
+    void unread(ByteBuffer bytes) {
+        ahead.clear();
+        ahead.put(bytes).flip();
+    }
+
+    /** The TLS session's channel, or null for plain TCP. */
+    TlsChannel tls() {
+        return tls;
     }
 
     /** The receive buffer, for the pool it came from (only once nothing reads from this channel any more). */
@@ -93,7 +118,7 @@ final class FramedChannel implements AutoCloseable {
         ahead.compact();
         try {
             while (ahead.position() < n) {
-                if (socket.read(ahead) < 0) {
+                if (reader.read(ahead) < 0) {
                     throw new EOFException("the peer closed the connection");
                 }
             }
@@ -138,7 +163,7 @@ final class FramedChannel implements AutoCloseable {
                 b.position(b.position() + have);
                 ahead.position(ahead.position() + have);
             } else if (b.remaining() >= ahead.capacity() / 2) {
-                if (socket.read(b) < 0) {
+                if (reader.read(b) < 0) {
                     throw new EOFException("the peer closed the connection");
                 }
             } else {
@@ -184,9 +209,16 @@ final class FramedChannel implements AutoCloseable {
         gather[1] = payload;
         int count = payload == null ? 1 : 2;
         while (out.hasRemaining() || (payload != null && payload.hasRemaining())) {
-            socket.write(gather, 0, count);
+            writer.write(gather, 0, count);
         }
         gather[1] = null;
+    }
+
+    /** Writes all of {@code b}, a whole frame the caller made. */
+    void writeFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            writer.write(b);
+        }
     }
 
     /** Starts a frame: the header for {@code type} with {@code bodyBytes} after it; the caller adds fields. */
@@ -225,6 +257,11 @@ final class FramedChannel implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        // The socket first: that ends a read or write blocked in another thread, which a TLS close would wait for
+        // (it frees its buffers only once no one uses them); it then finds the socket closed and sends nothing more.
         socket.close();
+        if (tls != null) {
+            tls.close();
+        }
     }
 }

@@ -100,8 +100,9 @@ public final class PeerLink implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code address} and authenticates as {@code name}; fails with a {@link ProtocolException} if the
-     * peer speaks another version, refuses the secret, or cannot prove it knows it.
+     * Connects to {@code address} and authenticates as {@code name} with the secret alone (no TLS, the handshake bound
+     * to the connection's addresses); fails with a {@link ProtocolException} if the peer speaks another version,
+     * refuses the secret, or cannot prove it knows it.
      *
      * @param maxChunkBytes the largest chunk this link will receive (bounds every frame read)
      * @param delay         added before each frame is sent: injected latency for tests and benchmarks
@@ -109,20 +110,33 @@ public final class PeerLink implements AutoCloseable {
      */
     public static PeerLink connect(InetSocketAddress address, byte[] secret, String name, int maxChunkBytes,
                                    Duration delay, LinkWatchdog watchdog) throws IOException {
-        return connect(address, secret, name, maxChunkBytes, delay, DEFAULT_STALL_TIMEOUT, watchdog);
+        return connect(address, LinkSecurity.secretOnly(secret), name, maxChunkBytes, delay, DEFAULT_STALL_TIMEOUT,
+                watchdog);
+    }
+
+    /** As {@link #connect(InetSocketAddress, LinkSecurity, String, int, Duration, Duration, LinkWatchdog)}. */
+    public static PeerLink connect(InetSocketAddress address, byte[] secret, String name, int maxChunkBytes,
+                                   Duration delay, Duration stallTimeout, LinkWatchdog watchdog) throws IOException {
+        return connect(address, LinkSecurity.secretOnly(secret), name, maxChunkBytes, delay, stallTimeout, watchdog);
     }
 
     /**
-     * As {@link #connect(InetSocketAddress, byte[], String, int, Duration, LinkWatchdog)}, cutting the link when one
-     * write stays blocked longer than {@code stallTimeout} (and failing the connect if the handshake takes longer).
+     * Connects to {@code address} (with TLS when {@code security} says so) and authenticates as {@code name}, cutting
+     * the link when one write stays blocked longer than {@code stallTimeout} (and failing the connect if the
+     * handshakes take longer); fails with a {@link ProtocolException} if the peer speaks another version, refuses
+     * this node, or cannot prove it knows the secret on this connection.
      */
-    public static PeerLink connect(InetSocketAddress address, byte[] secret, String name, int maxChunkBytes,
+    public static PeerLink connect(InetSocketAddress address, LinkSecurity security, String name, int maxChunkBytes,
                                    Duration delay, Duration stallTimeout, LinkWatchdog watchdog) throws IOException {
         if (stallTimeout.toMillis() < LinkWatchdog.PERIOD_MS) {
             throw new IllegalArgumentException("stall timeout " + stallTimeout + " is shorter than the watchdog's "
                     + LinkWatchdog.PERIOD_MS + " ms period");
         }
-        Handshake handshake = new Handshake(secret);
+        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        if (nameBytes.length > Protocol.MAX_NAME_BYTES) {
+            throw new IllegalArgumentException("node name longer than " + Protocol.MAX_NAME_BYTES + " bytes");
+        }
+        Handshake handshake = security.handshake();
         SocketChannel socket = SocketChannel.open();
         // A peer that accepts (its kernel does, even when the process is stopped) but never answers must not hang
         // the caller: closing the socket ends any blocked connect, read or write with an exception.
@@ -133,21 +147,13 @@ public final class PeerLink implements AutoCloseable {
                 // Closing is all there is to do.
             }
         }, stallTimeout.toMillis());
+        FramedChannel c = null;
         try {
             socket.socket().connect(address, (int) Math.min(Integer.MAX_VALUE, stallTimeout.toMillis()));
-            FramedChannel c = new FramedChannel(socket);
+            c = security.client(socket, address);
+            Handshake.Binding binding = security.binding(c, true);
             byte[] clientNonce = Handshake.nonce();
-            byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-            if (nameBytes.length > Protocol.MAX_NAME_BYTES) {
-                throw new IllegalArgumentException("node name longer than " + Protocol.MAX_NAME_BYTES + " bytes");
-            }
-            ByteBuffer hello = ByteBuffer.allocateDirect(Protocol.HEADER_BYTES + Protocol.NONCE_BYTES + 2
-                    + nameBytes.length);
-            Protocol.header(hello, Protocol.HELLO, Protocol.NONCE_BYTES + 2 + nameBytes.length);
-            hello.put(clientNonce).putShort((short) nameBytes.length).put(nameBytes).flip();
-            while (hello.hasRemaining()) {
-                socket.write(hello);
-            }
+            c.writeFully(Handshake.hello(clientNonce, binding.kind(), nameBytes));
             int type = c.readHeader(Protocol.MAX_UNAUTHENTICATED_FRAME);
             if (type == Protocol.ERROR) {
                 throw c.readError();
@@ -160,11 +166,15 @@ public final class PeerLink implements AutoCloseable {
             byte[] serverNonce = new byte[Protocol.NONCE_BYTES];
             byte[] serverProof = new byte[Protocol.PROOF_BYTES];
             f.get(serverNonce).get(serverProof);
-            if (!Handshake.matches(handshake.proof("server", clientNonce, serverNonce), serverProof)) {
-                throw new ProtocolException(Protocol.E_AUTH, address + " does not know the cluster secret");
+            if (!Handshake.matches(handshake.proof("server", clientNonce, serverNonce, nameBytes, binding),
+                    serverProof)) {
+                throw new ProtocolException(Protocol.E_AUTH, address + " does not know the cluster secret"
+                        + (binding.kind() == Handshake.BIND_ADDRESSES ? ", or the connection is relayed (the two "
+                        + "ends see different addresses: behind NAT or a proxy set memsync.channel.binding=none, "
+                        + "or use TLS)" : ""));
             }
-            c.begin(Protocol.AUTH, Protocol.PROOF_BYTES).put(handshake.proof("client", clientNonce, serverNonce))
-                    .flip();
+            c.begin(Protocol.AUTH, Protocol.PROOF_BYTES)
+                    .put(handshake.proof("client", clientNonce, serverNonce, nameBytes, binding)).flip();
             c.writeFrame(null);
             type = c.readHeader(Protocol.MAX_MESSAGE_BYTES + 4);
             if (type == Protocol.ERROR) {
@@ -181,13 +191,32 @@ public final class PeerLink implements AutoCloseable {
             return new PeerLink(c, address.toString(), maxChunkBytes, delay.toNanos(), stallTimeout.toNanos(),
                     watchdog);
         } catch (java.nio.channels.ClosedChannelException e) {
+            closeQuietly(socket, c);
             throw new IOException(address + " did not complete the handshake within " + stallTimeout.toMillis()
                     + " ms (is the peer stopped or overloaded?)", e);
-        } catch (IOException | RuntimeException e) {
-            socket.close();
+        } catch (ProtocolException e) {
+            closeQuietly(socket, c);
+            throw e;
+        } catch (IOException e) {
+            closeQuietly(socket, c);
+            throw c != null && c.tls() != null ? LinkSecurity.tlsFailed(address, e) : e;
+        } catch (RuntimeException e) {
+            closeQuietly(socket, c);
             throw e;
         } finally {
             handshakeDeadline.cancel(false);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel socket, FramedChannel c) {
+        try {
+            if (c != null) {
+                c.close();
+            } else {
+                socket.close();
+            }
+        } catch (IOException ignored) {
+            // Closing is all there is to do.
         }
     }
 

@@ -3,12 +3,12 @@ package io.memsync.cluster.wire;
 import java.nio.ByteBuffer;
 
 /**
- * Frame layout and constants of memsync's data plane, version 2 (docs/protocol.md). Every frame starts with an
+ * Frame layout and constants of memsync's data plane, version 3 (docs/protocol.md). Every frame starts with an
  * 8-byte header: {@code u32 length} (of everything after this field), {@code u8 version}, {@code u8 type},
  * {@code u16 reserved}. Integers are big-endian.
  */
 public final class Protocol {
-    public static final byte VERSION = 2;
+    public static final byte VERSION = 3;
     public static final int HEADER_BYTES = 8;
     /** What {@code length} counts beyond the fixed fields: version, type and the reserved field. */
     static final int LENGTH_BASE = 4;
@@ -33,7 +33,7 @@ public final class Protocol {
     public static final int MAX_NAME_BYTES = 255;
     public static final int MAX_MESSAGE_BYTES = 1024;
     /** Largest frame accepted before authentication: a HELLO with the longest name. */
-    public static final int MAX_UNAUTHENTICATED_FRAME = LENGTH_BASE + NONCE_BYTES + 2 + MAX_NAME_BYTES;
+    public static final int MAX_UNAUTHENTICATED_FRAME = LENGTH_BASE + NONCE_BYTES + 1 + 2 + MAX_NAME_BYTES;
 
     /** Fixed fields after the header. */
     public static final int CHUNK_FIELDS = 8 + 8 + 8 + 4;

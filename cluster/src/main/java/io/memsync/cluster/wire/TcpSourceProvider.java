@@ -6,7 +6,6 @@ import io.memsync.region.store.ChunkSourceProvider;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,8 +14,9 @@ import java.util.List;
  * The network as a chunk source, for pager processes: {@code tcp:REGION@host:port,host:port,...} pulls region
  * {@code REGION} (its id, in hexadecimal) from those peers (the owner and replicas), spreading requests over them;
  * {@code ?order=failover} asks them in the order given instead. A peer that cannot be reached at first, or whose
- * link breaks, is connected again later. The cluster secret comes from the environment variable
- * {@code MEMSYNC_SECRET}, which a pager inherits from its application.
+ * link breaks, is connected again later. The cluster secret, TLS stores and channel binding come from the environment
+ * ({@code MEMSYNC_SECRET}, {@code MEMSYNC_TLS*}; {@link LinkSecurity#environment()}), which a pager is given by its
+ * node.
  */
 public final class TcpSourceProvider implements ChunkSourceProvider {
 
@@ -49,11 +49,7 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
             inOrder = option.equals("order=failover");
             location = location.substring(0, query);
         }
-        String secret = System.getenv("MEMSYNC_SECRET");
-        if (secret == null) {
-            throw new IllegalArgumentException("network source: set MEMSYNC_SECRET to the cluster secret");
-        }
-        byte[] key = secret.getBytes(StandardCharsets.UTF_8);
+        LinkSecurity security = LinkSecurity.fromEnvironment(System.getenv());
         // The source's own: closed with it.
         LinkWatchdog watchdog = new LinkWatchdog("memsync-pager-links");
         List<PeerLink> links = new ArrayList<>();
@@ -66,8 +62,8 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
             }
             InetSocketAddress address = new InetSocketAddress(peer.substring(0, colon),
                     Integer.parseInt(peer.substring(colon + 1)));
-            RemoteChunkSource.Connector connector = () -> PeerLink.connect(address, key, "pager", layout.chunkSize(),
-                    Duration.ZERO, watchdog);
+            RemoteChunkSource.Connector connector = () -> PeerLink.connect(address, security, "pager",
+                    layout.chunkSize(), Duration.ZERO, PeerLink.DEFAULT_STALL_TIMEOUT, watchdog);
             connectors.add(connector);
             try {
                 links.add(connector.connect());

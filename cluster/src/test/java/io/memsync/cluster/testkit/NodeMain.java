@@ -6,6 +6,7 @@ import io.memsync.cluster.MigrationProgress;
 import io.memsync.cluster.MigrationResult;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.NodeConfig;
+import io.memsync.cluster.wire.TlsConfig;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -26,7 +27,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * any production jar. Commands:
  * {@code create NAME BYTES CHUNK REPLICAS}, {@code write NAME SEED COUNT [FROM TO]}, {@code flush NAME},
  * {@code checksum NAME [FROM TO]} (chunk ranges), {@code role NAME}, {@code has NAME}, {@code mount NAME PULLERS},
- * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code safe [SECONDS]} (waits
+ * {@code mountsum NAME FROM TO} (checksum through the lazy mount), {@code members}, {@code data} (the data
+ * plane's address and the connections it refused), {@code safe [SECONDS]} (waits
  * until Hazelcast's partitions have their backups), {@code exit}; for migrations
  * {@code writeloop NAME WRITES_PER_S} (a {@link SequenceWriter} that runs while this node owns the region),
  * {@code stoploop NAME}, {@code expect NAME} (the region holds exactly the writes made), {@code resumed NAME},
@@ -38,7 +40,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code ledgerstop NAME}, {@code ledgercheck NAME FLUSHED} (this copy holds the first FLUSHED writes); {@code idle NAME} (a migration of
  * NAME from here has no writers to pause). Each is
  * answered by one line, {@code ok ...} or {@code error ...}. The cluster secret
- * comes from the environment variable {@code MEMSYNC_SECRET} (never the command line, which other users can read).
+ * comes from the environment variable {@code MEMSYNC_SECRET} (never the command line, which other users can read), and
+ * TLS for the data plane from {@code MEMSYNC_TLS*} ({@link TlsConfig#fromEnvironment}).
  * <p>
  * Options: {@code --name= --cluster= --host= --port= --members=host:port,... --data-port= --sync-ms=
  * --flush-timeout-ms= --quorum=} (replicas a flush needs, -1: all) {@code --maintenance-ms= --min-cluster-size=
@@ -64,7 +67,8 @@ public final class NodeMain {
                 Integer.parseInt(a.getOrDefault("quorum", "-1")),
                 Duration.ofMillis(Long.parseLong(a.getOrDefault("maintenance-ms", "1000"))),
                 Integer.parseInt(a.getOrDefault("min-cluster-size", "1")),
-                Integer.parseInt(a.getOrDefault("migration-pullers", "4")));
+                Integer.parseInt(a.getOrDefault("migration-pullers", "4")),
+                TlsConfig.fromEnvironment(System.getenv()), true);
         try (Node node = Node.start(config);
              BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             Map<String, SequenceWriter> writers = new HashMap<>();
@@ -113,6 +117,8 @@ public final class NodeMain {
                         case "safe" -> say(node.awaitClusterSafe(Duration.ofSeconds(Long.parseLong(w.length > 1 ? w[1]
                                 : "60"))) ? "ok safe" : "error the cluster's partitions are still migrating");
                         case "has" -> say("ok has " + (node.region(w[1]) != null ? "yes" : "no"));
+                        case "data" -> say("ok data " + node.dataAddress().getAddress().getHostAddress() + " "
+                                + node.dataAddress().getPort() + " refused " + node.connectionsRefused());
                         case "mount" -> {
                             node.mount(w[1], Integer.parseInt(w[2]), false);
                             say("ok mounted " + w[1]);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -105,15 +106,15 @@ class DataPlaneTest extends WireTestSupport {
             if (authenticate) {
                 Handshake h = new Handshake(secret());
                 byte[] nonce = Handshake.nonce();
-                ByteBuffer hello = ByteBuffer.allocate(Protocol.HEADER_BYTES + Protocol.NONCE_BYTES + 2);
-                Protocol.header(hello, Protocol.HELLO, Protocol.NONCE_BYTES + 2);
-                hello.put(nonce).putShort((short) 0).flip();
-                s.write(hello);
+                Handshake.Binding binding = Handshake.Binding.addresses((InetSocketAddress) s.getLocalAddress(),
+                        (InetSocketAddress) s.getRemoteAddress());
+                s.write(Handshake.hello(nonce, Handshake.BIND_ADDRESSES, new byte[0]));
                 c.readHeader(Protocol.MAX_UNAUTHENTICATED_FRAME);
                 ByteBuffer f = c.readFields(Protocol.NONCE_BYTES + Protocol.PROOF_BYTES);
                 byte[] serverNonce = new byte[Protocol.NONCE_BYTES];
                 f.get(serverNonce);
-                c.begin(Protocol.AUTH, Protocol.PROOF_BYTES).put(h.proof("client", nonce, serverNonce)).flip();
+                c.begin(Protocol.AUTH, Protocol.PROOF_BYTES).put(h.proof("client", nonce, serverNonce, new byte[0], binding))
+                        .flip();
                 c.writeFrame(null);
                 assertEquals(Protocol.AUTH_OK, c.readHeader(16));
             }

@@ -55,7 +55,7 @@ public final class FrameFuzzer {
             OutputStream out = s.getOutputStream();
             DataInputStream in = new DataInputStream(s.getInputStream());
             if (authenticate) {
-                handshake(in, out);
+                handshake(s, in, out);
             }
             try {
                 out.write(frames);
@@ -114,18 +114,20 @@ public final class FrameFuzzer {
     }
 
     /** Authenticates as a peer that knows the test secret would, over a plain socket. */
-    static void handshake(DataInputStream in, OutputStream out) throws IOException {
+    static void handshake(Socket s, DataInputStream in, OutputStream out) throws IOException {
         Handshake h = new Handshake(Fixtures.secret());
         byte[] nonce = Handshake.nonce();
-        ByteBuffer hello = ByteBuffer.allocate(Protocol.HEADER_BYTES + Protocol.NONCE_BYTES + 2);
-        Protocol.header(hello, Protocol.HELLO, Protocol.NONCE_BYTES + 2);
-        hello.put(nonce).putShort((short) 0);
-        out.write(hello.array());
+        Handshake.Binding binding = Handshake.Binding.addresses((InetSocketAddress) s.getLocalSocketAddress(),
+                (InetSocketAddress) s.getRemoteSocketAddress());
+        ByteBuffer hello = Handshake.hello(nonce, Handshake.BIND_ADDRESSES, new byte[0]);
+        byte[] helloBytes = new byte[hello.remaining()];
+        hello.get(helloBytes);
+        out.write(helloBytes);
         byte[] challenge = frame(in);
         byte[] serverNonce = Arrays.copyOfRange(challenge, 0, Protocol.NONCE_BYTES);
         ByteBuffer auth = ByteBuffer.allocate(Protocol.HEADER_BYTES + Protocol.PROOF_BYTES);
         Protocol.header(auth, Protocol.AUTH, Protocol.PROOF_BYTES);
-        auth.put(h.proof("client", nonce, serverNonce));
+        auth.put(h.proof("client", nonce, serverNonce, new byte[0], binding));
         out.write(auth.array());
         out.flush();
         frame(in);

@@ -43,9 +43,14 @@ class LinkFailuresTest extends WireTestSupport {
         hello.flip();
         byte[] clientNonce = new byte[Protocol.NONCE_BYTES];
         hello.get(clientNonce);
+        hello.get();
+        byte[] name = new byte[hello.getShort()];
+        hello.get(name);
+        Handshake.Binding binding = Handshake.Binding.addresses((InetSocketAddress) socket.getRemoteAddress(),
+                (InetSocketAddress) socket.getLocalAddress());
         byte[] serverNonce = Handshake.nonce();
         c.begin(Protocol.CHALLENGE, Protocol.NONCE_BYTES + Protocol.PROOF_BYTES).put(serverNonce)
-                .put(new Handshake(secret()).proof("server", clientNonce, serverNonce)).flip();
+                .put(new Handshake(secret()).proof("server", clientNonce, serverNonce, name, binding)).flip();
         c.writeFrame(null);
         c.readHeader(Protocol.PROOF_BYTES);
         c.readFields(Protocol.PROOF_BYTES);

@@ -31,7 +31,7 @@ class ReconnectMemoryTest extends WireTestSupport {
                 s.setSoTimeout(5000);
                 s.connect(server.address(), 5000);
                 DataInputStream in = new DataInputStream(s.getInputStream());
-                FrameFuzzer.handshake(in, s.getOutputStream());
+                FrameFuzzer.handshake(s, in, s.getOutputStream());
                 s.shutdownOutput();
                 while (in.read() >= 0) {
                     // until the server closes
