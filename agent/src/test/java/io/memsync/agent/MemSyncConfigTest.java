@@ -113,6 +113,50 @@ class MemSyncConfigTest {
     }
 
     @Test
+    void tlsKeysMakeTheNodesTlsAndEveryMistakeNamesItsKey(@TempDir Path dir) throws Exception {
+        io.memsync.cluster.testkit.TlsStores stores = io.memsync.cluster.testkit.TlsStores.get();
+        Path password = dir.resolve("tls-password");
+        Files.write(password, List.of(io.memsync.cluster.testkit.TlsStores.PASSWORD));
+        Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Map<String, String> keys = new java.util.HashMap<>(Map.of("memsync.secret", SECRET, "memsync.tls", "required",
+                "memsync.tls.keystore", stores.nodeKeys().toString(), "memsync.tls.truststore",
+                stores.trusted().toString(), "memsync.tls.keystore.password.file", password.toString()));
+        io.memsync.cluster.NodeConfig node = MemSyncConfig.from(keys, null).nodeConfig();
+        assertEquals(io.memsync.cluster.wire.TlsConfig.Mode.REQUIRED, node.tls().mode());
+        assertEquals(io.memsync.cluster.testkit.TlsStores.PASSWORD, node.tls().trustStorePassword(),
+                "the trust store's password defaults to the key store's");
+        assertTrue(node.bindAddresses());
+        assertTrue(!node.tls().toString().contains(io.memsync.cluster.testkit.TlsStores.PASSWORD));
+        // The node loads the stores at start: what the configuration names works.
+        new io.memsync.cluster.wire.LinkSecurity(node.secret(), node.tls(), node.bindAddresses());
+
+        Map<String, String> noStore = new java.util.HashMap<>(keys);
+        noStore.remove("memsync.tls.truststore");
+        assertRefused(noStore, "memsync.tls.truststore");
+        Map<String, String> noPassword = new java.util.HashMap<>(keys);
+        noPassword.remove("memsync.tls.keystore.password.file");
+        assertRefused(noPassword, "memsync.tls.keystore.password.file");
+        Map<String, String> missing = new java.util.HashMap<>(keys);
+        missing.put("memsync.tls.keystore", dir.resolve("none.p12").toString());
+        assertRefused(missing, "memsync.tls.keystore");
+        assertRefused(Map.of("memsync.secret", SECRET, "memsync.tls", "maybe"), "memsync.tls");
+        assertRefused(Map.of("memsync.secret", SECRET, "memsync.tls.keystore", stores.nodeKeys().toString()),
+                "memsync.tls.keystore");
+        assertRefused(Map.of("memsync.secret", SECRET, "memsync.channel.binding", "mac"), "memsync.channel.binding");
+        Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        ConfigException open = assertRefused(keys, "memsync.tls.keystore.password.file");
+        assertTrue(open.getMessage().contains("chmod 600"), open.getMessage());
+        assertTrue(!MemSyncConfig.from(Map.of("memsync.secret", SECRET, "memsync.channel.binding", "none"), null)
+                .nodeConfig().bindAddresses());
+    }
+
+    private static ConfigException assertRefused(Map<String, String> keys, String key) {
+        ConfigException e = assertThrows(ConfigException.class, () -> MemSyncConfig.from(keys, null), key);
+        assertTrue(e.getMessage().contains(key), e.getMessage());
+        return e;
+    }
+
+    @Test
     void aWeakSecretIsRefusedWithoutPrintingIt() {
         for (String weak : List.of("aaaaaaaaaaaaaaaaaaaa", "1212121212121212", "abcdabcdabcdabcd")) {
             ConfigException e = assertThrows(ConfigException.class,

@@ -59,6 +59,7 @@ public final class MemSyncCli {
                 case "status" -> status(o);
                 case "migrate" -> migrate(o);
                 case "verify" -> verify(o);
+                case "tls-keys" -> tlsKeys(o);
                 default -> usage("unknown command '" + o.command() + "'");
             };
         } catch (UsageException e) {
@@ -93,6 +94,7 @@ public final class MemSyncCli {
             case "status" -> STATUS_HELP;
             case "migrate" -> MIGRATE_HELP;
             case "verify" -> VERIFY_HELP;
+            case "tls-keys" -> TLS_KEYS_HELP;
             case "config" -> "Configuration keys (agent arguments, a properties file, or -D):\n"
                     + MemSyncConfig.describeKeys();
             default -> HELP;
@@ -126,6 +128,28 @@ public final class MemSyncCli {
         } finally {
             vm.detach();
         }
+    }
+
+    /** Makes a CA, a trust store and each node's key store for the data plane's TLS, and says how to use them. */
+    private int tlsKeys(Options o) throws Exception {
+        if (o.positional().size() < 2) {
+            throw new UsageException("tls-keys needs a directory and at least one node name\n" + TLS_KEYS_HELP);
+        }
+        Path dir = Path.of(o.positional().getFirst()).toAbsolutePath();
+        List<String> nodes = o.positional().subList(1, o.positional().size());
+        byte[] random = new byte[24];
+        new java.security.SecureRandom().nextBytes(random);
+        String password = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        out.println("memsync: making a CA and key stores for " + String.join(", ", nodes) + " in " + dir + " ...");
+        Map<String, Path> made = io.memsync.cluster.wire.TlsKeyMaker.make(dir, nodes, password);
+        out.println("memsync: done. Keep " + dir.resolve("ca.p12") + " (the CA's key) off the nodes: with it and "
+                + "the password anyone can make a certificate the cluster trusts.");
+        out.println("Give node NAME its NAME.p12, trust.p12 and password (each readable by the node's user only), "
+                + "and these keys:");
+        made.forEach((node, store) -> out.println("  " + node + ": memsync.tls=required memsync.tls.keystore="
+                + store + " memsync.tls.truststore=" + dir.resolve("trust.p12")
+                + " memsync.tls.keystore.password.file=" + dir.resolve("password")));
+        return OK;
     }
 
     private int status(Options o) throws Exception {
@@ -378,6 +402,7 @@ public final class MemSyncCli {
               status                       members, regions, owners, tokens, lag, availability
               migrate <region> <member>    move a region's ownership to another member, with a progress bar
               verify <region>              compare the region's checksum on every member (exit 1 if they differ)
+              tls-keys <dir> <node>...     make a CA and TLS key stores for the data plane of these nodes
               help [command | config]      this text, a command's, or every configuration key
 
             As an agent: java -javaagent:memsync.jar=config=memsync.properties -jar app.jar
@@ -402,6 +427,14 @@ public final class MemSyncCli {
               Moves region <region> to <member> (a node name or member uuid) while its writers keep running, with a
               progress bar of the destination's copy, and prints the writers' pause. Run it against the owner's JVM.
             """ + CONNECT;
+    static final String TLS_KEYS_HELP = """
+            usage: java -jar memsync.jar tls-keys <dir> <node> [<node> ...]
+
+              Makes, with the JDK's keytool, what memsync.tls needs: a CA (ca.p12; keep it off the nodes), a trust
+              store holding the CA's certificate (trust.p12), a key store per node with its own key and the
+              certificate the CA signed (NODE.p12), and a random password for all of them (password, owner-only).
+              Prints the memsync.tls keys for each node. <dir> must not hold these files already.
+            """;
     static final String VERIFY_HELP = """
             usage: java -jar memsync.jar verify <region> [--pid PID | --jmx HOST:PORT]
 

@@ -29,7 +29,7 @@ class MemSyncCliTest {
     void helpForEveryCommand() {
         assertEquals(0, run("help"));
         assertTrue(out.contains("attach <pid>") && out.contains("verify <region>"), out);
-        for (String command : new String[] {"attach", "status", "migrate", "verify"}) {
+        for (String command : new String[] {"attach", "status", "migrate", "verify", "tls-keys"}) {
             assertEquals(0, run("help", command));
             assertTrue(out.startsWith("usage: java -jar memsync.jar " + command), out);
         }
@@ -54,6 +54,36 @@ class MemSyncCliTest {
         assertTrue(err.contains("--jmx wants host:port"), err);
         assertEquals(2, run("attach", "1", "region.x.size=12x,secret=" + Fixtures.SECRET));
         assertTrue(err.contains("memsync.region.x.size=12x"), err);
+    }
+
+    @Test
+    void tlsKeysMakesStoresWithWhichTwoNodesConnectOverMutualTls(@org.junit.jupiter.api.io.TempDir
+                                                                      java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path keys = dir.resolve("keys");
+        assertEquals(0, run("tls-keys", keys.toString(), "a", "b"), err);
+        assertTrue(out.contains("memsync.tls.keystore=" + keys.resolve("a.p12")), out);
+        java.nio.file.Path passwordFile = keys.resolve("password");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(passwordFile)));
+        String password = java.nio.file.Files.readAllLines(passwordFile).getFirst();
+        io.memsync.cluster.wire.TlsConfig.Mode required = io.memsync.cluster.wire.TlsConfig.Mode.REQUIRED;
+        io.memsync.cluster.wire.LinkSecurity a = new io.memsync.cluster.wire.LinkSecurity(Fixtures.secret(),
+                io.memsync.cluster.wire.TlsConfig.of(required, keys.resolve("a.p12"), password,
+                        keys.resolve("trust.p12"), password), true);
+        io.memsync.cluster.wire.LinkSecurity b = new io.memsync.cluster.wire.LinkSecurity(Fixtures.secret(),
+                io.memsync.cluster.wire.TlsConfig.of(required, keys.resolve("b.p12"), password,
+                        keys.resolve("trust.p12"), password), true);
+        try (io.memsync.cluster.wire.DataServer server = new io.memsync.cluster.wire.DataServer(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), b, 4);
+             io.memsync.cluster.wire.LinkWatchdog watchdog = new io.memsync.cluster.wire.LinkWatchdog("test");
+             io.memsync.cluster.wire.PeerLink link = io.memsync.cluster.wire.PeerLink.connect(server.address(), a,
+                     "a", 65536, java.time.Duration.ZERO, java.time.Duration.ofSeconds(10), watchdog)) {
+            assertEquals(0, server.refusedConnections(), link.peer());
+        }
+        assertEquals(2, run("tls-keys", keys.toString(), "c"));
+        assertTrue(err.contains("exists already"), err);
+        assertEquals(2, run("tls-keys", keys.toString()));
+        assertTrue(err.contains("at least one node name"), err);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.memsync.cluster.testkit;
 
 import io.memsync.cluster.wire.TlsConfig;
+import io.memsync.cluster.wire.TlsKeyMaker;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -8,16 +9,14 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * PKCS12 stores for tests, made with the JDK's {@code keytool} the way docs/security.md tells an operator to: a
- * test CA, a node key whose certificate the CA signed ({@code node.p12}, with the chain), a trust store holding
- * the CA ({@code trust.p12}), and a stranger's self-signed key the CA never signed ({@code stranger.p12}). Made
+ * PKCS12 stores for tests, made by {@link TlsKeyMaker} (what {@code memsync.jar tls-keys} runs): a test CA, a node
+ * key whose certificate the CA signed ({@code node.p12}, with the chain), a trust store holding the CA
+ * ({@code trust.p12}), and a stranger's self-signed key the CA never signed ({@code stranger.p12}). Made
  * once under {@code target/tls-stores} and shared by every test JVM of the build (made aside and moved in place,
  * so JVMs racing to make them never see half a set).
  */
@@ -81,28 +80,8 @@ public final class TlsStores {
         }
         Files.createDirectories(target.getParent());
         Path work = Files.createTempDirectory(target.getParent(), "tls-stores-");
-        String p = PASSWORD;
-        keytool(work, "-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
-                "CN=memsync test CA", "-ext", "bc:c", "-validity", "3650", "-keystore", "ca.p12", "-storetype",
-                "PKCS12", "-storepass", p, "-keypass", p);
-        keytool(work, "-exportcert", "-alias", "ca", "-keystore", "ca.p12", "-storepass", p, "-rfc", "-file",
-                "ca.crt");
-        keytool(work, "-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
-                "CN=memsync node", "-validity", "3650", "-keystore", "node.p12", "-storetype", "PKCS12",
-                "-storepass", p, "-keypass", p);
-        keytool(work, "-certreq", "-alias", "node", "-keystore", "node.p12", "-storepass", p, "-file", "node.csr");
-        keytool(work, "-gencert", "-alias", "ca", "-keystore", "ca.p12", "-storepass", p, "-infile", "node.csr",
-                "-outfile", "node.crt", "-rfc", "-validity", "3650", "-ext", "ku:c=digitalSignature",
-                "-ext", "eku=serverAuth,clientAuth");
-        keytool(work, "-importcert", "-alias", "ca", "-file", "ca.crt", "-keystore", "node.p12", "-storepass", p,
-                "-noprompt");
-        keytool(work, "-importcert", "-alias", "node", "-file", "node.crt", "-keystore", "node.p12", "-storepass",
-                p);
-        keytool(work, "-importcert", "-alias", "ca", "-file", "ca.crt", "-keystore", "trust.p12", "-storetype",
-                "PKCS12", "-storepass", p, "-noprompt");
-        keytool(work, "-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
-                "CN=memsync node", "-validity", "3650", "-keystore", "stranger.p12", "-storetype", "PKCS12",
-                "-storepass", p, "-keypass", p);
+        TlsKeyMaker.make(work, List.of("node"), PASSWORD);
+        TlsKeyMaker.selfSigned(work.resolve("stranger.p12"), PASSWORD);
         try {
             Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException
@@ -110,22 +89,5 @@ public final class TlsStores {
             // Another test JVM made them first: use its set.
         }
         return target;
-    }
-
-    private static void keytool(Path dir, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        try {
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IOException("keytool " + String.join(" ", args) + " failed: " + new String(out));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while running keytool", e);
-        }
     }
 }
