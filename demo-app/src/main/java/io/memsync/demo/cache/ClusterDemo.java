@@ -30,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  * cache, replication to the replicas, a flush, a lazy remote mount, a live migration under load, and a failover
  * after killing the owner. Then it leaves the cluster and the dashboards running until Ctrl-C.
  * <pre>
- * ClusterDemo [--short] [--exit] [--entries N] [--work-dir DIR] [--agent-jar PATH] [--demo-jar PATH]
+ * ClusterDemo [--short] [--exit] [--tls] [--entries N] [--work-dir DIR] [--agent-jar PATH] [--demo-jar PATH]
  * ClusterDemo --node NAME --http-port P --hazelcast-port P --members H:P,... --peers NAME=H:P,... [--bind ADDR]
  *             [--role owner|replica] [--dashboard-port P] [--secret S]   (one node, in the foreground)
  * </pre>
@@ -44,12 +44,15 @@ public final class ClusterDemo {
                           String ownerAfterFailover, int flushedEntries, int flushedEntriesPresent) {
     }
 
-    record Options(boolean shortMode, boolean exit, int entries, Path workDir, Path agentJar, Path demoJar) {
+    record Options(boolean shortMode, boolean exit, int entries, Path workDir, Path agentJar, Path demoJar,
+                   boolean tls) {
     }
 
     private final Options options;
     private final PrintStream out;
     private final List<DemoNode> nodes = new ArrayList<>();
+    /** The directory of the TLS key stores, once made (--tls). */
+    private Path tlsKeys;
     private final String secret = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
 
     ClusterDemo(Options options, PrintStream out) {
@@ -91,9 +94,11 @@ public final class ClusterDemo {
         Path work = null;
         Path agent = Path.of("agent/target/memsync.jar");
         Path demoJar = Path.of("demo-app/target/memsync-demo.jar");
+        boolean tls = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--short" -> shortMode = true;
+                case "--tls" -> tls = true;
                 case "--exit" -> exit = true;
                 case "--entries" -> entries = Integer.parseInt(args[++i]);
                 case "--work-dir" -> work = Path.of(args[++i]);
@@ -109,7 +114,8 @@ public final class ClusterDemo {
                 }
             }
         }
-        return new Options(shortMode, exit, entries > 0 ? entries : shortMode ? 5_000 : 50_000, work, agent, demoJar);
+        return new Options(shortMode, exit, entries > 0 ? entries : shortMode ? 5_000 : 50_000, work, agent, demoJar,
+                tls);
     }
 
     /** Starts the cluster and walks through it; returns what it measured. The nodes keep running. */
@@ -122,6 +128,10 @@ public final class ClusterDemo {
         }
         Path dir = options.workDir() != null ? Files.createDirectories(options.workDir())
                 : Files.createTempDirectory("memsync-demo-");
+        if (options.tls()) {
+            step("Making TLS keys for a, b and c (java -jar memsync.jar tls-keys): the data plane will require TLS");
+            makeTlsKeys(Files.createTempDirectory(dir, "tls-"));
+        }
         step("Starting three cache nodes (a, b, c) on loopback, each a JVM with -javaagent:memsync.jar");
         for (String name : List.of("a", "b", "c")) {
             nodes.add(new DemoNode(name, 0, dir));
@@ -297,6 +307,22 @@ public final class ClusterDemo {
         }
     }
 
+    /** Runs the agent jar's tls-keys command, as a user would, into {@code keys}. */
+    private void makeTlsKeys(Path keys) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                options.agentJar().toAbsolutePath().toString(), "tls-keys", keys.toAbsolutePath().toString(), "a", "b",
+                "c");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IllegalStateException("tls-keys failed: " + output);
+        }
+        tlsKeys = keys.toAbsolutePath();
+        say("keys made in %d ms in %s (a CA, trust.p12, a.p12, b.p12, c.p12, password)", ms(start), keys);
+    }
+
     private List<String> config(DemoNode n, String members) {
         List<String> lines = new ArrayList<>(List.of(
                 "memsync.cluster.name=memsync-demo-" + ProcessHandle.current().pid(),
@@ -310,6 +336,12 @@ public final class ClusterDemo {
                 "memsync.region.cache.size=" + cacheSize(),
                 "memsync.region.cache.replicas=2",
                 "memsync.region.cache.role=" + (n.name.equals("a") ? "owner" : "replica")));
+        if (tlsKeys != null) {
+            lines.addAll(List.of("memsync.tls=required",
+                    "memsync.tls.keystore=" + tlsKeys.resolve(n.name + ".p12"),
+                    "memsync.tls.truststore=" + tlsKeys.resolve("trust.p12"),
+                    "memsync.tls.keystore.password.file=" + tlsKeys.resolve("password")));
+        }
         if (n.name.equals("a")) {
             lines.addAll(List.of("memsync.region.catalog.size=" + catalogSize(),
                     "memsync.region.catalog.replicas=0", "memsync.region.catalog.role=owner"));
@@ -451,7 +483,7 @@ public final class ClusterDemo {
     }
 
     static final String HELP = """
-            usage: ./demo [--short] [--exit] [--entries N] [--work-dir DIR]
+            usage: ./demo [--short] [--exit] [--tls] [--entries N] [--work-dir DIR]
                    ./demo --node NAME --http-port P --hazelcast-port P --members H:P,... --peers NAME=H:P,...
                           [--bind ADDR] [--role owner|replica] [--dashboard-port P] [--secret S]
 
@@ -460,6 +492,7 @@ public final class ClusterDemo {
               each measured; then leaves the cluster and the dashboards running until Ctrl-C.
               --short    smaller regions and fewer entries (what CI runs)
               --exit     stop the cluster at the end instead of waiting for Ctrl-C
+              --tls      make TLS keys (memsync.jar tls-keys) and require TLS on the data plane
               --node     run one cache node in the foreground, to join a cluster from another host
             """;
 }

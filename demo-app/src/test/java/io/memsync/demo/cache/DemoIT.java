@@ -16,9 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The README's demo, in its short mode, as CI runs it: three JVMs with the agent, and every figure the walkthrough
- * prints checked against what it claims (identical copies, a verified mount, a migration that happened, and every
- * flushed entry present after the owner was killed).
+ * The README's demo, in its short mode, as CI runs it, with TLS required on the data plane ({@code --tls}: keys made
+ * by {@code memsync.jar tls-keys}): three JVMs with the agent, and every figure the walkthrough prints checked against
+ * what it claims (identical copies, a verified mount, a migration that happened, and every flushed entry present
+ * after the owner was killed).
  */
 class DemoIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -28,7 +29,8 @@ class DemoIT {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         ClusterDemo.Options options = new ClusterDemo.Options(true, true, 5_000, Path.of("target/demo-it"),
-                Path.of(System.getProperty("memsync.agent.jar")), Path.of(System.getProperty("memsync.demo.jar")));
+                Path.of(System.getProperty("memsync.agent.jar")), Path.of(System.getProperty("memsync.demo.jar")),
+                true);
         ClusterDemo demo = new ClusterDemo(options, out);
         ClusterDemo.Summary s;
         try {
@@ -60,5 +62,10 @@ class DemoIT {
         assertEquals(s.flushedEntries(), s.flushedEntriesPresent(), "nothing flushed was lost: " + s);
         String text = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("==> Summary") && text.contains("| failover (kill -9 the owner) |"), text);
+        assertTrue(text.contains("keys made in"), text);
+        for (String node : new String[] {"a", "b", "c"}) {
+            String config = java.nio.file.Files.readString(Path.of("target/demo-it", node + ".properties"));
+            assertTrue(config.contains("memsync.tls=required") && config.contains(node + ".p12"), config);
+        }
     }
 }
