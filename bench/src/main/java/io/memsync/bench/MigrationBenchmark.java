@@ -5,6 +5,8 @@ import io.memsync.cluster.MigrationOptions;
 import io.memsync.cluster.MigrationResult;
 import io.memsync.cluster.Node;
 import io.memsync.cluster.NodeConfig;
+import io.memsync.cluster.wire.TlsConfig;
+import io.memsync.cluster.wire.TlsKeyMaker;
 import io.memsync.cluster.OwnershipListener;
 import io.memsync.cluster.WriterControl;
 import io.memsync.cluster.testkit.FreePorts;
@@ -35,8 +37,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * pause is from {@link WriterControl#pause()} on the source to {@link OwnershipListener#gained} on the
  * destination, when the writer may write again. Needs {@code MEMSYNC_SECRET} in the environment (the
  * destination's pager inherits it). Usage: {@code MigrationBenchmark [--region-mib 1024] [--migrations 5]
- * [--rates 0,3000,12800] [--min-availability 1.0]} (page writes per second; the share the destination holds before
- * the handover: below 1, the rest is post-copy); prints Markdown.
+ * [--rates 0,3000,12800] [--min-availability 1.0] [--tls]} (page writes per second; the share the destination holds before
+ * the handover: below 1, the rest is post-copy; TLS required on the data plane); prints Markdown.
  */
 public final class MigrationBenchmark {
     private static final int CHUNK = 64 * 1024;
@@ -50,8 +52,13 @@ public final class MigrationBenchmark {
         int migrations = 5;
         int[] rates = {0, 3_000, 12_800};
         double minAvailability = 1.0;
+        boolean tls = false;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
+                case "--tls" -> {
+                    tls = true;
+                    i--;
+                }
                 case "--min-availability" -> minAvailability = Double.parseDouble(args[i + 1]);
                 case "--region-mib" -> regionMiB = Long.parseLong(args[i + 1]);
                 case "--migrations" -> migrations = Integer.parseInt(args[i + 1]);
@@ -59,7 +66,7 @@ public final class MigrationBenchmark {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        System.out.print(run(regionMiB, migrations, rates, minAvailability));
+        System.out.print(run(regionMiB, migrations, rates, minAvailability, tls));
     }
 
     /** Moves the region's writes from node to node as ownership moves. */
@@ -166,6 +173,20 @@ public final class MigrationBenchmark {
     /** With {@code minAvailability} below 1 the handover comes before the destination holds everything. */
     public static String run(long regionMiB, int migrations, int[] rates, double minAvailability)
             throws Exception {
+        return run(regionMiB, migrations, rates, minAvailability, false);
+    }
+
+    /** With {@code tls}, TLS required on the data plane (keys made by {@link TlsKeyMaker} in a temporary directory). */
+    public static String run(long regionMiB, int migrations, int[] rates, double minAvailability, boolean tls)
+            throws Exception {
+        TlsConfig tlsConfig = TlsConfig.OFF;
+        if (tls) {
+            java.nio.file.Path keys = java.nio.file.Files.createTempDirectory("memsync-migration-bench-").resolve("k");
+            String password = "bench-password-0123";
+            TlsKeyMaker.make(keys, List.of("node"), password);
+            tlsConfig = TlsConfig.of(TlsConfig.Mode.REQUIRED, keys.resolve("node.p12"), password,
+                    keys.resolve("trust.p12"), password);
+        }
         String secret = System.getenv("MEMSYNC_SECRET");
         if (secret == null) {
             throw new IllegalStateException("set MEMSYNC_SECRET (the destination's pager needs it)");
@@ -178,15 +199,17 @@ public final class MigrationBenchmark {
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "Live migration of a %d MiB region (%d KiB chunks, no replica) between "
                 + "two nodes on loopback, %d migrations per rate, handover once the destination holds %.0f %% of it; "
-                + "the pause is from pausing the writer on the source to the destination letting it write.%n%n",
-                regionMiB, CHUNK / 1024, migrations, minAvailability * 100));
+                + "the pause is from pausing the writer on the source to the destination letting it write; data "
+                + "plane: %s.%n%n", regionMiB, CHUNK / 1024, migrations, minAvailability * 100, tlsConfig.enabled()
+                ? "TLS 1.3 required" : "plain TCP"));
         out.append("| page writes/s | dirtied MB/s | pause p50 | pause p99 | first write after | rounds | "
                 + "final round | total to handover | paged in after | MB sent |\n");
         out.append("|---|---|---|---|---|---|---|---|---|---|\n");
         Node[] nodes = new Node[2];
         try {
             for (int i = 0; i < 2; i++) {
-                nodes[i] = Node.start(NodeConfig.loopback("bench-" + i, cluster, ports[i], members, key));
+                nodes[i] = Node.start(NodeConfig.loopback("bench-" + i, cluster, ports[i], members, key)
+                        .withDataPlaneSecurity(tlsConfig, true));
             }
             for (long deadline = System.nanoTime() + 60_000_000_000L; nodes[0].clusterSize() < 2; ) {
                 if (System.nanoTime() > deadline) {
