@@ -1,7 +1,6 @@
 package io.memsync.cluster.wire;
 
 import tlschannel.ClientTlsChannel;
-import tlschannel.BufferAllocator;
 import tlschannel.ServerTlsChannel;
 import tlschannel.TlsChannel;
 
@@ -36,23 +35,6 @@ public final class LinkSecurity {
     private static final byte TLS_HANDSHAKE_RECORD = 0x16;
     static final String ENV_SECRET = "MEMSYNC_SECRET";
     static final String ENV_BINDING = "MEMSYNC_CHANNEL_BINDING";
-
-    /**
-     * Direct buffers for the TLS engine (so sockets read and write them without a copy), left to the garbage
-     * collector to free: tls-channel's own direct allocator frees through {@code sun.misc.Unsafe}, which makes JDK 25
-     * print a warning into the application's output. With buffers kept for a connection's life, few are ever freed.
-     */
-    private static final BufferAllocator DIRECT = new BufferAllocator() {
-        @Override
-        public ByteBuffer allocate(int size) {
-            return ByteBuffer.allocateDirect(size);
-        }
-
-        @Override
-        public void free(ByteBuffer buffer) {
-            // The buffer's cleaner frees its memory once it is unreachable.
-        }
-    };
 
     private final byte[] secret;
     private final Handshake handshake;
@@ -101,8 +83,8 @@ public final class LinkSecurity {
         engine.setUseClientMode(true);
         engine.setEnabledProtocols(new String[] {"TLSv1.3"});
         TlsChannel t = ClientTlsChannel.newBuilder(socket, engine)
-                .withPlainBufferAllocator(DIRECT)
-                .withEncryptedBufferAllocator(DIRECT)
+                .withPlainBufferAllocator(TlsBuffers.SHARED)
+                .withEncryptedBufferAllocator(TlsBuffers.SHARED)
                 .withReleaseBuffers(false)
                 .build();
         try {
@@ -158,8 +140,8 @@ public final class LinkSecurity {
                     engine.setEnabledProtocols(new String[] {"TLSv1.3"});
                     return engine;
                 })
-                .withPlainBufferAllocator(DIRECT)
-                .withEncryptedBufferAllocator(DIRECT)
+                .withPlainBufferAllocator(TlsBuffers.SHARED)
+                .withEncryptedBufferAllocator(TlsBuffers.SHARED)
                 .withReleaseBuffers(false)
                 .build();
         try {

@@ -115,11 +115,15 @@ public final class FrameFuzzer {
 
     /** Authenticates as a peer that knows the test secret would, over a plain socket. */
     static void handshake(Socket s, DataInputStream in, OutputStream out) throws IOException {
+        handshake(in, out, Handshake.Binding.addresses((InetSocketAddress) s.getLocalSocketAddress(),
+                (InetSocketAddress) s.getRemoteSocketAddress()));
+    }
+
+    /** Authenticates with the proofs bound to {@code binding}. */
+    static void handshake(DataInputStream in, OutputStream out, Handshake.Binding binding) throws IOException {
         Handshake h = new Handshake(Fixtures.secret());
         byte[] nonce = Handshake.nonce();
-        Handshake.Binding binding = Handshake.Binding.addresses((InetSocketAddress) s.getLocalSocketAddress(),
-                (InetSocketAddress) s.getRemoteSocketAddress());
-        ByteBuffer hello = Handshake.hello(nonce, Handshake.BIND_ADDRESSES, new byte[0]);
+        ByteBuffer hello = Handshake.hello(nonce, binding.kind(), new byte[0]);
         byte[] helloBytes = new byte[hello.remaining()];
         hello.get(helloBytes);
         out.write(helloBytes);
