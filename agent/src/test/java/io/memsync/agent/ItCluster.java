@@ -15,8 +15,9 @@ import java.util.stream.Stream;
 
 /**
  * A loopback cluster's worth of agent configuration files for the integration tests: a cluster name of its own,
- * free ports ({@link FreePorts}), the tests' secret ({@link Fixtures#SECRET}), and a directory under /dev/shm for the
- * region files, removed by {@link #close()}.
+ * free ports ({@link FreePorts}), the tests' secret ({@link Fixtures#SECRET}), TLS when the run asks for it
+ * ({@code -Dmemsync.test.tls=required}), and a directory under /dev/shm for the region files, removed by
+ * {@link #close()}.
  */
 final class ItCluster implements AutoCloseable {
     final String name = "it-" + UUID.randomUUID().toString().substring(0, 8);
@@ -42,6 +43,7 @@ final class ItCluster implements AutoCloseable {
                 "memsync.hazelcast.port=" + ports.get(index),
                 "memsync.members=" + members(),
                 "memsync.secret=" + Fixtures.SECRET));
+        lines.addAll(io.memsync.cluster.testkit.TlsStores.agentKeysForTests());
         lines.addAll(List.of(regionLines));
         Path file = dir.resolve(nodeName + ".properties");
         Files.write(file, lines);

@@ -53,7 +53,8 @@ final class NodeProcess implements AutoCloseable {
                 "--port=" + port,
                 "--members=" + String.join(",", members)));
         cmd.addAll(options);
-        Map<String, String> env = new java.util.HashMap<>(environment);
+        Map<String, String> env = new java.util.HashMap<>(io.memsync.cluster.testkit.TlsStores.environmentForTests());
+        env.putAll(environment);
         env.put("MEMSYNC_SECRET", Fixtures.SECRET);
         process = new LineProcess(name, cmd, env);
     }

@@ -190,7 +190,7 @@ public final class DataServer implements AutoCloseable {
     }
 
     private void serve(SocketChannel socket, java.net.InetAddress from) {
-        String peer = "?";
+        String peer = String.valueOf(from);
         boolean handshakeEnded = false;
         boolean slotTaken = false;
         // A peer that connects and says nothing must not hold a handshake slot for long.

@@ -90,8 +90,10 @@ public final class LinkSecurity {
         try {
             t.handshake();
         } catch (java.nio.channels.ClosedChannelException e) {
+            closeQuietly(t);
             throw e;
         } catch (IOException e) {
+            closeQuietly(t);
             throw tlsFailed(address, e);
         }
         return new FramedChannel(socket, t, FramedChannel.AHEAD_BYTES);
@@ -112,7 +114,7 @@ public final class LinkSecurity {
      * tell a TLS client from a plain one. A plain client is returned as such even when TLS is required, so that the
      * server can tell it why it is refused ({@link #refusesPlain}).
      *
-     * @throws ProtocolException when a TLS client reaches a node with TLS off
+     * @throws TlsRefusedException when a TLS client reaches a node with TLS off, or its TLS handshake fails
      */
     FramedChannel server(SocketChannel socket, int aheadBytes) throws IOException {
         ByteBuffer first = ByteBuffer.allocate(1);
@@ -147,9 +149,22 @@ public final class LinkSecurity {
         try {
             t.handshake();
         } catch (SSLException e) {
+            closeQuietly(t);
             throw new TlsRefusedException("TLS handshake failed: " + e.getMessage());
+        } catch (IOException e) {
+            closeQuietly(t);
+            throw e;
         }
         return new FramedChannel(socket, t, aheadBytes);
+    }
+
+    /** Closes a TLS channel that failed (its buffers go back to the pool, its socket is closed). */
+    private static void closeQuietly(TlsChannel t) {
+        try {
+            t.close();
+        } catch (IOException ignored) {
+            // Closing is all there is to do.
+        }
     }
 
     /** True when a plain (not TLS) peer is refused. */

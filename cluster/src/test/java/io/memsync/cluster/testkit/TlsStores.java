@@ -74,6 +74,34 @@ public final class TlsStores {
         return env;
     }
 
+    /**
+     * The TLS mode the process tests were asked to run every node with ({@code -Dmemsync.test.tls=on|required}), or
+     * null: how the whole process suite is run with TLS by hand (CI runs it plain, and {@code TlsProcessesTest}
+     * and the demo with TLS).
+     */
+    public static TlsConfig.Mode requestedForTests() {
+        String mode = System.getProperty("memsync.test.tls");
+        return mode == null || mode.isBlank() ? null : TlsConfig.Mode.parse(mode);
+    }
+
+    /** The environment of a test node process: TLS if {@link #requestedForTests()} asks for it, else nothing. */
+    public static Map<String, String> environmentForTests() throws IOException {
+        TlsConfig.Mode mode = requestedForTests();
+        return mode == null ? Map.of() : get().environment(mode);
+    }
+
+    /** The agent keys of a test node: TLS if {@link #requestedForTests()} asks for it, else none. */
+    public static List<String> agentKeysForTests() throws IOException {
+        TlsConfig.Mode mode = requestedForTests();
+        if (mode == null) {
+            return List.of();
+        }
+        TlsStores stores = get();
+        return List.of("memsync.tls=" + mode.name().toLowerCase(java.util.Locale.ROOT),
+                "memsync.tls.keystore=" + stores.nodeKeys(), "memsync.tls.truststore=" + stores.trusted(),
+                "memsync.tls.keystore.password.file=" + stores.dir.resolve("password"));
+    }
+
     private static Path make(Path target) throws IOException {
         if (Files.isRegularFile(target.resolve("stranger.p12"))) {
             return target;
