@@ -97,6 +97,9 @@ public final class Node implements AutoCloseable {
     public static Node start(NodeConfig config, Map<String, LocalRegionSettings> settings) throws IOException {
         LinkSecurity security = new LinkSecurity(config.secret(), config.tls(), config.bindAddresses());
         DataServer data = new DataServer(new InetSocketAddress(config.host(), config.dataPort()), security, 64);
+        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": data plane on " + data.address() + ", "
+                + (config.tls().enabled() ? config.tls() : "plain TCP (memsync.tls=off), the secret handshake bound to "
+                + (config.bindAddresses() ? "the connection's addresses" : "nothing (memsync.channel.binding=none)")));
         AtomicReference<Node> self = new AtomicReference<>();
         Envelope envelope = new Envelope(new ControlKey(config.secret(), config.clusterName()));
         Forgeries forgeries = new Forgeries(config.name());
