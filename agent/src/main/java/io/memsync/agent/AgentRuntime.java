@@ -40,6 +40,9 @@ public final class AgentRuntime implements AutoCloseable {
     private volatile JMXConnectorServer remoteJmx;
     private volatile Dashboard dashboard;
     private volatile long readyNanos;
+    private volatile ApplicationExit exit;
+    private final java.util.concurrent.atomic.AtomicBoolean leaving = new java.util.concurrent.atomic.AtomicBoolean();
+    private final CompletableFuture<Void> left = new CompletableFuture<>();
 
     private AgentRuntime(MemSyncConfig config) {
         this.config = config;
@@ -54,13 +57,10 @@ public final class AgentRuntime implements AutoCloseable {
         AgentRuntime runtime = new AgentRuntime(config);
         current = runtime;
         Thread.ofPlatform().name("memsync-start").daemon(true).start(runtime::startNode);
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("memsync-shutdown").unstarted(() -> {
-            try {
-                runtime.close();
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "memsync: closing at shutdown: " + e);
-            }
-        }));
+        // System.exit, SIGTERM, SIGINT: leave in order (Hazelcast's own shutdown hook is off: memsync leaves first).
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("memsync-shutdown").unstarted(runtime::leave));
+        // main returned and the application's own threads ended: what would end the JVM without memsync.
+        runtime.exit = ApplicationExit.start(runtime::isMemsyncThread, runtime::leave);
         return runtime;
     }
 
@@ -112,13 +112,26 @@ public final class AgentRuntime implements AutoCloseable {
                 open(n, r);
             }
             readyNanos = System.nanoTime();
-            node.complete(n);
+            synchronized (leaving) {
+                // Ready, unless the application ended while the node joined: then it leaves at once (after a last
+                // flush of what the application wrote meanwhile).
+                if (!leaving.get()) {
+                    node.complete(n);
+                }
+            }
+            if (!node.isDone()) {
+                leaveNow(n);
+                left.complete(null);
+                node.completeExceptionally(new IllegalStateException("the application ended while memsync started"));
+                return;
+            }
             LOG.log(System.Logger.Level.INFO, "memsync: node " + config.nodeName() + " ready in "
                     + (readyNanos - startNanos) / 1_000_000 + " ms (" + n.clusterSize() + " members; regions "
                     + config.regions().keySet() + ")");
         } catch (Throwable e) {
             LOG.log(System.Logger.Level.ERROR, "memsync: node " + config.nodeName() + " failed to start: " + e, e);
             node.completeExceptionally(e);
+            left.complete(null);
             try {
                 closeOperatorSurface();
             } catch (Exception suppressed) {
@@ -126,6 +139,9 @@ public final class AgentRuntime implements AutoCloseable {
             }
             if (n != null) {
                 closeQuietly(n);
+            }
+            if (exit != null) {
+                exit.close();
             }
         }
     }
@@ -304,13 +320,82 @@ public final class AgentRuntime implements AutoCloseable {
         return mapped.all();
     }
 
-    @Override
-    public synchronized void close() throws Exception {
-        Node n = node.isDone() && !node.isCompletedExceptionally() ? node.getNow(null) : null;
-        closeOperatorSurface();
-        if (n != null) {
-            n.close();
+    /**
+     * Whether {@code t} is one of memsync's threads, which must not keep the application's JVM alive: its
+     * Hazelcast's (named after the instance, "hz.memsync-NODE."), its own ("memsync-"), and RMI's reaper when memsync
+     * exported the remote JMX connector.
+     */
+    boolean isMemsyncThread(Thread t) {
+        String name = t.getName();
+        return name.startsWith("hz.memsync-" + config.nodeName() + ".") || name.startsWith("memsync-")
+                || remoteJmx != null && name.equals("RMI Reaper");
+    }
+
+    /**
+     * Leaves the cluster in order, once: a last flush of the regions owned here bounded by
+     * {@code memsync.exit.flush.timeout.ms}, then the node tells the others it leaves and stops, with its
+     * Hazelcast member (whose threads would otherwise keep the JVM up). Runs when the application ended and at
+     * shutdown (System.exit, a signal).
+     */
+    void leave() {
+        boolean first;
+        synchronized (leaving) {
+            first = leaving.compareAndSet(false, true);
         }
+        if (!first) {
+            // At shutdown, after the application ended: the JVM may halt only once the leave in progress is done.
+            try {
+                left.get(config.exitFlushTimeout().toMillis() + 30_000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.log(System.Logger.Level.WARNING, "memsync: node " + config.nodeName() + " is still leaving as "
+                        + "the JVM exits");
+            }
+            return;
+        }
+        if (exit != null) {
+            exit.close();
+        }
+        try {
+            closeOperatorSurface();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "memsync: closing JMX and the dashboard: " + e);
+        }
+        if (!node.isDone()) {
+            // The node is still starting: startNode leaves as soon as it has joined.
+            return;
+        }
+        try {
+            if (!node.isCompletedExceptionally()) {
+                leaveNow(node.getNow(null));
+            }
+        } finally {
+            left.complete(null);
+        }
+    }
+
+    private void leaveNow(Node n) {
+        long start = System.nanoTime();
+        try {
+            List<io.memsync.cluster.LastFlush> flushed = n.leave(config.exitFlushTimeout());
+            long failed = flushed.stream().filter(f -> !f.succeeded()).count();
+            LOG.log(System.Logger.Level.INFO, "memsync: node " + config.nodeName() + " left cluster "
+                    + config.clusterName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms"
+                    + (flushed.isEmpty() ? "" : failed == 0 ? " after the last flush of " + flushed.size()
+                    + " region" + (flushed.size() == 1 ? "" : "s") : "; " + failed + " of " + flushed.size()
+                    + " last flushes failed (memsync.exit.flush.timeout.ms=" + config.exitFlushTimeout().toMillis()
+                    + ")"));
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "memsync: node " + config.nodeName() + " did not leave cleanly: "
+                    + e.getMessage());
+            LOG.log(System.Logger.Level.DEBUG, "memsync: leaving", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        leave();
     }
 
     private void closeOperatorSurface() throws java.io.IOException {

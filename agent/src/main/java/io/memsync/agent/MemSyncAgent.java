@@ -3,8 +3,6 @@ package io.memsync.agent;
 import java.lang.instrument.Instrumentation;
 import java.util.Map;
 import java.util.Set;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The javaagent: {@code -javaagent:memsync.jar[=args]} ({@link #premain}) or
@@ -14,12 +12,6 @@ import java.util.logging.Logger;
  * of a region's file flushes the region, and {@code @SharedRegion} fields are set.
  */
 public final class MemSyncAgent {
-    /**
-     * memsync's relocated Hazelcast logs to JUL loggers under this name (its classes' names): an application wants
-     * its warnings, not its banner. Held here because JUL holds loggers weakly.
-     */
-    private static final Logger HAZELCAST_LOGS = Logger.getLogger("io.memsync.shaded.com.hazelcast");
-
     private MemSyncAgent() {
     }
 
@@ -50,7 +42,6 @@ public final class MemSyncAgent {
     }
 
     private static void install(MemSyncConfig config, Instrumentation inst) {
-        HAZELCAST_LOGS.setLevel(Level.WARNING);
         openJdkInternals(inst);
         AgentRuntime runtime = AgentRuntime.start(config);
         System.getProperties().put(Instrumenter.HOOK, new Hook(runtime));

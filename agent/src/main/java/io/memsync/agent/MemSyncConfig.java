@@ -37,7 +37,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                             Duration flushTimeout, int flushQuorum, int minClusterSize, Duration startTimeout,
                             String jmxHost, int jmxPort, Path jmxPasswordFile, boolean jmxSsl,
                             String dashboardHost, int dashboardPort, Map<String, RegionConfig> regions,
-                            TlsConfig tls, boolean channelBinding) {
+                            TlsConfig tls, boolean channelBinding, Duration exitFlushTimeout) {
     private static final System.Logger LOG = System.getLogger(MemSyncConfig.class.getName());
     /** A secret of fewer different characters is refused as weak ("aaaa...", "1212..."). */
     static final int MIN_DISTINCT_SECRET_CHARACTERS = 8;
@@ -94,6 +94,9 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         KEYS.put("memsync.flush.quorum", "replicas that must acknowledge a flush: all or a number (default all)");
         KEYS.put("memsync.min.cluster.size", "below this many members ownership is frozen (split-brain "
                 + "protection; default 1: off)");
+        KEYS.put("memsync.exit.flush.timeout.ms", "when the application ends (main returned, System.exit, SIGTERM): "
+                + "how long the last flush of the regions owned here may wait for their replicas before the node "
+                + "leaves anyway (default 5000)");
         KEYS.put("memsync.start.timeout.ms", "how long API calls wait for the node to join and its regions to "
                 + "open (default 60000)");
         KEYS.put("memsync.jmx.port", "remote JMX port (default 0: no remote JMX; the local platform server "
@@ -245,6 +248,8 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                 : r.integer("memsync.flush.quorum", 0, 0, 64);
         int minClusterSize = r.integer("memsync.min.cluster.size", 1, 1, 1000);
         Duration startTimeout = Duration.ofMillis(r.integer("memsync.start.timeout.ms", 60_000, 1, 3_600_000));
+        Duration exitFlushTimeout = Duration.ofMillis(r.integer("memsync.exit.flush.timeout.ms", 5_000, 0,
+                3_600_000));
         String jmxHost = r.string("memsync.jmx.host", "127.0.0.1");
         int jmxPort = r.integer("memsync.jmx.port", 0, 0, 65535);
         String pw = r.string("memsync.jmx.password.file", null);
@@ -276,7 +281,8 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         }
         return new MemSyncConfig(clusterName, nodeName, bind, hzPort, members, dataPort, secret, push, flushTimeout,
                 quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl, dashboardHost,
-                dashboardPort, java.util.Collections.unmodifiableMap(regions), tls, bindingText.equals("addresses"));
+                dashboardPort, java.util.Collections.unmodifiableMap(regions), tls, bindingText.equals("addresses"),
+                exitFlushTimeout);
     }
 
     private static TlsConfig tls(Keys r, Map<String, String> keys) {

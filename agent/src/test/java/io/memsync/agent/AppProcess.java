@@ -75,6 +75,11 @@ final class AppProcess implements AutoCloseable {
         return "-javaagent:" + AGENT_JAR.toAbsolutePath() + (args.isEmpty() ? "" : "=" + args);
     }
 
+    /** Closes the application's standard input: the test applications' {@code main} then returns. */
+    void endInput() throws IOException {
+        in.close();
+    }
+
     long pid() {
         return process.pid();
     }
@@ -102,6 +107,23 @@ final class AppProcess implements AutoCloseable {
             if (wanted.test(line)) {
                 return line;
             }
+        }
+    }
+
+    /** Waits until some output line so far matches, without consuming lines; the line. */
+    String awaitOutput(java.util.function.Predicate<String> wanted, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            for (String line : output()) {
+                if (wanted.test(line)) {
+                    return line;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(name + ": no such line within " + timeout.toMillis() + " ms; output:\n"
+                        + String.join("\n", tail()));
+            }
+            Thread.sleep(20);
         }
     }
 

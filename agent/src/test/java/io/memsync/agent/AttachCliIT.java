@@ -74,7 +74,7 @@ class AttachCliIT {
                 assertTrue(missing.status != 0, missing.output);
                 Cli usage = cli("migrate", "shared");
                 assertEquals(2, usage.status, usage.output);
-                assertTrue(usage.output.contains("migrate needs a region and a member"), usage.output);
+                assertTrue(usage.output.contains("Missing required parameter: '<member>'"), usage.output);
             }
         }
     }

@@ -290,6 +290,11 @@ public final class ClusterRegion implements AutoCloseable {
         }
     }
 
+    /** Cuts the owner's links to its replicas: a flush waiting on them fails at once. */
+    void cutLinks() {
+        closeLinks();
+    }
+
     private void closeLinks() {
         if (sink != null) {
             for (ReplicaSink.Replica r : sink.replicas()) {

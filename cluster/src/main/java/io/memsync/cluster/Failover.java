@@ -66,8 +66,10 @@ final class Failover {
                     + " was claimed by another node first");
             return null;
         }
-        LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": claimed region " + r.name() + " from "
-                + membership.memberName(r.owner()) + " (gone) with token " + claimed.token() + ", holding every epoch"
+        boolean inOrder = membership.leftInOrder(r.owner());
+        LOG.log(inOrder ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "node " + config.name()
+                + ": claimed region " + r.name() + " from " + membership.memberName(r.owner())
+                + (inOrder ? " (it left in order)" : " (gone)") + " with token " + claimed.token() + ", holding every epoch"
                 + " flushed under token " + r.held().get(me).token() + " up to " + r.held().get(me).epoch());
         return claimed;
     }
@@ -111,7 +113,7 @@ final class Failover {
         copies.replace(replica, owner);
         pipeline.start(owner);
         listeners.gained(owner);
-        LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": owns region " + name + " with token "
+        LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": owns region " + name + " with token "
                 + record.token() + " now" + (handedOver ? ", handed over by a migration" : ""));
         placement.schedule(name);
     }

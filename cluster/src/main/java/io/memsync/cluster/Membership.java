@@ -65,6 +65,16 @@ final class Membership implements AutoCloseable {
     private final Map<String, Boolean> foreign = new ConcurrentHashMap<>();
     /** The value last refused under each member's uuid, so that the same forgery is counted once. */
     private final Map<String, Integer> refusedValues = new ConcurrentHashMap<>();
+    /** Members that said, signed, that they leave in order: no longer counted on, by uuid. */
+    private final Map<String, Boolean> leaving = new ConcurrentHashMap<>();
+    /** The last members that left in order, by uuid (bounded: a long-lived cluster sees many come and go). */
+    private final java.util.Set<String> departed = java.util.Collections.synchronizedSet(
+            java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > 256;
+                }
+            }));
     /** Member uuid to node name, of every member seen: names stay known after a member left. */
     private final Map<String, String> knownNames = new ConcurrentHashMap<>();
 
@@ -78,6 +88,7 @@ final class Membership implements AutoCloseable {
 
     /** Starts the Hazelcast member and joins the cluster; {@code node} is what member tasks find in its context. */
     static Membership join(NodeConfig config, Object node, Envelope envelope, Forgeries forgeries) {
+        HazelcastLogs.install();
         Config hazelcastConfig = hazelcastConfig(config);
         hazelcastConfig.getUserContext().put(SignedTask.NODE, node);
         return new Membership(config, Hazelcast.newHazelcastInstance(hazelcastConfig), envelope, forgeries);
@@ -140,6 +151,61 @@ final class Membership implements AutoCloseable {
         return hazelcast;
     }
 
+    static final String LEAVING = "leaving/";
+
+    /**
+     * Tells the other members, signed, that this node leaves the cluster in order: from then on they count on it no
+     * more (its regions go to their successors, its replicas are placed elsewhere) and log its leave as one, not as
+     * a failure.
+     */
+    void announceLeaving() {
+        String key = LEAVING + memberId();
+        endpoints.set(key, envelope.seal(Envelope.Kind.LEAVING, key, System.currentTimeMillis(), new byte[0]));
+    }
+
+    /**
+     * Calls {@code left} with a member's uuid and name once it said, signed, that it leaves (on Hazelcast's event
+     * thread); anything else under a leaving key is refused and counted.
+     */
+    void onLeaving(java.util.function.BiConsumer<String, String> left) {
+        endpoints.addEntryListener((com.hazelcast.map.listener.EntryAddedListener<String, byte[]>) event -> {
+            String key = event.getKey();
+            if (key == null || !key.startsWith(LEAVING)) {
+                return;
+            }
+            String uuid = key.substring(LEAVING.length());
+            try {
+                envelope.open(Envelope.Kind.LEAVING, key, event.getValue());
+            } catch (ForgedValueException e) {
+                forgeries.refused("the leave of member " + memberName(uuid), e.getMessage());
+                return;
+            }
+            if (leaving.putIfAbsent(uuid, true) == null && !uuid.equals(memberId())) {
+                left.accept(uuid, memberName(uuid));
+            }
+        }, true);
+    }
+
+    /** Whether member {@code uuid} said it leaves; forgets it (and its entries) once it is gone. */
+    boolean left(String uuid) {
+        if (leaving.remove(uuid) == null) {
+            return false;
+        }
+        departed.add(uuid);
+        endpoints.removeAsync(LEAVING + uuid);
+        endpoints.removeAsync(uuid);
+        Versions.Entry<InetSocketAddress> known = verified.get(uuid);
+        if (known != null) {
+            verified.forget(uuid, known);
+        }
+        return true;
+    }
+
+    /** Whether member {@code uuid} said it leaves (or left) in order, rather than failing. */
+    boolean leftInOrder(String uuid) {
+        return leaving.containsKey(uuid) || departed.contains(uuid);
+    }
+
     /** Tells {@code listener} of members joining and leaving (on Hazelcast's event thread: keep it short). */
     void onMembershipChange(MembershipListener listener) {
         hazelcast.getCluster().addMembershipListener(listener);
@@ -169,6 +235,9 @@ final class Membership implements AutoCloseable {
         foreign.keySet().retainAll(present);
         for (Member m : live) {
             String uuid = m.getUuid().toString();
+            if (leaving.containsKey(uuid)) {
+                continue;
+            }
             if (endpoint(uuid) != null) {
                 out.add(uuid);
                 unverifiedSince.remove(uuid);

@@ -54,6 +54,7 @@ public final class Node implements AutoCloseable {
     private final RegionCreation creation;
     private final LinkWatchdog linkWatchdog;
     private final Forgeries forgeries;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Node(NodeConfig config, Map<String, LocalRegionSettings> settings, DataServer data,
                  Membership membership, Envelope envelope, Forgeries forgeries, LinkSecurity security) {
@@ -118,6 +119,11 @@ public final class Node implements AutoCloseable {
         node.directory.listen(r -> node.conductor.execute(() -> node.maintenance.reconcile(r)),
                 node.directory::changed);
         membership.onMembershipChange(node.new MembershipEvents());
+        membership.onLeaving((uuid, name) -> {
+            LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": member " + name + " is leaving the "
+                    + "cluster in order: its regions go to their replicas");
+            node.conductor.passSoon();
+        });
         // The first pass opens the replicas this node is named for; it may wait for the minimum cluster size.
         node.conductor.start();
         return node;
@@ -159,6 +165,11 @@ public final class Node implements AutoCloseable {
         public void memberRemoved(MembershipEvent event) {
             conductor.passSoon();
             String[] m = membership.describe(event);
+            if (!membership.left(m[0])) {
+                LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": member " + m[1] + " (" + m[2]
+                        + ") is gone without leaving in order (it crashed, was killed or was cut off): its regions "
+                        + "fail over to their replicas");
+            }
             listeners.peer(false, m[0], m[1], m[2]);
         }
     }
@@ -444,6 +455,45 @@ public final class Node implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        leave(config.flushTimeout());
+    }
+
+    /**
+     * Leaves the cluster in order and closes the node: every region owned here gets a last flush (all at once,
+     * within {@code lastFlush}; one still waiting then has its links cut and fails), the other members are told,
+     * signed, that this node leaves (they take its regions over and log a leave, not a failure), and the node
+     * closes. Writes made after the last flush are not sent. Returns what each last flush did. A second call does
+     * nothing and returns nothing.
+     */
+    public List<LastFlush> leave(Duration lastFlush) throws IOException {
+        if (!closing.compareAndSet(false, true)) {
+            return List.of();
+        }
+        List<ClusterRegion> owned = copies.all().stream().filter(ClusterRegion::isOwner).toList();
+        List<LastFlush> flushed = Departure.flushOwned(owned, lastFlush);
+        for (LastFlush f : flushed) {
+            LOG.log(f.succeeded() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "node " + config.name()
+                    + " leaving: " + f + (f.succeeded() ? "" : "; writes since its last acknowledged flush may be "
+                    + "missing on its replicas"));
+        }
+        conductor.close();
+        // Nothing more is pushed: the replicas take the regions over once they hear of the leave.
+        for (ClusterRegion copy : owned) {
+            if (copy.syncer() != null) {
+                copy.syncer().abandon(Duration.ofSeconds(1));
+            }
+        }
+        try {
+            membership.announceLeaving();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + config.name() + ": could not tell the others it leaves ("
+                    + e.getMessage() + "): they will see it as gone");
+        }
+        closeParts();
+        return flushed;
+    }
+
+    private void closeParts() throws IOException {
         conductor.close();
         destination.close();
         workers.close();

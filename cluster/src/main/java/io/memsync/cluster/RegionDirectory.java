@@ -342,7 +342,7 @@ public final class RegionDirectory {
             Versions.Entry<RegionRecord> last = verified.get(name);
             if (stored) {
                 refuse(name, raw, "version " + opened.version() + " is older than version " + last.version()
-                        + " verified before (a replay); keeping that");
+                        + " verified before (a replay, or a write Hazelcast lost while members merged); keeping that");
             }
             return new Verified(Verdict.OLDER, last);
         } catch (ForgedValueException e) {

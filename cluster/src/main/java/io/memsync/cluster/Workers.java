@@ -39,8 +39,9 @@ final class Workers implements AutoCloseable {
                 try {
                     job.run();
                 } catch (Throwable t) {
-                    LOG.log(System.Logger.Level.WARNING, role + ": " + key + " failed (retried by the next "
-                            + "maintenance pass): " + t.getMessage());
+                    // A job interrupted because the node closes has not failed: nothing is retried.
+                    LOG.log(threads.isShutdown() ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, role
+                            + ": " + key + " failed (retried by the next maintenance pass): " + t);
                     LOG.log(System.Logger.Level.DEBUG, role + ": " + key, t);
                 } finally {
                     running.remove(key);

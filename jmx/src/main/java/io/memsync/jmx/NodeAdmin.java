@@ -142,7 +142,18 @@ final class NodeAdmin implements NodeMBean {
         } catch (Exception e) {
             throw Failures.of("flush of region " + region + " failed; the writes not acknowledged stay pending", e);
         }
-        return String.format(Locale.ROOT, "flushed region %s: epoch %d acknowledged by the replica quorum in %.3f ms",
-                region, copy.epoch(), (System.nanoTime() - start) / 1e6);
+        double millis = (System.nanoTime() - start) / 1e6;
+        var record = node.directory().get(region);
+        int placed = record == null ? 0 : record.replicas().size();
+        int wanted = record == null ? 0 : record.replicaCount();
+        if (placed == 0) {
+            // Nothing was sent anywhere: say so rather than "acknowledged".
+            return String.format(Locale.ROOT, "flushed region %s in %.3f ms, but no replica is placed (%d wanted): "
+                    + "nothing was acknowledged and the writes are on this node only%s", region, millis, wanted,
+                    wanted > 0 ? "; start another member for a replica" : " (memsync.region." + region
+                    + ".replicas is 0)");
+        }
+        return String.format(Locale.ROOT, "flushed region %s: epoch %d acknowledged by the replica quorum (%d of %d "
+                + "wanted replicas placed) in %.3f ms", region, copy.epoch(), placed, wanted, millis);
     }
 }

@@ -28,11 +28,17 @@ class MemSyncCliTest {
     @Test
     void helpForEveryCommand() {
         assertEquals(0, run("help"));
-        assertTrue(out.contains("attach <pid>") && out.contains("verify <region>"), out);
-        for (String command : new String[] {"attach", "status", "migrate", "verify", "tls-keys"}) {
+        assertTrue(out.startsWith("usage: java -jar memsync.jar"), out);
+        String help = out;
+        for (String command : new String[] {"attach", "status", "migrate", "verify", "tls-keys", "completion"}) {
+            assertTrue(help.contains("\n  " + command + " "), "help lists no " + command + ":\n" + help);
             assertEquals(0, run("help", command));
             assertTrue(out.startsWith("usage: java -jar memsync.jar " + command), out);
+            assertEquals(0, run(command, "--help"));
+            assertTrue(out.startsWith("usage: java -jar memsync.jar " + command), out);
         }
+        assertEquals(2, run("help", "nosuchthing"));
+        assertTrue(err.contains("no command or topic 'nosuchthing'"), err);
         assertEquals(0, run("help", "config"));
         assertTrue(out.contains("memsync.region.NAME.size") && out.contains("memsync.members"), out);
         assertEquals(2, run());
@@ -43,11 +49,13 @@ class MemSyncCliTest {
         assertEquals(2, run("frobnicate"));
         assertTrue(err.contains("unknown command 'frobnicate'"), err);
         assertEquals(2, run("verify"));
-        assertTrue(err.contains("verify needs one region name"), err);
+        assertTrue(err.contains("Missing required parameter: '<region>'") && err.contains("help verify"), err);
         assertEquals(2, run("status", "--colour", "red"));
-        assertTrue(err.contains("unknown option --colour"), err);
+        assertTrue(err.contains("Unknown option") && err.contains("'--colour'"), err);
         assertEquals(2, run("status", "--pid"));
-        assertTrue(err.contains("--pid needs a value"), err);
+        assertTrue(err.contains("Missing required parameter for option '--pid'"), err);
+        assertEquals(2, run("migrate", "r", "b", "--timeout-ms", "soon"));
+        assertTrue(err.contains("'soon' is not a long"), err);
         assertEquals(2, run("status", "--pid", "notanumber"));
         assertTrue(err.contains("'notanumber' is not a process id"), err);
         assertEquals(2, run("status", "--jmx", "nohostport"));
@@ -83,7 +91,23 @@ class MemSyncCliTest {
         assertEquals(2, run("tls-keys", keys.toString(), "c"));
         assertTrue(err.contains("exists already"), err);
         assertEquals(2, run("tls-keys", keys.toString()));
-        assertTrue(err.contains("at least one node name"), err);
+        assertTrue(err.contains("Missing required parameter: '<node>'"), err);
+    }
+
+    @Test
+    void statusWithNoMemsyncJvmIsBadNewsNotWrongUse() {
+        // No JVM of this user runs memsync here while this unit test runs (the ITs run later, in their own phase).
+        assertEquals(1, run("status", "--pid", Long.toString(ProcessHandle.current().pid() + 1_000_000)));
+        assertTrue(err.contains("no process"), err);
+        assertEquals(1, run("status"));
+        assertTrue(err.contains("no JVM on this host runs memsync"), err);
+    }
+
+    @Test
+    void completionScriptCompletesTheCommands() {
+        assertEquals(0, run("completion"));
+        assertTrue(out.contains("complete -F _complete_memsync") && out.contains("tls-keys")
+                && out.contains("--timeout-ms"), out);
     }
 
     @Test

@@ -27,7 +27,9 @@ public final class Envelope {
         /** How much of a region a migration's destination holds. */
         PAGING,
         /** A request to another member (a migration, a checksum). */
-        REQUEST
+        REQUEST,
+        /** A member saying it leaves the cluster in order, under "leaving/" and its member uuid. */
+        LEAVING
     }
 
     /** An opened envelope: its version and payload. */

@@ -54,7 +54,8 @@ public final class TlsKeyMaker {
         nodes.forEach(n -> files.add(n + ".p12"));
         for (String f : files) {
             if (Files.exists(dir.resolve(f))) {
-                throw new IOException(dir.resolve(f) + " exists already: choose an empty directory");
+                throw new java.nio.file.FileAlreadyExistsException(dir.resolve(f).toString(), null,
+                        "exists already: choose an empty directory");
             }
         }
         Path passwordFile = dir.resolve("password");
