@@ -23,12 +23,17 @@ import java.nio.file.StandardOpenOption;
  * {@code get OFFSET}, {@code await OFFSET VALUE MILLIS}, {@code check FROM COUNT BASE}, {@code exit}.
  */
 public final class MappedFileApp {
+    /** What mode "header" writes at offset 0 of a file it creates. */
+    public static final long HEADER = 0x4d59484541444552L;
     public static void main(String[] args) throws Throwable {
         Path file = Path.of(args[0]);
         String how = args[1];
         long size = Long.parseLong(args[2]);
         MappedByteBuffer buffer = null;
         MemorySegment memory;
+        // "header": like an application that makes its own file (Chronicle Map does): it writes a header when it
+        // creates the file, and refuses a file that exists without one.
+        boolean existed = java.nio.file.Files.exists(file) && java.nio.file.Files.size(file) > 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
             switch (how) {
@@ -38,6 +43,15 @@ public final class MappedFileApp {
                     memory = MemorySegment.ofBuffer(buffer);
                 }
                 case "segment" -> memory = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, Arena.global());
+                case "header" -> {
+                    memory = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, Arena.global());
+                    if (!existed) {
+                        memory.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, HEADER);
+                    } else if (memory.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) != HEADER) {
+                        System.out.println("REFUSED " + file + " exists without this application's header");
+                        System.exit(3);
+                    }
+                }
                 case "native" -> memory = nativeMap(file, size);
                 default -> throw new IllegalArgumentException(how);
             }

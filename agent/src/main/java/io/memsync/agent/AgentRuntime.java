@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The agent's state in one JVM: the configuration, the node (started on a thread of its own so that the
@@ -43,6 +44,10 @@ public final class AgentRuntime implements AutoCloseable {
     private volatile ApplicationExit exit;
     private final java.util.concurrent.atomic.AtomicBoolean leaving = new java.util.concurrent.atomic.AtomicBoolean();
     private final CompletableFuture<Void> left = new CompletableFuture<>();
+    /** Regions whose file the application has not created yet, by name. */
+    private final Map<String, RegionConfig> awaitingFile = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Thread adopter = Thread.ofPlatform().name("memsync-adopt-files").daemon(true)
+            .unstarted(this::adoptFiles);
 
     private AgentRuntime(MemSyncConfig config) {
         this.config = config;
@@ -94,6 +99,7 @@ public final class AgentRuntime implements AutoCloseable {
                 settings.put(r.name(), new LocalRegionSettings(r.path(), r.tracker(), r.pushInterval()));
             }
             n = Node.start(config.nodeConfig(), settings);
+            n.antiEntropy(config.antiEntropyInterval(), config.antiEntropyBytes());
             mbeans = MemSyncMBeans.register(n);
             if (config.dashboardPort() > 0) {
                 dashboard = Dashboard.start(n, config.dashboardHost(), config.dashboardPort(),
@@ -129,7 +135,9 @@ public final class AgentRuntime implements AutoCloseable {
                     + (readyNanos - startNanos) / 1_000_000 + " ms (" + n.clusterSize() + " members; regions "
                     + config.regions().keySet() + ")");
         } catch (Throwable e) {
-            LOG.log(System.Logger.Level.ERROR, "memsync: node " + config.nodeName() + " failed to start: " + e, e);
+            LOG.log(System.Logger.Level.ERROR, "memsync: node " + config.nodeName() + " failed to start: "
+                    + (e instanceof ConfigException ? e.getMessage() : e.toString()));
+            LOG.log(System.Logger.Level.DEBUG, "memsync: the failed start", e);
             node.completeExceptionally(e);
             left.complete(null);
             try {
@@ -146,11 +154,15 @@ public final class AgentRuntime implements AutoCloseable {
         }
     }
 
-    /** Creates the region or waits to be given a copy, as its role says. */
+    /**
+     * Creates the region or waits to be given a copy, as its role says. A region whose file the application has not
+     * created yet waits for it ({@link #adoptFiles}) unless {@code memsync.region.NAME.create} says memsync creates
+     * it: an application that makes its own file (with its own header) must find no file of memsync's there first.
+     */
     private void open(Node n, RegionConfig r) throws IOException {
         RegionRecord existing = n.directory().get(r.name());
         if (existing != null) {
-            if (existing.size() != r.size() || existing.chunkSize() != r.chunkSize()) {
+            if (r.size() > 0 && existing.size() != r.size() || existing.chunkSize() != r.chunkSize()) {
                 throw new ConfigException("memsync.region." + r.name() + ".size", r.size() + " (chunk "
                         + r.chunkSize() + ")", "the cluster has this region with " + existing.size() + " bytes in "
                         + existing.chunkSize() + "-byte chunks: configure the same on every node");
@@ -164,10 +176,42 @@ public final class AgentRuntime implements AutoCloseable {
         if (r.role() == MemSyncConfig.Role.REPLICA) {
             return;
         }
+        if (r.path() != null && !r.create() && fileSize(r.path()) <= 0) {
+            awaitingFile.put(r.name(), r);
+            LOG.log(System.Logger.Level.INFO, "memsync: region " + r.name() + " waits for the application to create "
+                    + "and map " + r.path() + ", and adopts it then (memsync.region." + r.name() + ".create=true "
+                    + "would have memsync create it)");
+            if (adopter.getState() == Thread.State.NEW) {
+                adopter.start();
+            }
+            return;
+        }
+        create(n, r);
+    }
+
+    private void create(Node n, RegionConfig r) throws IOException {
+        long size = r.size();
+        long file = r.path() == null ? -1 : fileSize(r.path());
+        if (file > 0) {
+            long chunks = (file + r.chunkSize() - 1) / r.chunkSize();
+            if (size == 0) {
+                size = chunks * r.chunkSize();
+            } else if (size < file) {
+                throw new ConfigException("memsync.region." + r.name() + ".size", Long.toString(r.size()),
+                        "smaller than " + r.path() + " (" + file + " bytes): configure at least the file's size, or "
+                        + "leave the size out to take the file's");
+            }
+            if (size > file) {
+                LOG.log(System.Logger.Level.INFO, "memsync: region " + r.name() + " grows " + r.path() + " from "
+                        + file + " to " + size + " bytes (" + (r.size() == 0 ? "the file's size rounded up to whole "
+                        + r.chunkSize() + "-byte chunks" : "memsync.region." + r.name() + ".size") + ")");
+            }
+        }
         try {
-            n.createRegion(r.name(), r.size(), r.chunkSize(), r.replicas(), true);
-            LOG.log(System.Logger.Level.INFO, "memsync: created region " + r.name() + " (" + r.size() + " bytes"
-                    + (r.path() != null ? ", file " + r.path() : "") + "), owned here");
+            n.createRegion(r.name(), size, r.chunkSize(), r.replicas(), true);
+            LOG.log(System.Logger.Level.INFO, "memsync: created region " + r.name() + " (" + size + " bytes"
+                    + (file > 0 ? ", adopting " + r.path() + " with its content" : r.path() != null ? ", file "
+                    + r.path() : "") + "), owned here");
         } catch (IllegalArgumentException e) {
             if (r.role() == MemSyncConfig.Role.OWNER || n.directory().get(r.name()) == null) {
                 throw e;
@@ -176,7 +220,43 @@ public final class AgentRuntime implements AutoCloseable {
         }
     }
 
-    private void findNativeMappings() {
+    /** The file's size, or -1 if it does not exist. */
+    private static long fileSize(Path path) {
+        try {
+            return java.nio.file.Files.size(path);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Adopts each region file the application creates: once it exists, is not empty and is mapped in this process
+     * (so the application has sized it and written what it writes first), the region is created over it.
+     */
+    private void adoptFiles() {
+        while (!awaitingFile.isEmpty() && !leaving.get()) {
+            Node n = node.isDone() && !node.isCompletedExceptionally() ? node.getNow(null) : null;
+            for (RegionConfig r : List.copyOf(awaitingFile.values())) {
+                if (n == null || fileSize(r.path()) <= 0 || ProcMaps.of(r.path()).isEmpty()
+                        && mapped.all().stream().noneMatch(m -> m.region().equals(r.name()))) {
+                    continue;
+                }
+                awaitingFile.remove(r.name());
+                try {
+                    if (n.directory().get(r.name()) == null) {
+                        create(n, r);
+                    }
+                    findNativeMappings();
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "memsync: region " + r.name() + " could not adopt " + r.path()
+                            + ": " + e.getMessage());
+                }
+            }
+            LockSupport.parkNanos(100_000_000);
+        }
+    }
+
+    private synchronized void findNativeMappings() {
         for (RegionConfig r : config.regions().values()) {
             if (r.path() != null) {
                 for (ProcMaps.Mapping m : ProcMaps.of(r.path())) {
@@ -292,7 +372,10 @@ public final class AgentRuntime implements AutoCloseable {
             return;
         }
         mapped.add(new MappedFiles.Mapping(r.name(), address, size, position, "FileChannel.map"));
-        if (position + size > r.size()) {
+        if (awaitingFile.containsKey(r.name())) {
+            LockSupport.unpark(adopter);
+        }
+        if (r.size() > 0 && position + size > r.size()) {
             LOG.log(System.Logger.Level.WARNING, "memsync: " + path + " is mapped up to byte " + (position + size)
                     + " but region " + r.name() + " has " + r.size() + ": bytes past memsync.region." + r.name()
                     + ".size are not synchronized");

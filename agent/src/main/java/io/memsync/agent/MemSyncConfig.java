@@ -37,7 +37,8 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                             Duration flushTimeout, int flushQuorum, int minClusterSize, Duration startTimeout,
                             String jmxHost, int jmxPort, Path jmxPasswordFile, boolean jmxSsl,
                             String dashboardHost, int dashboardPort, Map<String, RegionConfig> regions,
-                            TlsConfig tls, boolean channelBinding, Duration exitFlushTimeout) {
+                            TlsConfig tls, boolean channelBinding, Duration exitFlushTimeout,
+                            Duration antiEntropyInterval, long antiEntropyBytes) {
     private static final System.Logger LOG = System.getLogger(MemSyncConfig.class.getName());
     /** A secret of fewer different characters is refused as weak ("aaaa...", "1212..."). */
     static final int MIN_DISTINCT_SECRET_CHARACTERS = 8;
@@ -48,10 +49,12 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
     /**
      * One region as this node declares it.
      *
-     * @param path a tmpfs file that is the region's memory here, for applications that map it; null: API only
+     * @param size   bytes; 0 for a region with a path and no size: the size of the file the application creates
+     * @param path   a tmpfs file that is the region's memory here, for applications that map it; null: API only
+     * @param create whether memsync creates a missing file (else it waits for the application to, and adopts it)
      */
     public record RegionConfig(String name, long size, int chunkSize, TrackerKind tracker, int replicas,
-                               Duration pushInterval, Path path, Role role) {
+                               Duration pushInterval, Path path, Role role, boolean create) {
     }
 
     static final String PREFIX = "memsync.";
@@ -97,6 +100,9 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         KEYS.put("memsync.exit.flush.timeout.ms", "when the application ends (main returned, System.exit, SIGTERM): "
                 + "how long the last flush of the regions owned here may wait for their replicas before the node "
                 + "leaves anyway (default 5000)");
+        KEYS.put("memsync.antientropy.interval.ms", "how often an owner compares a window of each region with its "
+                + "replicas and sends again what differs (default 60000; 0: never, repair on demand only)");
+        KEYS.put("memsync.antientropy.bytes", "how much of each region one such check compares (default 64m)");
         KEYS.put("memsync.start.timeout.ms", "how long API calls wait for the node to join and its regions to "
                 + "open (default 60000)");
         KEYS.put("memsync.jmx.port", "remote JMX port (default 0: no remote JMX; the local platform server "
@@ -109,7 +115,10 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                 + "flush and migrate buttons; default 0: none)");
         KEYS.put("memsync.dashboard.host", "the dashboard's bind address (default 127.0.0.1)");
         KEYS.put("memsync.jmx.ssl", "true: remote JMX over TLS with the JVM's default SSL context (default false)");
-        REGION_KEYS.put("size", "the region's size: bytes, or with a k, m or g suffix (required)");
+        REGION_KEYS.put("size", "the region's size: bytes, or with a k, m or g suffix (required without a path; with "
+                + "one, the size of the file the application creates)");
+        REGION_KEYS.put("create", "true: memsync creates the region's file (zeros, at its size) if it is missing; "
+                + "false: it waits for the application to create and map it, and adopts it (default false)");
         REGION_KEYS.put("chunk.size", "unit of tracking and transfer: a power of two from 4k to 64m (default 64k)");
         REGION_KEYS.put("tracker", "auto, wp or hash (default: hash with a path, auto without)");
         REGION_KEYS.put("replicas", "how many other members hold a copy (default 1)");
@@ -250,6 +259,9 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         Duration startTimeout = Duration.ofMillis(r.integer("memsync.start.timeout.ms", 60_000, 1, 3_600_000));
         Duration exitFlushTimeout = Duration.ofMillis(r.integer("memsync.exit.flush.timeout.ms", 5_000, 0,
                 3_600_000));
+        Duration antiEntropyInterval = Duration.ofMillis(r.integer("memsync.antientropy.interval.ms", 60_000, 0,
+                86_400_000));
+        long antiEntropyBytes = r.size("memsync.antientropy.bytes", 64L << 20, 4096, 1L << 40);
         String jmxHost = r.string("memsync.jmx.host", "127.0.0.1");
         int jmxPort = r.integer("memsync.jmx.port", 0, 0, 65535);
         String pw = r.string("memsync.jmx.password.file", null);
@@ -282,7 +294,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         return new MemSyncConfig(clusterName, nodeName, bind, hzPort, members, dataPort, secret, push, flushTimeout,
                 quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl, dashboardHost,
                 dashboardPort, java.util.Collections.unmodifiableMap(regions), tls, bindingText.equals("addresses"),
-                exitFlushTimeout);
+                exitFlushTimeout, antiEntropyInterval, antiEntropyBytes);
     }
 
     private static TlsConfig tls(Keys r, Map<String, String> keys) {
@@ -366,11 +378,12 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         if (Integer.bitCount(chunk) != 1) {
             throw new ConfigException(p + "chunk.size", keys.get(p + "chunk.size"), "a power of two from 4k to 64m");
         }
-        if (!keys.containsKey(p + "size")) {
-            throw new ConfigException(p + "size", null, "every region needs a size (bytes, or with a k, m or g "
-                    + "suffix), a multiple of its chunk size");
+        boolean sized = keys.containsKey(p + "size");
+        if (!sized && !keys.containsKey(p + "path")) {
+            throw new ConfigException(p + "size", null, "every region without a path needs a size (bytes, or with a "
+                    + "k, m or g suffix), a multiple of its chunk size");
         }
-        long size = r.size(p + "size", 0, chunk, 1L << 40);
+        long size = sized ? r.size(p + "size", 0, chunk, 1L << 40) : 0;
         if (size % chunk != 0) {
             throw new ConfigException(p + "size", keys.get(p + "size"), "must be a multiple of the chunk size ("
                     + chunk + " bytes)");
@@ -419,7 +432,16 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         } catch (IllegalArgumentException e) {
             throw new ConfigException(p + "role", roleText, "choose owner, replica or auto");
         }
-        return new RegionConfig(name, size, chunk, tracker, replicas, push, path, role);
+        boolean create = r.bool(p + "create", false);
+        if (create && path == null) {
+            throw new ConfigException(p + "create", keys.get(p + "create"), "only a region with a path has a file to "
+                    + "create");
+        }
+        if (create && !sized) {
+            throw new ConfigException(p + "size", null, "memsync.region." + name + ".create=true needs the size of "
+                    + "the file to create");
+        }
+        return new RegionConfig(name, size, chunk, tracker, replicas, push, path, role, create);
     }
 
     private static byte[] secret(Map<String, String> keys, String fromEnvironment) {

@@ -29,7 +29,7 @@ class MappedFileIT {
             // Pushes between flushes once a minute only: what the replica holds right after force() came by force().
             Path configA = cluster.config(0, "a", "memsync.region.state.size=1m",
                     "memsync.region.state.path=" + fileA, "memsync.region.state.role=owner",
-                    "memsync.region.state.push.interval.ms=60000");
+                    "memsync.region.state.push.interval.ms=60000", "memsync.antientropy.interval.ms=0");
             Path configB = cluster.config(1, "b", "memsync.region.state.size=1m",
                     "memsync.region.state.path=" + fileB, "memsync.region.state.role=replica");
             // No Hazelcast flags: the agent opens what its Hazelcast needs itself.

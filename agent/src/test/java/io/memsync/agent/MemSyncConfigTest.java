@@ -59,6 +59,23 @@ class MemSyncConfigTest {
     }
 
     @Test
+    void aRegionWithAPathTakesItsFilesSizeAndMemsyncCreatesTheFileOnlyWhenTold() {
+        MemSyncConfig c = MemSyncConfig.from(Map.of("memsync.secret", SECRET,
+                "memsync.region.s.path", "/dev/shm/memsync-config-test/s"), null);
+        assertEquals(0, c.regions().get("s").size(), "no size: the file's");
+        assertEquals(false, c.regions().get("s").create());
+        assertEquals(true, MemSyncConfig.from(Map.of("memsync.secret", SECRET, "memsync.region.s.size", "1m",
+                "memsync.region.s.path", "/dev/shm/memsync-config-test/s", "memsync.region.s.create", "true"),
+                null).regions().get("s").create());
+        assertBad(Map.of("memsync.region.c.replicas", "1"), "memsync.region.c.size is missing",
+                "without a path needs a size");
+        assertBad(Map.of("memsync.region.c.size", "1m", "memsync.region.c.create", "true"),
+                "memsync.region.c.create=true", "only a region with a path");
+        assertBad(Map.of("memsync.region.c.path", "/dev/shm/memsync-config-test/c", "memsync.region.c.create",
+                "true"), "memsync.region.c.size is missing", "create=true needs the size");
+    }
+
+    @Test
     void everyBadValueNamesItsKeyTheValueAndWhatIsAllowed() {
         assertBad(Map.of("memsync.region.c.size", "100000"), "memsync.region.c.size=100000",
                 "multiple of the chunk size");

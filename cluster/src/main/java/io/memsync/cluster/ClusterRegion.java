@@ -175,6 +175,27 @@ public final class ClusterRegion implements AutoCloseable {
     }
 
     /**
+     * CRC32C of each chunk in {@code [from, from + count)} of this copy, -1 for a chunk a lazy copy does not hold
+     * (it is not paged in for this): what anti-entropy compares between an owner and its replicas.
+     */
+    public long[] chunkDigests(int from, int count) {
+        int to = Math.min(chunkCount(), from + count);
+        long[] out = new long[Math.max(0, to - from)];
+        MemorySegment memory = region.readOnlyView();
+        CRC32C crc = new CRC32C();
+        for (int c = from; c < to; c++) {
+            if (lazy != null && !lazy.isPresent(c)) {
+                out[c - from] = -1;
+                continue;
+            }
+            crc.reset();
+            crc.update(memory.asSlice((long) c * chunkSize(), chunkSize()).asByteBuffer());
+            out[c - from] = crc.getValue();
+        }
+        return out;
+    }
+
+    /**
      * CRC32C of {@code memory} (a region, or part of one), copied out a MiB at a time first (see {@link #checksum()}
      * for why): what {@link #checksum()} computes for a whole region.
      */

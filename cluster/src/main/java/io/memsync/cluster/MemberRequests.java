@@ -36,11 +36,20 @@ final class MemberRequests {
 
         /** The CRC32C of this node's copy of region {@code name}, or null if it has none. */
         Long checksum(String name);
+
+        /**
+         * The CRC32C of each chunk in {@code [from, from + count)} of this node's copy of {@code name} (-1 for a
+         * chunk it does not hold yet), or null if it has no copy.
+         */
+        long[] digests(String name, int from, int count);
     }
 
     private static final SecureRandom NONCES = new SecureRandom();
     private static final String MIGRATE = "migrate";
     private static final String CHECKSUM = "checksum";
+    private static final String DIGESTS = "digests";
+    /** At most this many chunks a digest request: 32 KiB of answer. */
+    static final int MAX_DIGESTS = 4096;
 
     private final Membership membership;
     private final RegionDirectory directory;
@@ -99,6 +108,74 @@ final class MemberRequests {
             }
         }
         return sums;
+    }
+
+    /**
+     * Member {@code uuid}'s per-chunk CRC32C of chunks {@code [from, from + count)} of region {@code name} (-1 where
+     * it holds none yet), or null if it has no copy; waits at most a minute.
+     */
+    long[] digestsAt(String uuid, String name, int from, int count) throws IOException {
+        Member m = membership.member(uuid);
+        if (m == null) {
+            return null;
+        }
+        try {
+            byte[] answer = membership.hazelcast().getExecutorService(Membership.CHECKSUMS)
+                    .submitToMember(new DigestRequest(digestRequest(name, from, count)), m)
+                    .get(1, TimeUnit.MINUTES);
+            if (answer == null) {
+                return null;
+            }
+            java.nio.LongBuffer b = java.nio.ByteBuffer.wrap(answer).asLongBuffer();
+            long[] out = new long[b.remaining()];
+            b.get(out);
+            return out;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IOException("member " + membership.memberName(uuid) + " could not digest its copy of region "
+                    + name + ": " + cause.getMessage(), cause);
+        } catch (TimeoutException e) {
+            throw new IOException("member " + membership.memberName(uuid) + " did not digest its copy of region "
+                    + name + " within a minute", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while comparing region " + name, e);
+        }
+    }
+
+    /** A signed request for a member's per-chunk digests of a range of region {@code name}. */
+    byte[] digestRequest(String name, int from, int count) {
+        long now = System.currentTimeMillis();
+        return envelope.seal(Envelope.Kind.REQUEST, DIGESTS, now, write(out -> {
+            writeHeader(out, now);
+            out.writeUTF(name);
+            out.writeInt(from);
+            out.writeInt(count);
+        }));
+    }
+
+    /** Runs a digest request asked of this node, once it verifies; the digests as big-endian longs, or null. */
+    byte[] runDigests(byte[] sealed) throws IOException {
+        String name;
+        int from;
+        int count;
+        try (DataInputStream in = open(DIGESTS, sealed, "a digest request")) {
+            name = in.readUTF();
+            from = in.readInt();
+            count = in.readInt();
+        } catch (IOException e) {
+            throw refuse("a digest request", "it does not decode: " + e.getMessage());
+        }
+        if (from < 0 || count < 0 || count > MAX_DIGESTS) {
+            throw refuse("a digest request for region " + name, "chunks " + from + "+" + count + " are out of bounds");
+        }
+        long[] digests = host().digests(name, from, count);
+        if (digests == null) {
+            return null;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(digests.length * 8);
+        b.asLongBuffer().put(digests);
+        return b.array();
     }
 
     /** Has the owner of {@code r} migrate it to {@code destination}; {@code what} names it in errors. */

@@ -13,12 +13,14 @@ final class MemberTasks implements DataSerializableFactory {
     static final int FACTORY_ID = 0x4D53;
     static final int MIGRATION = 1;
     static final int CHECKSUM = 2;
+    static final int DIGESTS = 3;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
         return switch (typeId) {
             case MIGRATION -> new MigrationRequest();
             case CHECKSUM -> new ChecksumRequest();
+            case DIGESTS -> new DigestRequest();
             default -> null;
         };
     }

@@ -51,6 +51,20 @@ final class Membership implements AutoCloseable {
 
     /** How long a new member may take to publish its signed endpoint before it is called foreign. */
     static final Duration FOREIGN_AFTER = Duration.ofSeconds(10);
+    /**
+     * Hazelcast's sizes for memsync (its defaults are for a data grid: 271 partitions, 3+3 IO threads, 5 event
+     * threads, an operation thread per core, metrics collection). Every node of a cluster must use the same
+     * partition count.
+     */
+    static final Map<String, String> SMALL = Map.of(
+            "hazelcast.partition.count", "31",
+            "hazelcast.io.input.thread.count", "1",
+            "hazelcast.io.output.thread.count", "1",
+            "hazelcast.event.thread.count", "1",
+            "hazelcast.partition.operation.thread.count", "1",
+            "hazelcast.operation.generic.thread.count", "1",
+            "hazelcast.metrics.enabled", "false",
+            "hazelcast.health.monitoring.level", "OFF");
 
     private final NodeConfig config;
     private final HazelcastInstance hazelcast;
@@ -103,6 +117,15 @@ final class Membership implements AutoCloseable {
         c.setProperty("hazelcast.phone.home.enabled", "false");
         c.setProperty("hazelcast.logging.type", "jdk");
         c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        // A graceful shutdown (a node leaving in order) waits for partition migrations at most this long.
+        c.setProperty("hazelcast.graceful.shutdown.max.wait", "20");
+        // Sized for memsync's few small maps and its few requests, not for a data grid: an application under the agent
+        // pays for every thread and partition. Each can be raised with the same -D system property.
+        for (Map.Entry<String, String> small : SMALL.entrySet()) {
+            if (System.getProperty(small.getKey()) == null) {
+                c.setProperty(small.getKey(), small.getValue());
+            }
+        }
         c.getMemberAttributeConfig().setAttribute(NAME_ATTRIBUTE, config.name());
         // Nothing memsync reads is Java-serialized (its values are signed bytes, its tasks IdentifiedDataSerializable):
         // Java deserialization is refused for every class outside Hazelcast's own and the JDK's, so that a foreign

@@ -54,6 +54,7 @@ public final class Node implements AutoCloseable {
     private final RegionCreation creation;
     private final LinkWatchdog linkWatchdog;
     private final Forgeries forgeries;
+    private final AntiEntropy antiEntropy;
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Node(NodeConfig config, Map<String, LocalRegionSettings> settings, DataServer data,
@@ -82,6 +83,8 @@ public final class Node implements AutoCloseable {
                 placement, destination, workers, this::migratingFromHere);
         this.migrations = new Migrations(config, membership, directory, copies, links, destination, requests,
                 conductor, maintenance::reconcile, listeners);
+        this.antiEntropy = new AntiEntropy(config, membership, directory, copies, requests);
+        placement.onFilled(antiEntropy::checkSoon);
         this.creation = new RegionCreation(config, membership, directory, data, copies, pipeline, links,
                 record -> conductor.execute(() -> maintenance.reconcile(record)));
     }
@@ -119,6 +122,7 @@ public final class Node implements AutoCloseable {
         node.directory.listen(r -> node.conductor.execute(() -> node.maintenance.reconcile(r)),
                 node.directory::changed);
         membership.onMembershipChange(node.new MembershipEvents());
+        node.antiEntropy.start();
         membership.onLeaving((uuid, name) -> {
             LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": member " + name + " is leaving the "
                     + "cluster in order: its regions go to their replicas");
@@ -149,6 +153,12 @@ public final class Node implements AutoCloseable {
         public Long checksum(String name) {
             ClusterRegion copy = region(name);
             return copy == null ? null : copy.checksum();
+        }
+
+        @Override
+        public long[] digests(String name, int from, int count) {
+            ClusterRegion copy = region(name);
+            return copy == null ? null : copy.chunkDigests(from, count);
         }
     }
 
@@ -434,6 +444,44 @@ public final class Node implements AutoCloseable {
         listeners.migration.remove(listener);
     }
 
+    /**
+     * On the owner of region {@code name}: compares every chunk with each replica's copy and sends again the chunks
+     * that differ (something other than memsync wrote them there); returns what it found. The background check
+     * ({@link #antiEntropy}) does the same a window at a time.
+     */
+    public RepairReport repair(String name) throws IOException {
+        ClusterRegion copy = copies.get(name);
+        return antiEntropy.repair(name, 0, copy == null ? 0 : copy.chunkCount());
+    }
+
+    /**
+     * How often the owner of each region compares a window of {@code bytesPerPass} of it with its replicas
+     * ({@link Duration#ZERO}: never; default every 60 s, 64 MiB); a region whose replica was just filled is checked
+     * whole soon after either way.
+     */
+    public void antiEntropy(Duration interval, long bytesPerPass) {
+        antiEntropy.configure(interval, bytesPerPass);
+    }
+
+    /** Chunks found different on a replica and sent again since the start ({@link #repair}). */
+    public long divergedChunks() {
+        return antiEntropy.divergedChunks();
+    }
+
+    /** Checks that found replicas diverged and repaired them, since the start. */
+    public long repairs() {
+        return antiEntropy.repairs();
+    }
+
+    /** Tells {@code listener} of every replica found diverged (and repaired) by this node as owner. */
+    public void addDivergenceListener(DivergenceListener listener) {
+        antiEntropy.addListener(listener);
+    }
+
+    public void removeDivergenceListener(DivergenceListener listener) {
+        antiEntropy.removeListener(listener);
+    }
+
     /** Tells {@code listener} whenever a member joins or leaves the cluster. */
     public void addPeerListener(PeerListener listener) {
         listeners.peers.add(listener);
@@ -495,6 +543,7 @@ public final class Node implements AutoCloseable {
 
     private void closeParts() throws IOException {
         conductor.close();
+        antiEntropy.close();
         destination.close();
         workers.close();
         // Stop serving first: no peer thread may touch a region while it is being closed.

@@ -16,6 +16,9 @@ final class Placement {
     private static final System.Logger LOG = System.getLogger(Placement.class.getName());
     private static final java.time.Duration SERVING_WAIT = java.time.Duration.ofSeconds(5);
 
+    /** Told of each region whose replica was just filled (anti-entropy checks it soon). */
+    private volatile java.util.function.Consumer<String> filled = name -> { };
+
     private final NodeConfig config;
     private final Membership membership;
     private final Links links;
@@ -117,6 +120,7 @@ final class Placement {
             } finally {
                 LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": sent the whole of region " + name
                         + " to " + membership.memberName(replica.member()) + " in " + sent + " ms");
+                filled.accept(name);
             }
         }
     }
@@ -135,5 +139,10 @@ final class Placement {
 
     private List<String> names(List<String> members) {
         return members.stream().map(membership::memberName).toList();
+    }
+
+    /** Calls {@code then} with a region's name each time one of its replicas was filled. */
+    void onFilled(java.util.function.Consumer<String> then) {
+        this.filled = then;
     }
 }

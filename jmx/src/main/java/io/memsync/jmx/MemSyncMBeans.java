@@ -90,6 +90,7 @@ public final class MemSyncMBeans implements AutoCloseable {
         node.addOwnershipListener(events);
         node.addMigrationListener(events);
         node.addPeerListener(events);
+        node.addDivergenceListener(events);
         regions.sync();
         monitor.start();
         sampler = PagerSampler.register(node);
@@ -157,6 +158,7 @@ public final class MemSyncMBeans implements AutoCloseable {
         node.removeOwnershipListener(events);
         node.removeMigrationListener(events);
         node.removePeerListener(events);
+        node.removeDivergenceListener(events);
         monitor.close();
         regions.close();
         if (sampler != null) {

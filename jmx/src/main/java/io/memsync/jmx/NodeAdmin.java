@@ -65,6 +65,20 @@ final class NodeAdmin implements NodeMBean {
     }
 
     @Override
+    public long getDivergedChunks() {
+        return node.divergedChunks();
+    }
+
+    @Override
+    public String repair(String region) {
+        try {
+            return node.repair(region).toString();
+        } catch (Exception e) {
+            throw Failures.of("repair of region " + region + " failed", e);
+        }
+    }
+
+    @Override
     public long getControlPlaneRefusals() {
         return node.controlPlaneRefusals();
     }
@@ -148,8 +162,9 @@ final class NodeAdmin implements NodeMBean {
         int wanted = record == null ? 0 : record.replicaCount();
         if (placed == 0) {
             // Nothing was sent anywhere: say so rather than "acknowledged".
-            return String.format(Locale.ROOT, "flushed region %s in %.3f ms, but no replica is placed (%d wanted): "
-                    + "nothing was acknowledged and the writes are on this node only%s", region, millis, wanted,
+            return String.format(Locale.ROOT, "flushed region %s: epoch %d in %.3f ms, but no replica is placed (%d "
+                    + "wanted): nothing was acknowledged and the writes are on this node only%s", region, copy.epoch(),
+                    millis, wanted,
                     wanted > 0 ? "; start another member for a replica" : " (memsync.region." + region
                     + ".replicas is 0)");
         }

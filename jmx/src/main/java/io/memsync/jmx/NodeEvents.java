@@ -15,7 +15,8 @@ import java.util.Map;
  * notifications: from the Node MBean, and for region events from that region's MBean too. Sending only queues
  * them (listeners run on the notification thread), so the node's threads are not held up.
  */
-final class NodeEvents implements OwnershipListener, MigrationListener, PeerListener {
+final class NodeEvents implements OwnershipListener, MigrationListener, PeerListener,
+        io.memsync.cluster.DivergenceListener {
     private final Node node;
     private final Notifications.Emitter nodeEmitter;
     private final RegionBeans regions;
@@ -44,6 +45,13 @@ final class NodeEvents implements OwnershipListener, MigrationListener, PeerList
         send(name, Notifications.OWNERSHIP_LOST, "node " + node.name() + " no longer owns region " + name + ": " + owner
                 + " does, with token " + token, facts("region", name, "newOwner", owner, "newOwnerId", newOwner,
                 "token", token));
+    }
+
+    @Override
+    public void diverged(String region, String replica, int chunks) {
+        send(region, Notifications.REPLICA_DIVERGED, chunks + " chunk" + (chunks == 1 ? "" : "s") + " of region "
+                + region + " on " + replica + " differed from the owner's and were sent again",
+                facts("region", region, "replica", replica, "chunks", (long) chunks));
     }
 
     @Override

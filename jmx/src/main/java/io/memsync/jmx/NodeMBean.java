@@ -41,6 +41,11 @@ public interface NodeMBean {
             + " members; each is logged on one line (docs/security.md)")
     long getControlPlaneRefusals();
 
+    @Description("Chunks of replicas of regions owned here found different from the owner's (written there by"
+            + " something other than memsync) and sent again since the start; each time is a memsync.replica.diverged"
+            + " notification")
+    long getDivergedChunks();
+
     @Description("Hazelcast members in the cluster now that never proved to know the cluster secret: not"
             + " memsync nodes of this cluster, ignored (find them with the log line naming their address)")
     int getForeignMembers();
@@ -77,4 +82,9 @@ public interface NodeMBean {
     @Description(value = "Flushes a region owned by this node: returns once the replicas acknowledged every write"
             + " made before the call", impact = MBeanOperationInfo.ACTION)
     String flush(@Param(name = "region", value = "Name of a region this node owns") String region);
+
+    @Description(value = "Compares every chunk of a region owned by this node with each replica's copy, sends"
+            + " again the chunks that differ, and says what it fixed (the background check does it a window at a"
+            + " time)", impact = MBeanOperationInfo.ACTION)
+    String repair(@Param(name = "region", value = "Name of a region this node owns") String region);
 }

@@ -28,6 +28,8 @@ public final class Notifications {
     public static final String MIGRATION_PHASE = "memsync.migration.phase";
     /** A replica of a region this node owns fell behind by more than the threshold (once per crossing). */
     public static final String REPLICA_LAG = "memsync.replica.lag";
+    /** Chunks of a replica of a region this node owns differed from the owner's and were sent again. */
+    public static final String REPLICA_DIVERGED = "memsync.replica.diverged";
     /** A Hazelcast member left the cluster or was declared dead. */
     public static final String PEER_LOST = "memsync.peer.lost";
 
@@ -36,12 +38,12 @@ public final class Notifications {
 
     /** What the Node MBean emits. */
     static MBeanNotificationInfo[] nodeInfo() {
-        return new MBeanNotificationInfo[]{ownership(), migration(), lag(), peer()};
+        return new MBeanNotificationInfo[]{ownership(), migration(), lag(), diverged(), peer()};
     }
 
     /** What a Region MBean emits: the same as the Node MBean, for its region only, and no peer loss. */
     static MBeanNotificationInfo[] regionInfo() {
-        return new MBeanNotificationInfo[]{ownership(), migration(), lag()};
+        return new MBeanNotificationInfo[]{ownership(), migration(), lag(), diverged()};
     }
 
     private static MBeanNotificationInfo ownership() {
@@ -62,6 +64,13 @@ public final class Notifications {
                 "A replica of a region owned here is more epochs (flushes) behind than ReplicaLagThresholdEpochs;"
                         + " sent once each time it crosses the threshold; user data: region, replica, replicaId,"
                         + " lagEpochs, thresholdEpochs");
+    }
+
+    private static MBeanNotificationInfo diverged() {
+        return new MBeanNotificationInfo(new String[]{REPLICA_DIVERGED}, Notification.class.getName(),
+                "Chunks of a replica of a region owned here differed from the owner's (something other than memsync"
+                        + " wrote them there) and were sent again, by the background check or repair; user data:"
+                        + " region, replica, chunks");
     }
 
     private static MBeanNotificationInfo peer() {

@@ -42,7 +42,8 @@ class MBeanInfoTest {
                             "ForeignMembers", "ReplicaLagThresholdEpochs"),
                     Set.of("status", "checksums", "migrate", "startMigration", "flush"),
                     Set.of(Notifications.OWNERSHIP_GAINED, Notifications.OWNERSHIP_LOST,
-                            Notifications.MIGRATION_PHASE, Notifications.REPLICA_LAG, Notifications.PEER_LOST));
+                            Notifications.MIGRATION_PHASE, Notifications.REPLICA_LAG, Notifications.PEER_LOST,
+                            Notifications.REPLICA_DIVERGED));
             check(server.getMBeanInfo(region), "Region", problems,
                     Set.of("Role", "Owner", "Token", "Epoch", "SizeBytes", "ChunkSize", "ChunkCount", "DirtyChunks",
                             "PresentChunks", "Availability", "BytesPushed", "ChunksPushed", "SyncCycles",
@@ -53,7 +54,7 @@ class MBeanInfoTest {
                     Set.of("flush", "checksum", "migrateTo", "startMigration", "cancelMigration", "pauseSync",
                             "resumeSync"),
                     Set.of(Notifications.OWNERSHIP_GAINED, Notifications.OWNERSHIP_LOST,
-                            Notifications.MIGRATION_PHASE, Notifications.REPLICA_LAG));
+                            Notifications.MIGRATION_PHASE, Notifications.REPLICA_LAG, Notifications.REPLICA_DIVERGED));
             assertEquals(List.of(), problems);
             MBeanInfo info = server.getMBeanInfo(MemSyncMBeans.nodeObjectName());
             assertTrue(attribute(info, "ReplicaLagThresholdEpochs").isWritable());

@@ -44,7 +44,7 @@ import java.util.concurrent.locks.LockSupport;
         footer = {"", "As an agent: java -javaagent:memsync.jar=config=memsync.properties -jar app.jar",
                 "Configuration keys: java -jar memsync.jar help config"},
         subcommands = {MemSyncCli.Attach.class, MemSyncCli.Status.class, MemSyncCli.Migrate.class,
-                MemSyncCli.Verify.class, MemSyncCli.TlsKeys.class, MemSyncCli.Completion.class,
+                MemSyncCli.Verify.class, MemSyncCli.Repair.class, MemSyncCli.TlsKeys.class, MemSyncCli.Completion.class,
                 MemSyncCli.Help.class})
 public final class MemSyncCli implements Callable<Integer> {
     static final int OK = 0;
@@ -247,9 +247,34 @@ public final class MemSyncCli implements Callable<Integer> {
                     out.println("region " + region + ": " + sums.length + " copies, all identical");
                     return OK;
                 }
-                out.println("region " + region + ": copies DIFFER (" + distinct.size() + " different checksums); if "
-                        + "the owner is writing, flush and run verify again");
+                out.println("region " + region + ": copies DIFFER (" + distinct.size() + " different checksums). While "
+                        + "the owner writes, copies differ until its next flush; if they still differ with the "
+                        + "writers idle, something other than memsync wrote a replica: java -jar memsync.jar repair "
+                        + region + " (against the owner's JVM) sends the differing chunks again");
                 return FAILED;
+            }
+        }
+    }
+
+    @Command(name = "repair", synopsisHeading = "usage: ", mixinStandardHelpOptions = true,
+            header = "make every replica of a region identical to its owner's again",
+            footer = {"", CONNECT},
+            description = "Compares every chunk of the region with each replica's copy, sends again the chunks that "
+                    + "differ (something other than memsync wrote them there, such as a process on the replica's "
+                    + "host), and says what it fixed. Run it against the owner's JVM. Owners also do it in the "
+                    + "background, a window at a time (memsync.antientropy.interval.ms).")
+    final class Repair implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "<region>", description = "the region's name")
+        String region;
+        @Mixin
+        Connection connection;
+
+        @Override
+        public Integer call() throws Exception {
+            try (JMXConnector c = connect(connection)) {
+                MBeanServerConnection s = c.getMBeanServerConnection();
+                out.println(s.invoke(NODE, "repair", new Object[] {region}, new String[] {String.class.getName()}));
+                return OK;
             }
         }
     }

@@ -64,6 +64,8 @@ public final class Syncer implements AutoCloseable {
     private volatile long failures;
     private volatile long lastCycleNanos;
     private volatile Exception lastFailure;
+    /** Chunks to push again whatever the tracker says (a replica's copy of them diverged): rare, boxed. */
+    private final ConcurrentLinkedQueue<Integer> resend = new ConcurrentLinkedQueue<>();
     /** Chunks collected but not pushed by the last cycle (a push failed); known without scanning the set. */
     private volatile int pendingChunks;
 
@@ -277,6 +279,9 @@ public final class Syncer implements AutoCloseable {
             }
             long start = System.nanoTime();
             tracker.collect(pending);
+            for (Integer c; (c = resend.poll()) != null; ) {
+                pending.add(c);
+            }
             int chunkSize = layout.chunkSize();
             int w = nextWindow(start);
             ChunkSet sent = pushedIn[w];
@@ -335,6 +340,15 @@ public final class Syncer implements AutoCloseable {
         lastPushIn[next] = now - 2 * RECENT_NANOS;
         window = next;
         return next;
+    }
+
+    /**
+     * Has the next cycle push chunk {@code chunk} whether it was written or not: a replica's copy of it is known to
+     * differ (anti-entropy). A {@link #flush()} after it returns once the replicas hold it.
+     */
+    public void resend(int chunk) {
+        layout.checkChunk(chunk);
+        resend.add(chunk);
     }
 
     /**
