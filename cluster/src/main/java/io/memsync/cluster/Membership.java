@@ -56,15 +56,16 @@ final class Membership implements AutoCloseable {
      * threads, an operation thread per core, metrics collection). Every node of a cluster must use the same
      * partition count.
      */
-    static final Map<String, String> SMALL = Map.of(
-            "hazelcast.partition.count", "31",
-            "hazelcast.io.input.thread.count", "1",
-            "hazelcast.io.output.thread.count", "1",
-            "hazelcast.event.thread.count", "1",
-            "hazelcast.partition.operation.thread.count", "1",
-            "hazelcast.operation.generic.thread.count", "1",
-            "hazelcast.metrics.enabled", "false",
-            "hazelcast.health.monitoring.level", "OFF");
+    static final Map<String, String> SMALL = Map.ofEntries(
+            Map.entry("hazelcast.partition.count", "31"),
+            Map.entry("hazelcast.io.input.thread.count", "1"),
+            Map.entry("hazelcast.io.output.thread.count", "1"),
+            Map.entry("hazelcast.event.thread.count", "1"),
+            Map.entry("hazelcast.operation.thread.count", "1"),
+            Map.entry("hazelcast.operation.generic.thread.count", "1"),
+            Map.entry("hazelcast.operation.response.thread.count", "1"),
+            Map.entry("hazelcast.slow.operation.detector.enabled", "false"),
+            Map.entry("hazelcast.health.monitoring.level", "OFF"));
 
     private final NodeConfig config;
     private final HazelcastInstance hazelcast;
@@ -126,6 +127,8 @@ final class Membership implements AutoCloseable {
                 c.setProperty(small.getKey(), small.getValue());
             }
         }
+        // Hazelcast's metrics collection (two threads, and memory) serves Management Center, which memsync has not.
+        c.getMetricsConfig().setEnabled(false);
         c.getMemberAttributeConfig().setAttribute(NAME_ATTRIBUTE, config.name());
         // Nothing memsync reads is Java-serialized (its values are signed bytes, its tasks IdentifiedDataSerializable):
         // Java deserialization is refused for every class outside Hazelcast's own and the JDK's, so that a foreign

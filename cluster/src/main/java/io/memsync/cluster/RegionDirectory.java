@@ -342,7 +342,8 @@ public final class RegionDirectory {
             Versions.Entry<RegionRecord> last = verified.get(name);
             if (stored) {
                 refuse(name, raw, "version " + opened.version() + " is older than version " + last.version()
-                        + " verified before (a replay, or a write Hazelcast lost while members merged); keeping that");
+                        + " verified before (a replay, or a write Hazelcast lost while members joined or merged); "
+                        + "keeping that");
             }
             return new Verified(Verdict.OLDER, last);
         } catch (ForgedValueException e) {

@@ -3,7 +3,6 @@ package io.memsync.cluster;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,8 +24,12 @@ final class Workers implements AutoCloseable {
     Workers(String role, int count) {
         this.role = role;
         AtomicInteger n = new AtomicInteger();
-        this.threads = Executors.newFixedThreadPool(count, r -> Thread.ofPlatform()
+        // Idle workers end after a while: an application under the agent keeps no thread it does not use.
+        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(count, count, 30,
+                TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> Thread.ofPlatform()
                 .name(role + "-" + n.incrementAndGet()).daemon(true).unstarted(r));
+        pool.allowCoreThreadTimeOut(true);
+        this.threads = pool;
     }
 
     /** Runs {@code job} on a worker unless a job under {@code key} is queued or running; returns whether it will. */

@@ -200,6 +200,8 @@ class ControlPlaneForgeryTest {
         c.setInstanceName("rogue-" + System.nanoTime());
         c.setProperty("hazelcast.logging.type", "jdk");
         c.setProperty("hazelcast.phone.home.enabled", "false");
+        // The attacker knows memsync's code, and so the partition count its members must share to join.
+        Membership.SMALL.forEach(c::setProperty);
         c.getNetworkConfig().setPort(io.memsync.cluster.testkit.FreePorts.pick()).setPortAutoIncrement(false);
         c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
         c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
