@@ -319,7 +319,27 @@ public final class AgentRuntime implements AutoCloseable {
     }
 
     public void flush(String name) throws IOException {
-        copy(name).flush();
+        ClusterRegion copy = copy(name);
+        requireReplica(name);
+        copy.flush();
+    }
+
+    /**
+     * With {@code memsync.flush.require.replica}: fails a flush of a region that should have replicas and has none
+     * placed (no other member can hold one), which would otherwise succeed with the writes on this node only.
+     */
+    private void requireReplica(String name) throws IOException {
+        if (!config.flushRequiresReplica()) {
+            return;
+        }
+        RegionRecord r = awaitNode().directory().get(name);
+        if (r != null && r.replicaCount() > 0 && r.replicas().isEmpty()) {
+            throw new IOException("flush of region " + name + " refused: it should have " + r.replicaCount()
+                    + " replica" + (r.replicaCount() == 1 ? "" : "s") + " and has none placed, so nothing would be "
+                    + "acknowledged; start another member of cluster " + config.clusterName() + ", or set "
+                    + "memsync.flush.require.replica=false to let such a flush succeed with the writes on this node "
+                    + "only");
+        }
     }
 
     public boolean isOwner(String name) {
@@ -395,6 +415,7 @@ public final class AgentRuntime implements AutoCloseable {
         }
         ClusterRegion copy = copy(m.region());
         if (copy.isOwner()) {
+            requireReplica(m.region());
             copy.flush();
         }
     }

@@ -38,7 +38,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                             String jmxHost, int jmxPort, Path jmxPasswordFile, boolean jmxSsl,
                             String dashboardHost, int dashboardPort, Map<String, RegionConfig> regions,
                             TlsConfig tls, boolean channelBinding, Duration exitFlushTimeout,
-                            Duration antiEntropyInterval, long antiEntropyBytes) {
+                            Duration antiEntropyInterval, long antiEntropyBytes, boolean flushRequiresReplica) {
     private static final System.Logger LOG = System.getLogger(MemSyncConfig.class.getName());
     /** A secret of fewer different characters is refused as weak ("aaaa...", "1212..."). */
     static final int MIN_DISTINCT_SECRET_CHARACTERS = 8;
@@ -94,6 +94,9 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
                 + "nodes; default addresses)");
         KEYS.put("memsync.push.interval.ms", "how often owners push written chunks between flushes (default 10)");
         KEYS.put("memsync.flush.timeout.ms", "how long a flush waits for its replicas (default 10000)");
+        KEYS.put("memsync.flush.require.replica", "true: a flush (MemSync.flush, force()) of a region that should "
+                + "have replicas but has none placed fails; false: it succeeds and the writes are on this node only "
+                + "(default false)");
         KEYS.put("memsync.flush.quorum", "replicas that must acknowledge a flush: all or a number (default all)");
         KEYS.put("memsync.min.cluster.size", "below this many members ownership is frozen (split-brain "
                 + "protection; default 1: off)");
@@ -262,6 +265,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         Duration antiEntropyInterval = Duration.ofMillis(r.integer("memsync.antientropy.interval.ms", 60_000, 0,
                 86_400_000));
         long antiEntropyBytes = r.size("memsync.antientropy.bytes", 64L << 20, 4096, 1L << 40);
+        boolean flushRequiresReplica = r.bool("memsync.flush.require.replica", false);
         String jmxHost = r.string("memsync.jmx.host", "127.0.0.1");
         int jmxPort = r.integer("memsync.jmx.port", 0, 0, 65535);
         String pw = r.string("memsync.jmx.password.file", null);
@@ -294,7 +298,7 @@ public record MemSyncConfig(String clusterName, String nodeName, String bind, in
         return new MemSyncConfig(clusterName, nodeName, bind, hzPort, members, dataPort, secret, push, flushTimeout,
                 quorum, minClusterSize, startTimeout, jmxHost, jmxPort, jmxPasswords, jmxSsl, dashboardHost,
                 dashboardPort, java.util.Collections.unmodifiableMap(regions), tls, bindingText.equals("addresses"),
-                exitFlushTimeout, antiEntropyInterval, antiEntropyBytes);
+                exitFlushTimeout, antiEntropyInterval, antiEntropyBytes, flushRequiresReplica);
     }
 
     private static TlsConfig tls(Keys r, Map<String, String> keys) {
