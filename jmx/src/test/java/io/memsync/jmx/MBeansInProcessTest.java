@@ -118,6 +118,18 @@ class MBeansInProcessTest {
             assertArrayEquals(new String[]{"b " + b.memberId() + " lag=0"}, replicas);
             assertEquals(epochBefore + 1, sb.getAttribute(REGION, "Epoch"), "the replica applied the flush");
 
+            // A replica written behind memsync's back: repair sends the chunk again, and says so in a notification.
+            assertEquals(0L, sa.getAttribute(NODE, "DivergedChunks"));
+            io.memsync.cluster.BehindTheBack.write(b.region("prices"), 2L * 65536 + 16, -3L);
+            String repaired = (String) sa.invoke(NODE, "repair", new Object[]{"prices"},
+                    new String[]{String.class.getName()});
+            assertTrue(repaired.contains("sent again the chunks that differed: {b=1}"), repaired);
+            Notification diverged = next(atA, Notifications.REPLICA_DIVERGED);
+            assertEquals("prices", ((CompositeData) diverged.getUserData()).get("region"));
+            assertEquals("b", ((CompositeData) diverged.getUserData()).get("replica"));
+            assertEquals(1L, ((CompositeData) diverged.getUserData()).get("chunks"));
+            assertEquals(1L, sa.getAttribute(NODE, "DivergedChunks"));
+
             // Checksums: computed on each member, equal after the flush.
             String[] sums = (String[]) sb.invoke(NODE, "checksums", new Object[]{"prices"},
                     new String[]{String.class.getName()});
