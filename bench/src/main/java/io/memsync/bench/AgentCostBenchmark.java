@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
  * What {@code -javaagent:memsync.jar} costs a small application in memory, threads and file descriptors: the same
  * application ({@link CostProbe}: 64 MiB mapped from a tmpfs file, every page written) without the agent, with it
  * and one region (a one-node cluster, no replica), and with ten regions, launched alternately; medians of resident
- * anonymous memory, resident memory, threads and descriptors, two seconds after the node is ready. Usage:
- * {@code AgentCostBenchmark [--agent-jar agent/target/memsync.jar] [--launches 5]}; prints Markdown.
+ * anonymous memory, resident memory, threads and descriptors, some seconds after the node is ready (2 by default;
+ * idle threads end after 30 to 60 s). Usage: {@code AgentCostBenchmark [--agent-jar agent/target/memsync.jar]
+ * [--launches 5] [--settle-seconds 2]}; prints Markdown.
  */
 public final class AgentCostBenchmark {
     private static final long SIZE = 64L << 20;
@@ -29,18 +30,20 @@ public final class AgentCostBenchmark {
     public static void main(String[] args) throws Exception {
         Path jar = Path.of("agent/target/memsync.jar");
         int launches = 5;
+        long settle = 2;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--agent-jar" -> jar = Path.of(args[i + 1]);
                 case "--launches" -> launches = Integer.parseInt(args[i + 1]);
+                case "--settle-seconds" -> settle = Long.parseLong(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (options: --agent-jar PATH, --launches N)");
+                        + " (options: --agent-jar PATH, --launches N, --settle-seconds S)");
             }
         }
-        System.out.print(run(jar, launches));
+        System.out.print(run(jar, launches, settle));
     }
 
-    public static String run(Path agentJar, int launches) throws Exception {
+    public static String run(Path agentJar, int launches, long settleSeconds) throws Exception {
         if (!Files.isRegularFile(agentJar)) {
             throw new IllegalArgumentException(agentJar + " does not exist: build it with ./mvnw -pl agent -am package "
                     + "or pass --agent-jar");
@@ -53,9 +56,9 @@ public final class AgentCostBenchmark {
         long[][] many = new long[launches][];
         try {
             for (int i = 0; i < launches; i++) {
-                without[i] = launch(java, classPath, null, dir, 1, i);
-                one[i] = launch(java, classPath, agentJar, dir, 1, i);
-                many[i] = launch(java, classPath, agentJar, dir, MANY, i);
+                without[i] = launch(java, classPath, null, dir, 1, i, settleSeconds);
+                one[i] = launch(java, classPath, agentJar, dir, 1, i, settleSeconds);
+                many[i] = launch(java, classPath, agentJar, dir, MANY, i, settleSeconds);
             }
         } finally {
             try (var files = Files.list(dir)) {
@@ -69,8 +72,9 @@ public final class AgentCostBenchmark {
         long[] o = medians(one);
         long[] m = medians(many);
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "What the agent costs an application (%d launches each, medians; 64 MiB "
-                + "mapped per region, one node, no replica):%n%n", launches));
+        b.append(String.format(Locale.ROOT, "What the agent costs an application (%d launches each, medians, %d s "
+                + "after the node is ready; 64 MiB mapped per region, one node, no replica):%n%n", launches,
+                settleSeconds));
         b.append("| | anonymous resident MiB | resident MiB | threads | file descriptors |\n|---|---|---|---|---|\n");
         row(b, "without the agent (1 file)", w);
         row(b, "with the agent, 1 region", o);
@@ -113,9 +117,10 @@ public final class AgentCostBenchmark {
     }
 
     /** RssAnon KiB, VmRSS KiB, threads, descriptors of one launch with {@code regions} files. */
-    private static long[] launch(String java, String classPath, Path agentJar, Path dir, int regions, int run)
-            throws Exception {
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+    private static long[] launch(String java, String classPath, Path agentJar, Path dir, int regions, int run,
+                                 long settleSeconds) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+                "-Dcost.settle.ms=" + settleSeconds * 1000));
         List<String> files = new ArrayList<>();
         StringBuilder keys = new StringBuilder();
         for (int r = 0; r < regions; r++) {

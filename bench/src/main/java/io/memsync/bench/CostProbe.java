@@ -12,7 +12,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * The application {@link AgentCostBenchmark} launches: maps each file named in its arguments (of the size given
- * first), writes a long into every page, waits for memsync's node (with the agent) and two seconds more, then prints
+ * first), writes a long into every page, waits for memsync's node (with the agent) and two seconds more (-Dcost.settle.ms), then prints
  * what it costs as "cost RSS_ANON_KB RSS_KB THREADS FDS" and returns from main.
  */
 public final class CostProbe {
@@ -37,7 +37,7 @@ public final class CostProbe {
                 Thread.sleep(10);
             }
         }
-        Thread.sleep(2000);
+        Thread.sleep(Long.getLong("cost.settle.ms", 2000));
         long anon = 0;
         long rss = 0;
         long threads = 0;

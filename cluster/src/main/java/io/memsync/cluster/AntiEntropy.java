@@ -9,7 +9,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Makes replicas byte-identical to their owner again when something else wrote them (a process on the replica's
@@ -18,10 +17,10 @@ import java.util.concurrent.locks.LockSupport;
  * wrote it and the write is not pushed yet is not a divergence: when chunks differ the owner flushes, and a chunk
  * counts only if it still differs after (a check that finds nothing pushes nothing).
  * <p>
- * Threads: one daemon thread, {@code memsync-anti-entropy-NODE}, that checks the next window of every region owned
- * here each interval ({@code bytesPerPass} of each region per pass: bounded CPU and bandwidth), and a whole region
- * soon after a replica was filled; {@link #repair} runs on the caller's thread. Started by {@link #start}, stopped by
- * {@link #close()}.
+ * Threads: none of its own. The conductor's maintenance pass calls {@link #tick}, which, when a check is due, has a
+ * worker check the next window of every region owned here ({@code bytesPerPass} of each region per interval:
+ * bounded CPU and bandwidth) and, soon after a replica was filled, the whole region; {@link #repair} runs on the
+ * caller's thread.
  */
 final class AntiEntropy implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AntiEntropy.class.getName());
@@ -38,25 +37,20 @@ final class AntiEntropy implements AutoCloseable {
     private final Map<String, Boolean> soon = new ConcurrentHashMap<>();
     private final AtomicLong divergedChunks = new AtomicLong();
     private final AtomicLong repairs = new AtomicLong();
-    private final Thread thread;
+    private final Workers workers;
     private volatile Duration interval = Duration.ofSeconds(60);
     private volatile long bytesPerPass = 64L << 20;
     private volatile boolean running = true;
+    private volatile long lastPass = System.nanoTime();
 
     AntiEntropy(NodeConfig config, Membership membership, RegionDirectory directory, Copies copies,
-                MemberRequests requests) {
+                MemberRequests requests, Workers workers) {
         this.config = config;
         this.membership = membership;
         this.directory = directory;
         this.copies = copies;
         this.requests = requests;
-        this.thread = Thread.ofPlatform().name("memsync-anti-entropy-" + config.name()).daemon(true)
-                .unstarted(this::run);
-    }
-
-    AntiEntropy start() {
-        thread.start();
-        return this;
+        this.workers = workers;
     }
 
     /** How often the background check runs ({@link Duration#ZERO}: never) and how much of a region each pass. */
@@ -67,7 +61,6 @@ final class AntiEntropy implements AutoCloseable {
         }
         this.interval = every;
         this.bytesPerPass = bytes;
-        LockSupport.unpark(thread);
     }
 
     void addListener(DivergenceListener l) {
@@ -94,7 +87,6 @@ final class AntiEntropy implements AutoCloseable {
             return;
         }
         soon.put(name, true);
-        LockSupport.unpark(thread);
     }
 
     /**
@@ -193,24 +185,27 @@ final class AntiEntropy implements AutoCloseable {
         return out;
     }
 
-    private void run() {
-        long lastPass = System.nanoTime();
-        while (running) {
-            for (String name : List.copyOf(soon.keySet())) {
-                soon.remove(name);
-                check(name, true);
-            }
-            Duration every = interval;
-            if (!every.isZero() && System.nanoTime() - lastPass >= every.toNanos()) {
-                for (ClusterRegion copy : copies.all()) {
-                    if (copy.isOwner()) {
-                        check(copy.name(), false);
-                    }
+    /** On the conductor, each maintenance pass: has a worker run the checks that are due (never two at once). */
+    void tick() {
+        Duration every = interval;
+        boolean due = !every.isZero() && System.nanoTime() - lastPass >= every.toNanos();
+        if (running && (due || !soon.isEmpty())) {
+            workers.submit("anti-entropy", () -> pass(due));
+        }
+    }
+
+    private void pass(boolean due) {
+        for (String name : List.copyOf(soon.keySet())) {
+            soon.remove(name);
+            check(name, true);
+        }
+        if (due) {
+            for (ClusterRegion copy : copies.all()) {
+                if (running && copy.isOwner()) {
+                    check(copy.name(), false);
                 }
-                lastPass = System.nanoTime();
             }
-            long wait = every.isZero() ? Long.MAX_VALUE : lastPass + every.toNanos() - System.nanoTime();
-            LockSupport.parkNanos(Math.max(1, Math.min(wait, Duration.ofSeconds(1).toNanos())));
+            lastPass = System.nanoTime();
         }
     }
 
@@ -242,6 +237,5 @@ final class AntiEntropy implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        LockSupport.unpark(thread);
     }
 }

@@ -83,7 +83,7 @@ public final class Node implements AutoCloseable {
                 placement, destination, workers, this::migratingFromHere);
         this.migrations = new Migrations(config, membership, directory, copies, links, destination, requests,
                 conductor, maintenance::reconcile, listeners);
-        this.antiEntropy = new AntiEntropy(config, membership, directory, copies, requests);
+        this.antiEntropy = new AntiEntropy(config, membership, directory, copies, requests, workers);
         placement.onFilled(antiEntropy::checkSoon);
         this.creation = new RegionCreation(config, membership, directory, data, copies, pipeline, links,
                 record -> conductor.execute(() -> maintenance.reconcile(record)));
@@ -122,7 +122,6 @@ public final class Node implements AutoCloseable {
         node.directory.listen(r -> node.conductor.execute(() -> node.maintenance.reconcile(r)),
                 node.directory::changed);
         membership.onMembershipChange(node.new MembershipEvents());
-        node.antiEntropy.start();
         membership.onLeaving((uuid, name) -> {
             LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": member " + name + " is leaving the "
                     + "cluster in order: its regions go to their replicas");
@@ -135,6 +134,7 @@ public final class Node implements AutoCloseable {
 
     private void maintenancePass() {
         maintenance.pass();
+        antiEntropy.tick();
     }
 
     private boolean migratingFromHere(String name) {
