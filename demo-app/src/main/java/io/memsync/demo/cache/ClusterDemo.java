@@ -87,35 +87,54 @@ public final class ClusterDemo {
         stopped.await();
     }
 
-    static Options parse(String[] args) {
-        boolean shortMode = false;
-        boolean exit = false;
+    /** The demo's options, parsed by picocli; {@code ./demo --help} prints them. */
+    @picocli.CommandLine.Command(name = "./demo", synopsisHeading = "usage: ", mixinStandardHelpOptions = true,
+            description = {"Starts three cache nodes on loopback (JVMs with -javaagent:memsync.jar) and walks through "
+                    + "replication, a flush, a lazy remote mount, a live migration under load and a failover, printing "
+                    + "what each measured; then leaves the cluster and the dashboards running until Ctrl-C.",
+                    "./demo --node NAME ... runs one cache node in the foreground, to join a cluster from another "
+                    + "host (./demo --node x --help)."})
+    static final class Command {
+        @picocli.CommandLine.Option(names = "--short", description = "smaller regions and fewer entries (what CI "
+                + "runs)")
+        boolean shortMode;
+        @picocli.CommandLine.Option(names = "--exit", description = "stop the cluster at the end instead of waiting "
+                + "for Ctrl-C")
+        boolean exit;
+        @picocli.CommandLine.Option(names = "--tls", description = "make TLS keys (memsync.jar tls-keys) and require "
+                + "TLS on the data plane")
+        boolean tls;
+        @picocli.CommandLine.Option(names = "--entries", paramLabel = "N", description = "entries to load (default "
+                + "50000, 5000 with --short)")
         int entries = -1;
-        Path work = null;
-        Path agent = Path.of("agent/target/memsync.jar");
-        Path demoJar = Path.of("demo-app/target/memsync-demo.jar");
-        boolean tls = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--short" -> shortMode = true;
-                case "--tls" -> tls = true;
-                case "--exit" -> exit = true;
-                case "--entries" -> entries = Integer.parseInt(args[++i]);
-                case "--work-dir" -> work = Path.of(args[++i]);
-                case "--agent-jar" -> agent = Path.of(args[++i]);
-                case "--demo-jar" -> demoJar = Path.of(args[++i]);
-                case "--help", "-h" -> {
-                    System.out.print(HELP);
-                    System.exit(0);
-                }
-                default -> {
-                    System.err.println("unknown option " + args[i] + "\n" + HELP);
-                    System.exit(2);
-                }
-            }
+        @picocli.CommandLine.Option(names = "--work-dir", paramLabel = "DIR", description = "where the nodes' files "
+                + "and logs go (default: a new temporary directory)")
+        Path work;
+        @picocli.CommandLine.Option(names = "--agent-jar", paramLabel = "PATH", defaultValue = "agent/target/memsync.jar",
+                description = "memsync.jar (default ${DEFAULT-VALUE})")
+        Path agent;
+        @picocli.CommandLine.Option(names = "--demo-jar", paramLabel = "PATH",
+                defaultValue = "demo-app/target/memsync-demo.jar", description = "the cache application's jar (default "
+                + "${DEFAULT-VALUE})")
+        Path demoJar;
+    }
+
+    static Options parse(String[] args) {
+        Command c = new Command();
+        picocli.CommandLine cl = new picocli.CommandLine(c);
+        try {
+            cl.parseArgs(args);
+        } catch (picocli.CommandLine.ParameterException e) {
+            System.err.println("demo: " + e.getMessage());
+            cl.usage(System.err);
+            System.exit(2);
         }
-        return new Options(shortMode, exit, entries > 0 ? entries : shortMode ? 5_000 : 50_000, work, agent, demoJar,
-                tls);
+        if (cl.isUsageHelpRequested() || cl.isVersionHelpRequested()) {
+            cl.usage(System.out);
+            System.exit(0);
+        }
+        return new Options(c.shortMode, c.exit, c.entries > 0 ? c.entries : c.shortMode ? 5_000 : 50_000, c.work,
+                c.agent, c.demoJar, c.tls);
     }
 
     /** Starts the cluster and walks through it; returns what it measured. The nodes keep running. */
@@ -481,18 +500,4 @@ public final class ClusterDemo {
             }
         }
     }
-
-    static final String HELP = """
-            usage: ./demo [--short] [--exit] [--tls] [--entries N] [--work-dir DIR]
-                   ./demo --node NAME --http-port P --hazelcast-port P --members H:P,... --peers NAME=H:P,...
-                          [--bind ADDR] [--role owner|replica] [--dashboard-port P] [--secret S]
-
-              Starts three cache nodes on loopback (JVMs with -javaagent:memsync.jar) and walks through
-              replication, a flush, a lazy remote mount, a live migration under load and a failover, printing what
-              each measured; then leaves the cluster and the dashboards running until Ctrl-C.
-              --short    smaller regions and fewer entries (what CI runs)
-              --exit     stop the cluster at the end instead of waiting for Ctrl-C
-              --tls      make TLS keys (memsync.jar tls-keys) and require TLS on the data plane
-              --node     run one cache node in the foreground, to join a cluster from another host
-            """;
 }

@@ -1,63 +1,91 @@
 package io.memsync.demo.cache;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
  * {@code ./demo --node NAME ...}: one cache node in the foreground, for a cluster spread over hosts. Every node of
  * the cluster gets the same {@code --members} (Hazelcast host:port of each), {@code --peers} (cache HTTP host:port of
- * each, by node name) and {@code --secret}; one of them {@code --role owner}.
+ * each, by node name) and {@code --secret}; one of them {@code --role owner}. Parsed by picocli.
  */
-final class SingleNode {
-    private SingleNode() {
+@Command(name = "./demo --node", synopsisHeading = "usage: ", mixinStandardHelpOptions = true,
+        description = "Runs one cache node (a JVM with -javaagent:memsync.jar) in the foreground, to join a cluster "
+                + "spread over hosts.")
+final class SingleNode implements Callable<Integer> {
+    @Option(names = "--node", required = true, paramLabel = "NAME", description = "this node's name")
+    String node;
+    @Option(names = "--http-port", required = true, paramLabel = "P", description = "the cache's HTTP port")
+    int httpPort;
+    @Option(names = "--hazelcast-port", required = true, paramLabel = "P", description = "memsync's Hazelcast port")
+    int hazelcastPort;
+    @Option(names = "--members", required = true, paramLabel = "H:P,...", description = "every node's Hazelcast "
+            + "host:port")
+    String members;
+    @Option(names = "--peers", required = true, paramLabel = "NAME=H:P,...", description = "every node's cache HTTP "
+            + "host:port, by name")
+    String peers;
+    @Option(names = "--secret", paramLabel = "S", description = "the cluster secret, 16+ characters (default: "
+            + "MEMSYNC_SECRET)")
+    String secret = System.getenv("MEMSYNC_SECRET");
+    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "the address to listen "
+            + "on (default ${DEFAULT-VALUE})")
+    String bind;
+    @Option(names = "--cluster", defaultValue = "memsync-demo", description = "the cluster's name (default "
+            + "${DEFAULT-VALUE})")
+    String cluster;
+    @Option(names = "--dashboard-port", paramLabel = "P", defaultValue = "0", description = "memsync's dashboard "
+            + "(default: none)")
+    int dashboardPort;
+    @Option(names = "--size", defaultValue = "64m", description = "the cache region's size (default ${DEFAULT-VALUE})")
+    String size;
+    @Option(names = "--replicas", defaultValue = "2", description = "replicas of the cache (default "
+            + "${DEFAULT-VALUE})")
+    int replicas;
+    @Option(names = "--role", defaultValue = "replica", description = "owner or replica (default ${DEFAULT-VALUE})")
+    String role;
+    @Option(names = "--agent-jar", defaultValue = "agent/target/memsync.jar", description = "memsync.jar")
+    Path agentJar;
+    @Option(names = "--demo-jar", defaultValue = "demo-app/target/memsync-demo.jar", description = "the cache "
+            + "application's jar")
+    Path demoJar;
+
+    static int run(String[] args) {
+        return new CommandLine(new SingleNode()).execute(args);
     }
 
-    static int run(String[] args) throws Exception {
-        Map<String, String> o = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                System.err.println("expected --option value pairs, got " + args[i] + "\n" + ClusterDemo.HELP);
-                return 2;
-            }
-            o.put(args[i].substring(2), args[++i]);
-        }
-        for (String required : List.of("node", "http-port", "hazelcast-port", "members", "peers")) {
-            if (!o.containsKey(required)) {
-                System.err.println("--" + required + " is required with --node\n" + ClusterDemo.HELP);
-                return 2;
-            }
-        }
-        String secret = o.getOrDefault("secret", System.getenv("MEMSYNC_SECRET"));
+    @Override
+    public Integer call() throws Exception {
         if (secret == null) {
             System.err.println("give every node the same --secret (16+ characters) or MEMSYNC_SECRET");
             return 2;
         }
-        String bind = o.getOrDefault("bind", "127.0.0.1");
-        Path config = Files.createTempFile("memsync-node-" + o.get("node"), ".properties");
+        Path config = Files.createTempFile("memsync-node-" + node, ".properties");
         Files.write(config, List.of(
-                "memsync.cluster.name=" + o.getOrDefault("cluster", "memsync-demo"),
-                "memsync.node.name=" + o.get("node"),
+                "memsync.cluster.name=" + cluster,
+                "memsync.node.name=" + node,
                 "memsync.bind=" + bind,
-                "memsync.hazelcast.port=" + o.get("hazelcast-port"),
-                "memsync.members=" + o.get("members"),
+                "memsync.hazelcast.port=" + hazelcastPort,
+                "memsync.members=" + members,
                 "memsync.secret=" + secret,
-                "memsync.dashboard.port=" + o.getOrDefault("dashboard-port", "0"),
+                "memsync.dashboard.port=" + dashboardPort,
                 "memsync.dashboard.host=" + bind,
-                "memsync.region.cache.size=" + o.getOrDefault("size", "64m"),
-                "memsync.region.cache.replicas=" + o.getOrDefault("replicas", "2"),
-                "memsync.region.cache.role=" + o.getOrDefault("role", "replica")));
+                "memsync.region.cache.size=" + size,
+                "memsync.region.cache.replicas=" + replicas,
+                "memsync.region.cache.role=" + role));
         List<String> command = new ArrayList<>(List.of(DemoNode.javaBinary(), "-Xmx512m",
                 "--enable-native-access=ALL-UNNAMED"));
         command.addAll(DemoNode.CHRONICLE_FLAGS);
-        command.add("-javaagent:" + Path.of(o.getOrDefault("agent-jar", "agent/target/memsync.jar")).toAbsolutePath()
-                + "=config=" + config);
-        command.addAll(List.of("-cp", Path.of(o.getOrDefault("demo-jar", "demo-app/target/memsync-demo.jar"))
-                .toAbsolutePath().toString(), CacheNode.class.getName(), o.get("http-port"), o.get("peers")));
-        System.out.println("starting cache node " + o.get("node") + " (configuration " + config + ")");
+        command.add("-javaagent:" + agentJar.toAbsolutePath() + "=config=" + config);
+        command.addAll(List.of("-cp", demoJar.toAbsolutePath().toString(), CacheNode.class.getName(),
+                Integer.toString(httpPort), peers));
+        System.out.println("starting cache node " + node + " (configuration " + config + ")");
         return new ProcessBuilder(command).inheritIO().start().waitFor();
     }
 }
