@@ -106,7 +106,9 @@ final class Membership implements AutoCloseable {
         HazelcastLogs.install();
         Config hazelcastConfig = hazelcastConfig(config);
         hazelcastConfig.getUserContext().put(SignedTask.NODE, node);
-        return new Membership(config, Hazelcast.newHazelcastInstance(hazelcastConfig), envelope, forgeries);
+        HazelcastInstance hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig);
+        HazelcastThreads.trim(hazelcast);
+        return new Membership(config, hazelcast, envelope, forgeries);
     }
 
     static Config hazelcastConfig(NodeConfig config) {

@@ -45,8 +45,12 @@ final class MigrationDestination implements AutoCloseable {
     private final Map<String, DirtyTracker> armed = new ConcurrentHashMap<>();
     /** Links opened ahead of a handover, to the members likely to be the replicas then. */
     private final Map<String, Map<String, PeerLink>> ready = new ConcurrentHashMap<>();
-    /** Publishes every learner's paged-in share, every 20 ms; this object's thread. */
+    /**
+     * Publishes every learner's paged-in share, every 20 ms; this object's thread, started by the first migration to
+     * this node (a node that is never a destination has no such thread).
+     */
     private final ScheduledExecutorService reporter;
+    private final java.util.concurrent.atomic.AtomicBoolean reporting = new java.util.concurrent.atomic.AtomicBoolean();
 
     MigrationDestination(NodeConfig config, Membership membership, RegionDirectory directory, DataServer data,
                          Copies copies, OwnerPipeline pipeline, Placement placement, Mounts mounts, Links links,
@@ -66,7 +70,17 @@ final class MigrationDestination implements AutoCloseable {
         this.paging = paging;
         this.reporter = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
                 .name("memsync-paging-" + config.name()).daemon(true).unstarted(r));
-        reporter.scheduleWithFixedDelay(this::report, 20, 20, TimeUnit.MILLISECONDS);
+    }
+
+    /** Starts the reporter's thread, once. */
+    private void startReporting() {
+        if (reporting.compareAndSet(false, true)) {
+            try {
+                reporter.scheduleWithFixedDelay(this::report, 20, 20, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // The node closes: nothing to report.
+            }
+        }
     }
 
     /** Prepares a learner for {@code r}, whose migration names this node, on a worker. */
@@ -114,6 +128,7 @@ final class MigrationDestination implements AutoCloseable {
         served.onApplied(lazy::arrived);
         data.serve(served);
         copies.add(ClusterRegion.learner(name, lazy, served));
+        startReporting();
         Links.closeAll(ready.put(name, opened));
         directory.serving(name, me);
         LOG.log(System.Logger.Level.INFO, "node " + config.name() + ": ready to take region " + name + " over from "
@@ -131,6 +146,7 @@ final class MigrationDestination implements AutoCloseable {
             return;
         }
         armed.put(name, pipeline.tracker(name, replica.region(), replica.lazy()));
+        startReporting();
         String me = membership.memberId();
         workers.submit("linking ahead " + name, () -> {
             Map<String, PeerLink> opened = links.openAll(members(r), me, r.chunkSize());

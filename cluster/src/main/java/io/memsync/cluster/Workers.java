@@ -18,18 +18,60 @@ final class Workers implements AutoCloseable {
 
     private final String role;
     private final ExecutorService threads;
+    private final HandOff line;
     private final Set<String> running = ConcurrentHashMap.newKeySet();
 
-    /** {@code count} threads named {@code role-N}. */
+    /**
+     * At most {@code count} threads named {@code role-N}. A job goes to an idle worker when there is one, to a new
+     * thread when all are busy and fewer than {@code count} run, else it waits in line; idle workers end after 30 s,
+     * so that an application under the agent keeps no thread memsync does not use.
+     */
     Workers(String role, int count) {
         this.role = role;
         AtomicInteger n = new AtomicInteger();
-        // Idle workers end after a while: an application under the agent keeps no thread it does not use.
-        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(count, count, 30,
-                TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> Thread.ofPlatform()
-                .name(role + "-" + n.incrementAndGet()).daemon(true).unstarted(r));
-        pool.allowCoreThreadTimeOut(true);
+        HandOff line = new HandOff();
+        this.line = line;
+        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(0, count, 30,
+                TimeUnit.SECONDS, line, r -> Thread.ofPlatform().name(role + "-" + n.incrementAndGet()).daemon(true)
+                .unstarted(r), (job, p) -> {
+                    // Every worker was busy and a thread could not be added (another was, meanwhile): wait in line.
+                    if (p.isShutdown()) {
+                        throw new RejectedExecutionException(role + " closed");
+                    }
+                    line.queue(job);
+                });
+        line.pool = pool;
         this.threads = pool;
+    }
+
+    /** The workers' line: a job is handed to an idle worker, else refused while a thread may be added. */
+    private static final class HandOff extends java.util.concurrent.LinkedTransferQueue<Runnable> {
+        private volatile java.util.concurrent.ThreadPoolExecutor pool;
+
+        @Override
+        public boolean offer(Runnable job) {
+            if (tryTransfer(job)) {
+                return true;
+            }
+            if (pool.getPoolSize() < pool.getMaximumPoolSize()) {
+                return false;
+            }
+            return super.offer(job);
+        }
+
+        void queue(Runnable job) {
+            super.offer(job);
+        }
+    }
+
+    /** Workers waiting for a job now. */
+    int idleCount() {
+        return line.getWaitingConsumerCount();
+    }
+
+    /** Worker threads alive now (busy or idle). */
+    int threadCount() {
+        return ((java.util.concurrent.ThreadPoolExecutor) threads).getPoolSize();
     }
 
     /** Runs {@code job} on a worker unless a job under {@code key} is queued or running; returns whether it will. */
