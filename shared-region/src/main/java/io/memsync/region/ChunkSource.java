@@ -14,4 +14,12 @@ public interface ChunkSource {
      * never received reads as zeros, as a new region does.
      */
     void read(int index, MemorySegment destination, long offset) throws IOException;
+
+    /**
+     * Opens a stream of this source's chunks to {@code receiver}, or returns null when this source cannot stream
+     * (the default): the caller then reads chunk by chunk.
+     */
+    default ChunkStream openStream(ChunkStream.Receiver receiver) throws IOException {
+        return null;
+    }
 }

@@ -61,6 +61,9 @@ public final class DataServer implements AutoCloseable {
     private long refusalsLogged;
     private final AtomicLong connectionSequence = new AtomicLong();
     private final AtomicLong chunksServed = new AtomicLong();
+    private final AtomicLong chunksStreamed = new AtomicLong();
+    /** Single requests (a fault's) being answered now: streams pause for them. */
+    private final java.util.concurrent.atomic.AtomicInteger requestsAnswering = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
 
     /** Listens on {@code bind} (port 0 picks one); peers must prove they know {@code secret}; no TLS. */
@@ -124,9 +127,14 @@ public final class DataServer implements AutoCloseable {
         regions.remove(region.id(), region);
     }
 
-    /** Chunks sent in answer to pulls, over all regions. */
+    /** Chunks sent in answer to pulls and by streams, over all regions. */
     public long chunksServed() {
         return chunksServed.get();
+    }
+
+    /** Chunks sent by streams (counted in {@link #chunksServed()} too), all-zero ones without their bytes. */
+    public long chunksStreamed() {
+        return chunksStreamed.get();
     }
 
     /** Connections closed because the peer broke the protocol or failed to authenticate. */
@@ -243,8 +251,11 @@ public final class DataServer implements AutoCloseable {
             // The peer hung up: nothing to report.
         } catch (IOException | RuntimeException e) {
             if (!closed) {
-                LOG.log(System.Logger.Level.WARNING, "data server: connection from " + peer + " failed: "
-                        + e.getMessage());
+                // A puller that ends its stream closes the connection while chunks are still on their way to it: the
+                // reset that follows is its way of saying it has all it wanted.
+                boolean streamEnded = connection != null && connection.stream != null && e instanceof IOException;
+                LOG.log(streamEnded ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, "data server: "
+                        + "connection from " + peer + " failed: " + e.getMessage());
             }
         } finally {
             if (receiveBuffer != null) {
@@ -366,6 +377,10 @@ public final class DataServer implements AutoCloseable {
         private final long sequence = connectionSequence.incrementAndGet();
         private MemorySegment staging;
         private ByteBuffer stagingBuffer;
+        /** Every write to the connection: this thread's answers and the stream's chunks. */
+        private final java.util.concurrent.locks.ReentrantLock writes = new java.util.concurrent.locks.ReentrantLock();
+        /** The connection's stream, made by its first STREAM_WANT. */
+        private StreamSender stream;
 
         Connection(FramedChannel c, Arena arena, String peer) {
             this.c = c;
@@ -374,15 +389,28 @@ public final class DataServer implements AutoCloseable {
         }
 
         void run() throws IOException {
-            while (!closed) {
-                int type = c.readHeader(maxBody());
-                switch (type) {
-                    case Protocol.CHUNK -> chunk();
-                    case Protocol.EPOCH_END -> epochEnd();
-                    case Protocol.FILLED -> filled();
-                    case Protocol.REQUEST -> request();
-                    default -> throw new ProtocolException(Protocol.E_MALFORMED, "unexpected "
-                            + Protocol.typeName(type) + " frame");
+            try {
+                while (!closed) {
+                    int type = c.readHeader(maxBody());
+                    switch (type) {
+                        case Protocol.CHUNK -> chunk();
+                        case Protocol.EPOCH_END -> epochEnd();
+                        case Protocol.FILLED -> filled();
+                        case Protocol.REQUEST -> request();
+                        case Protocol.STREAM_WANT -> {
+                            if (stream == null) {
+                                stream = new StreamSender(c, writes, peer, regions::get, chunksServed,
+                                        chunksStreamed, requestsAnswering);
+                            }
+                            stream.readWant(c.bodyBytes());
+                        }
+                        default -> throw new ProtocolException(Protocol.E_MALFORMED, "unexpected "
+                                + Protocol.typeName(type) + " frame");
+                    }
+                }
+            } finally {
+                if (stream != null) {
+                    stream.close();
                 }
             }
         }
@@ -392,7 +420,7 @@ public final class DataServer implements AutoCloseable {
             for (ServedRegion r : regions.values()) {
                 largest = Math.max(largest, r.layout().chunkSize());
             }
-            return Protocol.CHUNK_FIELDS + largest;
+            return Math.max(Protocol.CHUNK_FIELDS + largest, Protocol.STREAM_WANT_FIELDS + 8 * Protocol.MAX_WANT_PAIRS);
         }
 
         private ServedRegion region(long id) throws ProtocolException {
@@ -499,8 +527,13 @@ public final class DataServer implements AutoCloseable {
                 checkPush(r, token);
                 r.applied(epoch);
             }
-            c.begin(Protocol.ACK, Protocol.ACK_FIELDS).putLong(regionId).putLong(epoch).flip();
-            c.writeFrame(null);
+            writes.lock();
+            try {
+                c.begin(Protocol.ACK, Protocol.ACK_FIELDS).putLong(regionId).putLong(epoch).flip();
+                c.writeFrame(null);
+            } finally {
+                writes.unlock();
+            }
         }
 
         /** The owner vouches that, with everything sent before on this connection, the replica is whole. */
@@ -542,6 +575,15 @@ public final class DataServer implements AutoCloseable {
                 notHeld(requestId, regionId, index, Protocol.NOT_HELD_INCOMPLETE);
                 return;
             }
+            requestsAnswering.incrementAndGet();
+            try {
+                answer(requestId, regionId, index, r);
+            } finally {
+                requestsAnswering.decrementAndGet();
+            }
+        }
+
+        private void answer(long requestId, long regionId, int index, ServedRegion r) throws IOException {
             int chunkSize = r.layout().chunkSize();
             // Copied out under the region's lock (a whole chunk, never torn by a concurrent apply), then written
             // without it: a peer that reads slowly must not hold up the region's other connections.
@@ -549,16 +591,26 @@ public final class DataServer implements AutoCloseable {
             synchronized (r) {
                 MemorySegment.copy(r.memory(), r.layout().offsetOf(index), staging, 0, chunkSize);
             }
-            c.begin(Protocol.CHUNK_DATA, Protocol.CHUNK_DATA_FIELDS + chunkSize).putLong(requestId)
-                    .putLong(regionId).putInt(index).flip();
-            c.writeFrame(out);
+            writes.lock();
+            try {
+                c.begin(Protocol.CHUNK_DATA, Protocol.CHUNK_DATA_FIELDS + chunkSize).putLong(requestId)
+                        .putLong(regionId).putInt(index).flip();
+                c.writeFrame(out);
+            } finally {
+                writes.unlock();
+            }
             chunksServed.incrementAndGet();
         }
 
         private void notHeld(long requestId, long regionId, int index, int reason) throws IOException {
-            c.begin(Protocol.NOT_HELD, Protocol.NOT_HELD_FIELDS).putLong(requestId).putLong(regionId).putInt(index)
-                    .putShort((short) reason).flip();
-            c.writeFrame(null);
+            writes.lock();
+            try {
+                c.begin(Protocol.NOT_HELD, Protocol.NOT_HELD_FIELDS).putLong(requestId).putLong(regionId)
+                        .putInt(index).putShort((short) reason).flip();
+                c.writeFrame(null);
+            } finally {
+                writes.unlock();
+            }
         }
     }
 

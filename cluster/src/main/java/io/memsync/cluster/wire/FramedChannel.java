@@ -141,6 +141,23 @@ final class FramedChannel implements AutoCloseable {
         ahead.position(ahead.position() + n);
     }
 
+    /**
+     * The receive buffer's memory, for reading in place the bytes {@link #fillFor} buffered: they start at
+     * {@link #aheadPosition()}, and {@link #consume} moves past them.
+     */
+    MemorySegment aheadMemory() {
+        return aheadMemory;
+    }
+
+    long aheadPosition() {
+        return ahead.position();
+    }
+
+    /** Moves past {@code n} buffered bytes read in place. */
+    void consume(int n) {
+        ahead.position(ahead.position() + n);
+    }
+
     int bodyBytes() {
         return bodyBytes;
     }

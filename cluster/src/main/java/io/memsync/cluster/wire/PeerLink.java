@@ -45,6 +45,10 @@ public final class PeerLink implements AutoCloseable {
     private volatile long writingSince;
     private volatile IOException failure;
     private final List<Runnable> ackListeners = new CopyOnWriteArrayList<>();
+    /** Where STREAM_CHUNK and STREAM_END frames go, on the reader thread; null: they are dropped. */
+    private volatile io.memsync.region.ChunkStream.Receiver streamReceiver;
+    /** For streamed chunks larger than half the receive buffer (reader thread's). */
+    private MemorySegment streamStaging;
 
     /** Pulls that may be outstanding on one link at once; a further one waits for a slot. */
     public static final int MAX_PULLS = 64;
@@ -470,7 +474,8 @@ public final class PeerLink implements AutoCloseable {
         Slot claimed = null;
         try {
             while (true) {
-                int type = channel.readHeader(Protocol.CHUNK_DATA_FIELDS + maxChunkBytes);
+                int type = channel.readHeader(Math.max(Protocol.CHUNK_DATA_FIELDS, Protocol.STREAM_CHUNK_FIELDS)
+                        + maxChunkBytes);
                 switch (type) {
                     case Protocol.ACK -> {
                         if (channel.bodyBytes() != Protocol.ACK_FIELDS) {
@@ -535,6 +540,22 @@ public final class PeerLink implements AutoCloseable {
                             LockSupport.unpark(slot.waiter);
                         }
                     }
+                    case Protocol.STREAM_CHUNK -> streamChunk();
+                    case Protocol.STREAM_END -> {
+                        if (channel.bodyBytes() != Protocol.STREAM_END_FIELDS) {
+                            throw new ProtocolException(Protocol.E_MALFORMED, "STREAM_END of " + channel.bodyBytes()
+                                    + " bytes from " + peer);
+                        }
+                        ByteBuffer f = channel.readFields(Protocol.STREAM_END_FIELDS);
+                        f.getLong();
+                        f.getLong();
+                        int sent = f.getInt();
+                        int reason = f.getShort() & 0xffff;
+                        io.memsync.region.ChunkStream.Receiver receiver = streamReceiver;
+                        if (receiver != null) {
+                            receiver.drained(sent, reason == 0);
+                        }
+                    }
                     case Protocol.ERROR -> throw channel.readError();
                     default -> throw new ProtocolException(Protocol.E_MALFORMED, "unexpected "
                             + Protocol.typeName(type) + " from " + peer);
@@ -552,11 +573,87 @@ public final class PeerLink implements AutoCloseable {
         }
     }
 
+    /** A STREAM_CHUNK, after its header: into the receiver's memory, or dropped. */
+    private void streamChunk() throws IOException {
+        if (channel.bodyBytes() < Protocol.STREAM_CHUNK_FIELDS) {
+            throw new ProtocolException(Protocol.E_MALFORMED, "STREAM_CHUNK of " + channel.bodyBytes() + " bytes from "
+                    + peer);
+        }
+        ByteBuffer f = channel.readFields(Protocol.STREAM_CHUNK_FIELDS);
+        f.getLong();
+        f.getLong();
+        int index = f.getInt();
+        boolean zero = (f.get() & Protocol.STREAM_ZERO) != 0;
+        int bytes = channel.bodyBytes() - Protocol.STREAM_CHUNK_FIELDS;
+        if (zero && bytes != 0) {
+            throw new ProtocolException(Protocol.E_MALFORMED, "a zero STREAM_CHUNK with " + bytes + " bytes from "
+                    + peer);
+        }
+        io.memsync.region.ChunkStream.Receiver receiver = streamReceiver;
+        if (receiver == null || !receiver.wants(index)) {
+            channel.skip(bytes);
+            return;
+        }
+        if (zero) {
+            receiver.arrived(index, null, 0);
+        } else if (bytes <= FramedChannel.AHEAD_BYTES / 2) {
+            // In place, from the receive buffer: the receiver's install is the only copy on this side.
+            channel.fillFor(bytes);
+            receiver.arrived(index, channel.aheadMemory(), channel.aheadPosition());
+            channel.consume(bytes);
+        } else {
+            if (streamStaging == null || streamStaging.byteSize() < bytes) {
+                streamStaging = java.lang.foreign.Arena.ofAuto().allocate(bytes, 4096);
+            }
+            channel.readInto(streamStaging, 0, bytes);
+            receiver.arrived(index, streamStaging, 0);
+        }
+    }
+
+    /**
+     * Makes this link a stream's: its STREAM_CHUNK and STREAM_END frames go to {@code receiver} on the link's reader
+     * thread, and the link's failure too (once). A link carries one stream; pulls on it would wait behind it.
+     */
+    public void receiveStream(io.memsync.region.ChunkStream.Receiver receiver) {
+        this.streamReceiver = receiver;
+    }
+
+    /**
+     * Sends a STREAM_WANT: the chunks of {@code region} in {@code pairs} ranges of {@code ranges} (from, to), in order.
+     */
+    public void sendWant(long want, long region, int[] ranges, int pairs, ByteBuffer scratch) throws IOException {
+        if (pairs < 0 || pairs > Protocol.MAX_WANT_PAIRS || scratch.capacity() < 8 * pairs) {
+            throw new IllegalArgumentException(pairs + " ranges in a want (at most " + Protocol.MAX_WANT_PAIRS
+                    + ", scratch " + scratch.capacity() + " bytes)");
+        }
+        scratch.clear();
+        for (int i = 0; i < 2 * pairs; i++) {
+            scratch.putInt(ranges[i]);
+        }
+        scratch.flip();
+        beginWrite();
+        try {
+            channel.begin(Protocol.STREAM_WANT, Protocol.STREAM_WANT_FIELDS + 8 * pairs).putLong(want)
+                    .putLong(region).putInt(pairs).flip();
+            channel.writeFrame(scratch);
+        } catch (IOException e) {
+            throw writeFailed(e);
+        } finally {
+            endWrite();
+        }
+    }
+
     private void fail(IOException e) {
+        boolean first;
         synchronized (this) {
+            first = failure == null;
             if (failure == null) {
                 failure = e;
             }
+        }
+        io.memsync.region.ChunkStream.Receiver receiver = streamReceiver;
+        if (first && receiver != null) {
+            receiver.failed(e);
         }
         watchdog.unwatch(this);
         for (Slot slot : slots) {

@@ -27,6 +27,22 @@ public final class Protocol {
     public static final byte FILLED = 11;
     /** Answer to a REQUEST for a chunk the server cannot vouch for: the requester asks another peer. */
     public static final byte NOT_HELD = 12;
+    /**
+     * Puller to server: send these chunks of a region, back to back, in this order ({@code u64 want}, {@code u64
+     * region}, {@code u32 pairs}, then {@code pairs} times {@code u32 from, u32 to}); replaces what an earlier
+     * want on the connection still had to send.
+     */
+    public static final byte STREAM_WANT = 13;
+    /**
+     * Server to puller: one chunk of a want ({@code u64 want}, {@code u64 region}, {@code u32 index}, {@code u8
+     * flags}, then the chunk's bytes, or none when {@link #STREAM_ZERO} is set).
+     */
+    public static final byte STREAM_CHUNK = 14;
+    /**
+     * Server to puller: a want is done ({@code u64 want}, {@code u64 region}, {@code u32 sent}, {@code u16 reason}):
+     * every chunk was sent, or, with a reason, none more will be (the region is not served here or not whole).
+     */
+    public static final byte STREAM_END = 15;
 
     public static final int NONCE_BYTES = 32;
     public static final int PROOF_BYTES = 32;
@@ -43,6 +59,13 @@ public final class Protocol {
     public static final int CHUNK_DATA_FIELDS = 8 + 8 + 4;
     public static final int FILLED_FIELDS = 8 + 8;
     public static final int NOT_HELD_FIELDS = 8 + 8 + 4 + 2;
+    public static final int STREAM_WANT_FIELDS = 8 + 8 + 4;
+    public static final int STREAM_CHUNK_FIELDS = 8 + 8 + 4 + 1;
+    public static final int STREAM_END_FIELDS = 8 + 8 + 4 + 2;
+    /** Most ranges one STREAM_WANT carries. */
+    public static final int MAX_WANT_PAIRS = 4096;
+    /** STREAM_CHUNK flag: the chunk is all zeros, and no bytes follow. */
+    public static final int STREAM_ZERO = 1;
 
     /** NOT_HELD reasons. */
     public static final int NOT_HELD_UNKNOWN_REGION = 1;
@@ -80,6 +103,9 @@ public final class Protocol {
             case ERROR -> "ERROR";
             case FILLED -> "FILLED";
             case NOT_HELD -> "NOT_HELD";
+            case STREAM_WANT -> "STREAM_WANT";
+            case STREAM_CHUNK -> "STREAM_CHUNK";
+            case STREAM_END -> "STREAM_END";
             default -> "type " + type;
         };
     }

@@ -2,6 +2,7 @@ package io.memsync.cluster.wire;
 
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkSource;
+import io.memsync.region.ChunkStream;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -55,6 +56,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
     private final boolean inOrder;
     private volatile boolean closed;
+    private volatile boolean streams = true;
     private final AutoCloseable owned;
 
     /** A source spreading reads over {@code links}, which are not reopened when they break. */
@@ -136,6 +138,68 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for a peer holding chunk " + index);
             }
+        }
+    }
+
+    /**
+     * Opens a stream on a link of its own (so that single reads, a fault's, never wait behind it) to the first peer
+     * that can be reached, in the order given; null when no peer was given with a way to connect.
+     */
+    @Override
+    public ChunkStream openStream(ChunkStream.Receiver receiver) throws IOException {
+        if (!streams) {
+            return null;
+        }
+        IOException last = null;
+        for (Peer p : peers) {
+            if (p.connector == null || closed) {
+                continue;
+            }
+            try {
+                PeerLink link = p.connector.connect();
+                return new Stream(link, receiver);
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        if (last != null) {
+            throw new IOException("no peer of region " + Long.toHexString(regionId) + " could be reached for a stream: "
+                    + last.getMessage(), last);
+        }
+        return null;
+    }
+
+    /** Whether {@link #openStream} opens streams (true) or returns null, so that readers pull chunk by chunk. */
+    public RemoteChunkSource streams(boolean on) {
+        this.streams = on;
+        return this;
+    }
+
+    /** A stream on one link of its own. */
+    private final class Stream implements ChunkStream {
+        private final PeerLink link;
+        private final java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocateDirect(8 * Protocol.MAX_WANT_PAIRS);
+        private long wants;
+
+        Stream(PeerLink link, ChunkStream.Receiver receiver) {
+            this.link = link;
+            link.receiveStream(receiver);
+        }
+
+        @Override
+        public synchronized void want(int[] ranges, int pairs) throws IOException {
+            link.sendWant(++wants, regionId, ranges, pairs, scratch);
+        }
+
+        @Override
+        public int maxRanges() {
+            return Protocol.MAX_WANT_PAIRS;
+        }
+
+        @Override
+        public void close() {
+            link.receiveStream(null);
+            link.close();
         }
     }
 

@@ -13,7 +13,9 @@ import java.util.List;
 /**
  * The network as a chunk source, for pager processes: {@code tcp:REGION@host:port,host:port,...} pulls region
  * {@code REGION} (its id, in hexadecimal) from those peers (the owner and replicas), spreading requests over them;
- * {@code ?order=failover} asks them in the order given instead. A peer that cannot be reached at first, or whose
+ * {@code ?order=failover} asks them in the order given instead. Background pulls come as one stream from the first
+ * peer reached (a link of its own), faults on the other links; {@code stream=off} pulls chunk by chunk instead.
+ * Options are joined with {@code &}. A peer that cannot be reached at first, or whose
  * link breaks, is connected again later. The cluster secret, TLS stores and channel binding come from the environment
  * ({@code MEMSYNC_SECRET}, {@code MEMSYNC_TLS*}; {@link LinkSecurity#environment()}), which a pager is given by its
  * node.
@@ -39,14 +41,20 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
                     + location.substring(0, at) + "' is not a hexadecimal number");
         }
         boolean inOrder = false;
+        boolean stream = true;
         int query = location.indexOf('?');
         if (query > 0) {
-            String option = location.substring(query + 1);
-            if (!option.equals("order=failover") && !option.equals("order=spread")) {
-                throw new IllegalArgumentException("network source '" + location + "': the only option is "
-                        + "order=failover (first live peer) or order=spread (the default)");
+            for (String option : location.substring(query + 1).split("&")) {
+                switch (option) {
+                    case "order=failover" -> inOrder = true;
+                    case "order=spread" -> inOrder = false;
+                    case "stream=on" -> stream = true;
+                    case "stream=off" -> stream = false;
+                    default -> throw new IllegalArgumentException("network source '" + location + "': unknown "
+                            + "option '" + option + "' (options: order=failover (first live peer) or order=spread "
+                            + "(the default); stream=on (the default) or stream=off, joined with &)");
+                }
             }
-            inOrder = option.equals("order=failover");
             location = location.substring(0, query);
         }
         LinkSecurity security = LinkSecurity.fromEnvironment(System.getenv());
@@ -77,6 +85,7 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
             throw new IOException("network source: no peer of region " + Long.toHexString(region)
                     + " could be reached", last);
         }
-        return new RemoteChunkSource(layout, region, links, connectors, Duration.ofSeconds(30), inOrder, watchdog);
+        return new RemoteChunkSource(layout, region, links, connectors, Duration.ofSeconds(30), inOrder, watchdog)
+                .streams(stream);
     }
 }

@@ -56,6 +56,23 @@ final class FetchScheduler {
     private int cursor;
     private boolean background = true;
     private boolean stopped;
+    /** A stream pulls the background work: pullers take faulted chunks only, and faults queue no read-ahead. */
+    private boolean streaming;
+    /** Each chunk's generation when it was last asked of the stream ({@link #wantMissing}). */
+    private final int[] wantedGeneration;
+    /** The chunk the stream should send next (after the last it delivered), or -1; and its pace, nanos a chunk. */
+    private int streamNext = -1;
+    private long streamGapNanos;
+    /**
+     * Faulted chunks the stream is about to deliver: left to it until their deadline, then fetched like any fault
+     * (a sequential reader just behind the stream's head would otherwise have every chunk fetched twice).
+     */
+    private final IntRing deferred;
+    private final boolean[] inDeferred;
+    private final long[] deferUntil;
+    /** How far ahead of the stream's position a fault may wait for it, in chunks, and at most how long. */
+    static final int DEFER_WINDOW = 256;
+    static final long MAX_DEFER_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
 
     /**
      * @param staleFaultLimit faults on a present chunk after which it is fetched again; 0 when the caller tells
@@ -87,6 +104,10 @@ final class FetchScheduler {
         this.inUrgent = new boolean[chunks];
         this.inAhead = new boolean[chunks];
         this.readAhead = readAhead;
+        this.wantedGeneration = new int[chunks];
+        this.deferred = new IntRing(chunks);
+        this.inDeferred = new boolean[chunks];
+        this.deferUntil = new long[chunks];
     }
 
     /** Takes over what the shared bitmap says is present (a new or taking-over pager). */
@@ -121,13 +142,14 @@ final class FetchScheduler {
         try {
             if (faultStart[chunk] == 0) {
                 faultStart[chunk] = now;
+                waiters++;
             }
             switch (state[chunk]) {
                 case PRESENT -> {
                     // Usually a stale event (the thread faulted just before the install). The same chunk faulting
                     // again and again means its pages are gone from under us: fetch it again.
                     if (staleFaultLimit == 0 || ++staleFaults[chunk] <= staleFaultLimit) {
-                        faultStart[chunk] = 0;
+                        endWait(chunk);
                         return true;
                     }
                     staleFaults[chunk] = 0;
@@ -140,6 +162,9 @@ final class FetchScheduler {
                 }
                 case MISSING, BACKOFF, QUEUED -> {
                     state[chunk] = QUEUED;
+                    if (!inUrgent[chunk] && deferToStream(chunk, now)) {
+                        return false;
+                    }
                     if (!inUrgent[chunk]) {
                         inUrgent[chunk] = true;
                         urgent.add(chunk);
@@ -150,7 +175,7 @@ final class FetchScheduler {
                     // FETCHING or INSTALLING: the install wakes it. INVALIDATING: requeued when it ends.
                 }
             }
-            if (withReadAhead) {
+            if (withReadAhead && !streaming) {
                 int end = Math.min(chunks, chunk + 1 + readAhead);
                 for (int c = chunk + 1; c < end; c++) {
                     queueAhead(c);
@@ -163,6 +188,85 @@ final class FetchScheduler {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock: nobody waits on {@code chunk} any more. */
+    private void endWait(int chunk) {
+        if (faultStart[chunk] != 0) {
+            faultStart[chunk] = 0;
+            waiters--;
+        }
+    }
+
+    /** Under the lock: whether faulted {@code chunk} waits for the stream, which is about to send it. */
+    private boolean deferToStream(int chunk, long now) {
+        if (!streaming || streamNext < 0 || chunk < streamNext || chunk - streamNext >= DEFER_WINDOW) {
+            return false;
+        }
+        if (inDeferred[chunk]) {
+            return true;
+        }
+        long wait = (chunk - streamNext + 1L) * Math.max(streamGapNanos, 1_000L) * 2 + 100_000L;
+        if (wait > MAX_DEFER_NANOS) {
+            return false;
+        }
+        inDeferred[chunk] = true;
+        deferUntil[chunk] = now + wait;
+        deferred.add(chunk);
+        return true;
+    }
+
+    /** Faulted chunks being waited for and not present yet (urgent, deferred to the stream, or being fetched). */
+    /** Chunks threads wait on now (a fault start recorded and not ended). */
+    private int waiters;
+
+    /**
+     * Whether a thread waits on a chunk the stream is not about to deliver: the stream then gives the fault's fetch
+     * the CPU first.
+     */
+    boolean faultsWaiting() {
+        lock.lock();
+        try {
+            return waiters > deferred.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The stream delivered {@code chunk}, {@code gapNanos} after the one before. */
+    void streamed(int chunk, long gapNanos) {
+        lock.lock();
+        try {
+            streamNext = chunk + 1;
+            streamGapNanos = gapNanos;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: deferred faults due (or all, {@code all}) become urgent; nanos until the next is due. */
+    private long requeueDeferred(long now, boolean all) {
+        long next = Long.MAX_VALUE;
+        for (int n = deferred.size(); n > 0; n--) {
+            int c = deferred.poll();
+            if (state[c] != QUEUED) {
+                inDeferred[c] = false;
+                continue;
+            }
+            long left = deferUntil[c] - now;
+            if (!all && left > 0) {
+                deferred.add(c);
+                next = Math.min(next, left);
+                continue;
+            }
+            inDeferred[c] = false;
+            if (!inUrgent[c]) {
+                inUrgent[c] = true;
+                urgent.add(c);
+                work.signal();
+            }
+        }
+        return next;
     }
 
     private void queueAhead(int c) {
@@ -217,7 +321,7 @@ final class FetchScheduler {
                 return c;
             }
         }
-        if (!background) {
+        if (!background || streaming) {
             return -1;
         }
         for (int scanned = 0; scanned < chunks; scanned++) {
@@ -261,7 +365,7 @@ final class FetchScheduler {
             staleFaults[chunk] = 0;
             status.setPresent(chunk);
             long start = faultStart[chunk];
-            faultStart[chunk] = 0;
+            endWait(chunk);
             installed.signalAll();
             return start;
         } finally {
@@ -320,7 +424,7 @@ final class FetchScheduler {
         lock.lock();
         try {
             fail(chunk, System.nanoTime());
-            faultStart[chunk] = 0;
+            endWait(chunk);
             installed.signalAll();
         } finally {
             lock.unlock();
@@ -360,10 +464,10 @@ final class FetchScheduler {
     long requeueDue(long now) {
         lock.lock();
         try {
+            long next = deferred.isEmpty() ? Long.MAX_VALUE : requeueDeferred(now, false);
             if (failed == 0 || recoveryFirst == 0) {
-                return Long.MAX_VALUE;
+                return next;
             }
-            long next = Long.MAX_VALUE;
             for (int c = 0; c < chunks; c++) {
                 if (state[c] != FAILED) {
                     continue;
@@ -469,6 +573,114 @@ final class FetchScheduler {
         }
     }
 
+    /** Whether a stream does the background work ({@link #streaming(boolean)}). */
+    boolean isStreaming() {
+        lock.lock();
+        try {
+            return streaming;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A stream takes over the background work (pullers then fetch faulted chunks only, and faults queue no read-ahead:
+     * the stream is aimed at them instead), or gives it back.
+     */
+    void streaming(boolean on) {
+        lock.lock();
+        try {
+            streaming = on;
+            if (!on) {
+                streamNext = -1;
+                requeueDeferred(0, true);
+            }
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Fills {@code ranges} with at most {@code maxPairs} ranges {@code [from, to)} of the chunks a stream should send,
+     * in order from {@code start} (wrapping around): those not present and not on their way. Records each one's
+     * generation, so that bytes sent before an invalidation are dropped. Returns the number of ranges.
+     */
+    int wantMissing(int start, int[] ranges, int maxPairs) {
+        lock.lock();
+        try {
+            int from = Math.floorMod(start, Math.max(1, chunks));
+            int pairs = collect(from, chunks, ranges, 0, maxPairs);
+            return collect(0, from, ranges, pairs, maxPairs);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int collect(int lo, int hi, int[] ranges, int pairs, int maxPairs) {
+        int open = -1;
+        for (int c = lo; c < hi && pairs < maxPairs; c++) {
+            byte s = state[c];
+            boolean wanted = s == MISSING || s == QUEUED || s == BACKOFF;
+            if (wanted) {
+                wantedGeneration[c] = generation[c];
+                if (open < 0) {
+                    open = c;
+                }
+            } else if (open >= 0) {
+                ranges[2 * pairs] = open;
+                ranges[2 * pairs + 1] = c;
+                pairs++;
+                open = -1;
+            }
+        }
+        if (open >= 0 && pairs < maxPairs) {
+            ranges[2 * pairs] = open;
+            ranges[2 * pairs + 1] = hi;
+            pairs++;
+        }
+        return pairs;
+    }
+
+    /**
+     * A streamed chunk arrives: returns its generation, the chunk now FETCHING (the caller installs it), or -1 when
+     * it is no longer wanted (present, on its way another way, invalidated since it was asked for).
+     */
+    int claimStreamed(int chunk) {
+        lock.lock();
+        try {
+            byte s = state[chunk];
+            if ((s == MISSING || s == QUEUED || s == BACKOFF) && generation[chunk] == wantedGeneration[chunk]) {
+                state[chunk] = FETCHING;
+                return generation[chunk];
+            }
+            return -1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A claimed streamed chunk did not arrive whole (the stream broke): fetched another way. */
+    void unclaim(int chunk, int gen) {
+        lock.lock();
+        try {
+            if (state[chunk] != FETCHING || generation[chunk] != gen) {
+                return;
+            }
+            state[chunk] = MISSING;
+            if (faultStart[chunk] != 0) {
+                state[chunk] = QUEUED;
+                if (!inUrgent[chunk]) {
+                    inUrgent[chunk] = true;
+                    urgent.add(chunk);
+                }
+            }
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Stops or resumes background pulling (closing stops it; faults are still served). */
     void background(boolean on) {
         lock.lock();
@@ -518,6 +730,10 @@ final class FetchScheduler {
 
         boolean isEmpty() {
             return size == 0;
+        }
+
+        int size() {
+            return size;
         }
     }
 }

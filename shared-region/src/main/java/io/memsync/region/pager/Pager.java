@@ -7,6 +7,7 @@ import io.memsync.region.linux.LibC;
 import io.memsync.region.linux.LinuxException;
 import io.memsync.region.linux.Userfaultfd;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -52,6 +53,8 @@ final class Pager {
     private final Arena shmemArena;
     private volatile boolean running = true;
     private volatile long closeDeadline;
+    /** The background pull as one stream, while the source streams and it runs; else null. */
+    private volatile Streamer streamer;
 
     Pager(ChunkLayout layout, PagerArguments.Settings settings, int uffd, int memfd, long base, PagerStatus status,
           ChunkSource source, int appPidfd) {
@@ -90,6 +93,14 @@ final class Pager {
         for (int i = 0; i < settings.faultFetchers(); i++) {
             fetchers.add(Thread.ofPlatform().name("pager-fault-fetcher-" + i).daemon(true)
                     .start(() -> fetchLoop(false)));
+        }
+        if (settings.pullers() > 0) {
+            try {
+                streamer = Streamer.start(layout, scheduler, this::installCaught, source);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "pager: no background stream (" + e.getMessage()
+                        + "): pullers fetch chunk by chunk");
+            }
         }
         for (int i = 0; i < settings.pullers(); i++) {
             fetchers.add(Thread.ofPlatform().name("pager-puller-" + i).daemon(true).start(() -> fetchLoop(true)));
@@ -169,6 +180,11 @@ final class Pager {
             int chunk = layout.chunkOf(relative);
             if (scheduler.fault(chunk, now, readAhead)) {
                 refault(chunk, address & -LibC.pageSize(), now, readAhead);
+            } else {
+                Streamer s = streamer;
+                if (s != null) {
+                    s.faulted(chunk);
+                }
             }
         }
     }
@@ -210,20 +226,32 @@ final class Pager {
                 try {
                     fetchAndInstall(chunk, buffer);
                 } catch (RuntimeException e) {
-                    // While closing, the application unmaps the region under us: installs fail, as expected.
-                    if (status.state() != PagerStatus.SERVING) {
-                        continue;
-                    }
-                    LOG.log(System.Logger.Level.ERROR, "pager: installing chunk " + chunk + " failed: "
-                            + e.getMessage(), e);
-                    if (scheduler.installFailed(chunk)) {
-                        poison(chunk);
-                    }
-                    wakeFaultLoop();
+                    installBroke(chunk, e);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void installBroke(int chunk, RuntimeException e) {
+        // While closing, the application unmaps the region under us: installs fail, as expected.
+        if (status.state() != PagerStatus.SERVING) {
+            return;
+        }
+        LOG.log(System.Logger.Level.ERROR, "pager: installing chunk " + chunk + " failed: " + e.getMessage(), e);
+        if (scheduler.installFailed(chunk)) {
+            poison(chunk);
+        }
+        wakeFaultLoop();
+    }
+
+    /** A streamed chunk, claimed with generation {@code gen}: installed from {@code memory[offset, +chunkSize)}. */
+    private void installCaught(int chunk, int gen, MemorySegment memory, long offset) {
+        try {
+            install(chunk, gen, memory, offset);
+        } catch (RuntimeException e) {
+            installBroke(chunk, e);
         }
     }
 
@@ -246,6 +274,16 @@ final class Pager {
             }
             return;
         }
+        install(chunk, gen, target, targetOffset);
+    }
+
+    /**
+     * Installs fetched {@code chunk} (generation {@code gen}, FETCHING) from {@code src[srcOffset, +chunkSize)} (for
+     * MAP, that may be its place in the shmem already), unless it was invalidated meanwhile or its bytes arrived from
+     * elsewhere.
+     */
+    private void install(int chunk, int gen, MemorySegment src, long srcOffset) {
+        int chunkSize = layout.chunkSize();
         if (!scheduler.beginInstall(chunk, gen)) {
             return;
         }
@@ -258,12 +296,17 @@ final class Pager {
         // DONTWAKE, then publish, then wake: a thread that resumes already sees its chunk counted present.
         // A waiter whose event is not read yet is woken by the fault loop, which will find it PRESENT.
         long installedBytes = switch (method) {
-            case COPY -> Userfaultfd.copyMissing(uffd, dst, buffer.address(), chunkSize,
+            case COPY -> Userfaultfd.copyMissing(uffd, dst, src.address() + srcOffset, chunkSize,
                     Userfaultfd.COPY_MODE_DONTWAKE | (settings.writeTracking() ? Userfaultfd.COPY_MODE_WP : 0));
-            case MAP -> Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE);
+            case MAP -> {
+                if (src != shmem) {
+                    MemorySegment.copy(src, srcOffset, shmem, layout.offsetOf(chunk), chunkSize);
+                }
+                yield Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE);
+            }
             case WRITE -> {
                 // pwrite fills the page cache without a page fault per page and without zeroing whole pages.
-                LibC.pwriteFully(memfd, buffer, 0, chunkSize, layout.offsetOf(chunk));
+                LibC.pwriteFully(memfd, src, srcOffset, chunkSize, layout.offsetOf(chunk));
                 yield Userfaultfd.continueMissing(uffd, dst, chunkSize, Userfaultfd.CONTINUE_MODE_DONTWAKE);
             }
         };
@@ -397,6 +440,10 @@ final class Pager {
     /** Stops background pulls and fails, after the close timeout, the faults still outstanding then. */
     void beginClose() {
         status.state(PagerStatus.CLOSING);
+        Streamer s = streamer;
+        if (s != null) {
+            s.close();
+        }
         scheduler.background(false);
         closeDeadline = System.nanoTime() + Math.max(1, settings.closeTimeout().toNanos());
         wakeFaultLoop();
@@ -404,6 +451,10 @@ final class Pager {
 
     void stop() {
         running = false;
+        Streamer s = streamer;
+        if (s != null) {
+            s.close();
+        }
         scheduler.stop();
         wakeFaultLoop();
         // A fetcher blocked in a slow source is not waited for: the process exits around it.

@@ -11,13 +11,13 @@ import org.junit.jupiter.api.Test;
 /** The scheduler's rules for faults on chunks already present: stale events against pages that are gone. */
 class FetchSchedulerTest {
 
-    private static PagerStatus status(Arena arena, int chunks) {
+    static PagerStatus status(Arena arena, int chunks) {
         MemorySegment memory = arena.allocate(PagerStatus.bytesFor(chunks), 4096);
         return PagerStatus.format(memory, chunks);
     }
 
     /** Fetches and installs {@code chunk} the way a fault fetcher does. */
-    private static void install(FetchScheduler s, int chunk, PagerStatus status) throws InterruptedException {
+    static void install(FetchScheduler s, int chunk, PagerStatus status) throws InterruptedException {
         assertFalse(s.fault(chunk, System.nanoTime(), false), "a missing chunk is queued");
         assertEquals(chunk, s.take(false, 0));
         assertTrue(s.beginInstall(chunk, s.generation(chunk)));

@@ -1,0 +1,190 @@
+package io.memsync.bench;
+
+import io.memsync.cluster.testkit.DelayProxy;
+import io.memsync.cluster.wire.DataServer;
+import io.memsync.cluster.wire.LinkSecurity;
+import io.memsync.cluster.wire.ServedRegion;
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.Region;
+import io.memsync.region.page.LazyRegion;
+import io.memsync.region.page.PagerConfig;
+
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A whole region read from a peer at a network distance, through the {@link DelayProxy} at each round-trip time:
+ * a lazy mount that pages everything in with its background stream ({@code memsync-stream}), the same chunk by
+ * chunk with pullers ({@code memsync-pullers}), and a raw NIO stream of as many bytes through the same proxy
+ * ({@code raw-stream}, the limit); then first touches of chunks not paged in yet while the stream runs
+ * ({@code first-touch}). The application reads the whole region from start to end as it arrives; the time is from
+ * the mount's return until every chunk is present and read. Every mount's bytes are checked against the owner's.
+ */
+public final class PullBenchmark {
+    private static final long ID = 0x70_6c_6c_00_0000_0001L;
+    private static final byte[] SECRET = "pull-benchmark-secret-0123456789".getBytes(StandardCharsets.UTF_8);
+
+    /** What one run measures. */
+    record Settings(long mib, int chunkKib, List<Integer> rtts, int pullers, int touches) {
+    }
+
+    private PullBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Settings s = new Settings(256, 64, List.of(0, 5, 20, 50), 4, 50);
+        java.nio.file.Path json = null;
+        for (int i = 0; i < args.length; i += 2) {
+            String v = i + 1 < args.length ? args[i + 1] : "";
+            switch (args[i]) {
+                case "--mib" -> s = new Settings(Long.parseLong(v), s.chunkKib(), s.rtts(), s.pullers(), s.touches());
+                case "--chunk-kib" -> s = new Settings(s.mib(), Integer.parseInt(v), s.rtts(), s.pullers(),
+                        s.touches());
+                case "--rtts" -> s = new Settings(s.mib(), s.chunkKib(), Arrays.stream(v.split(","))
+                        .map(String::trim).map(Integer::valueOf).toList(), s.pullers(), s.touches());
+                case "--pullers" -> s = new Settings(s.mib(), s.chunkKib(), s.rtts(), Integer.parseInt(v),
+                        s.touches());
+                case "--touches" -> s = new Settings(s.mib(), s.chunkKib(), s.rtts(), s.pullers(),
+                        Integer.parseInt(v));
+                case "--json" -> json = java.nio.file.Path.of(v);
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (options: --mib N, "
+                        + "--chunk-kib N, --rtts MS,MS,..., --pullers N, --touches N, --json FILE)");
+            }
+        }
+        BenchReport report = new BenchReport("pull");
+        run(report, s);
+        if (json != null) {
+            report.write(json);
+        }
+    }
+
+    /** Runs every measurement of {@code s} into {@code report}. */
+    static void run(BenchReport report, Settings s) throws Exception {
+        long size = s.mib() << 20;
+        int chunk = s.chunkKib() * 1024;
+        ChunkLayout layout = new ChunkLayout(size, chunk);
+        try (Region owner = Region.builder("pull-bench-owner").size(size).chunkSize(chunk).create();
+             DataServer server = new DataServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), security(),
+                     64)) {
+            fill(owner.segment());
+            server.serve(new ServedRegion(ID, "pull-bench", owner.segment(), layout, ServedRegion.Role.OWNER, 1));
+            for (int rtt : s.rtts()) {
+                Duration oneWay = Duration.ofNanos(rtt * 500_000L);
+                Map<String, Object> params = new LinkedHashMap<>();
+                params.put("rtt_ms", rtt);
+                params.put("chunk_kib", s.chunkKib());
+                params.put("mib", s.mib());
+                report.add("raw-stream", params, Map.of("mb_per_s", round(ProxyStreamBenchmark.stream(size,
+                        oneWay))));
+                try (DelayProxy proxy = DelayProxy.start(server.address(), oneWay)) {
+                    // At 0 ms, straight to the server: the proxy's own hand-offs between its threads are not a
+                    // network's, and on a busy machine they cost more than memsync's whole path.
+                    InetSocketAddress to = rtt == 0 ? server.address() : proxy.address();
+                    String spec = "tcp:" + Long.toHexString(ID) + "@" + to.getHostString() + ":" + to.getPort();
+                    Map<String, Object> streamed = new LinkedHashMap<>(params);
+                    streamed.put("pullers", s.pullers());
+                    report.add("memsync-stream", streamed, Map.of("mb_per_s", round(readWhole(owner, layout, spec,
+                            s.pullers()))));
+                    report.add("memsync-pullers", streamed, Map.of("mb_per_s", round(readWhole(owner, layout,
+                            spec + "?stream=off", s.pullers()))));
+                    report.add("first-touch", streamed, firstTouches(owner, layout, spec, s.pullers(),
+                            s.touches()));
+                    Map<String, Object> pulled = new LinkedHashMap<>(streamed);
+                    pulled.put("stream", false);
+                    report.add("first-touch", pulled, firstTouches(owner, layout, spec + "?stream=off",
+                            s.pullers(), s.touches()));
+                }
+            }
+        }
+    }
+
+    private static void fill(MemorySegment m) {
+        SplittableRandom r = new SplittableRandom(7);
+        for (long at = 0; at < m.byteSize(); at += 8) {
+            m.set(JAVA_LONG, at, r.nextLong());
+        }
+    }
+
+    private static LazyRegion mount(ChunkLayout layout, String spec, int pullers) throws Exception {
+        return LazyRegion.mount("pull-bench", layout, PagerConfig.of(spec).withPullers(pullers).withStandby(false),
+                security().environment());
+    }
+
+    /** The secret alone, not bound to addresses: the proxy relays every connection. */
+    private static LinkSecurity security() throws java.io.IOException {
+        return new LinkSecurity(SECRET, io.memsync.cluster.wire.TlsConfig.OFF, false);
+    }
+
+    /** MB/s of reading the whole mounted region, start to end, from the mount's return; the bytes checked. */
+    private static double readWhole(Region owner, ChunkLayout layout, String spec, int pullers) throws Exception {
+        try (LazyRegion lazy = mount(layout, spec, pullers)) {
+            MemorySegment m = lazy.segment();
+            long start = System.nanoTime();
+            long sum = 0;
+            for (long at = 0; at < m.byteSize() && !Boolean.getBoolean("pull.background.only"); at += 4096) {
+                sum += m.get(JAVA_LONG, at);
+            }
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (lazy.status().presentChunks() < layout.chunkCount() && System.nanoTime() < deadline) {
+                TimeUnit.MICROSECONDS.sleep(200);
+            }
+            long nanos = System.nanoTime() - start;
+            if (m.mismatch(owner.segment()) != -1 || sum == 42) {
+                throw new IllegalStateException("the mount through " + spec + " differs from the owner");
+            }
+            return layout.regionSize() / 1e6 / (nanos / 1e9);
+        }
+    }
+
+    /**
+     * Touches {@code touches} random chunks that are not present yet while the background pull runs, one every
+     * millisecond or so; the latency of each first read, p50 and p99 in microseconds.
+     */
+    private static Map<String, Object> firstTouches(Region owner, ChunkLayout layout, String spec, int pullers,
+                                                    int touches) throws Exception {
+        List<Long> micros = new ArrayList<>();
+        try (LazyRegion lazy = mount(layout, spec, pullers)) {
+            MemorySegment m = lazy.segment();
+            SplittableRandom r = new SplittableRandom(11);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (micros.size() < touches && System.nanoTime() < deadline
+                    && lazy.status().presentChunks() < layout.chunkCount()) {
+                int c = r.nextInt(layout.chunkCount());
+                if (lazy.isPresent(c)) {
+                    continue;
+                }
+                long t = System.nanoTime();
+                long v = m.get(JAVA_LONG, layout.offsetOf(c));
+                micros.add((System.nanoTime() - t) / 1000);
+                if (v != owner.segment().get(JAVA_LONG, layout.offsetOf(c))) {
+                    throw new IllegalStateException("chunk " + c + " read other bytes than the owner's");
+                }
+                TimeUnit.MICROSECONDS.sleep(500);
+            }
+        }
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("touches", micros.size());
+        if (!micros.isEmpty()) {
+            micros.sort(null);
+            metrics.put("p50_us", micros.get(micros.size() / 2));
+            metrics.put("p99_us", micros.get(Math.min(micros.size() - 1, (int) Math.ceil(micros.size() * 0.99) - 1)));
+        }
+        return metrics;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+}

@@ -1,0 +1,203 @@
+package io.memsync.cluster.wire;
+
+import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.region.ChunkLayout;
+import io.memsync.region.ChunkStream;
+import io.memsync.region.Region;
+import io.memsync.region.linux.KernelFeatures;
+import io.memsync.region.page.LazyRegion;
+import io.memsync.region.page.PagerConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.memsync.cluster.testkit.Fixtures.secret;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Streamed pulls: a STREAM_WANT brings the chunks back to back in its order, all-zero chunks as a flag without
+ * bytes; a new want re-aims the stream; a copy that is not whole ends it at once; and a lazy mount pages a region in
+ * through one stream, its faults answered on links of their own, with the same bytes as pulled chunk by chunk.
+ */
+@Timeout(120)
+class StreamPullTest extends WireTestSupport {
+    private static final long ID = 0x5743_0000_0000_0001L;
+
+    /** Collects what a stream delivers into a copy of the region. */
+    private static final class Collector implements ChunkStream.Receiver {
+        final MemorySegment copy;
+        final int chunkSize;
+        final AtomicInteger arrived = new AtomicInteger();
+        final AtomicInteger zeros = new AtomicInteger();
+        final ConcurrentLinkedQueue<int[]> drains = new ConcurrentLinkedQueue<>();
+        volatile IOException failure;
+
+        Collector(long size, int chunkSize) {
+            this.copy = Arena.ofShared().allocate(size, 4096);
+            this.chunkSize = chunkSize;
+            copy.fill((byte) 0x5a);
+        }
+
+        @Override
+        public boolean wants(int index) {
+            return true;
+        }
+
+        @Override
+        public void arrived(int index, MemorySegment memory, long offset) {
+            arrived.incrementAndGet();
+            MemorySegment into = copy.asSlice((long) index * chunkSize, chunkSize);
+            if (memory == null) {
+                zeros.incrementAndGet();
+                into.fill((byte) 0);
+            } else {
+                MemorySegment.copy(memory, offset, into, 0, chunkSize);
+            }
+        }
+
+        @Override
+        public void drained(int sent, boolean whole) {
+            drains.add(new int[]{sent, whole ? 1 : 0});
+        }
+
+        @Override
+        public void failed(IOException cause) {
+            failure = cause;
+        }
+    }
+
+    private RemoteChunkSource source(DataServer server, ChunkLayout layout) throws IOException {
+        RemoteChunkSource.Connector connector = () -> PeerLink.connect(server.address(), secret(), "puller", CHUNK,
+                Duration.ZERO, watchdog);
+        return keep(new RemoteChunkSource(layout, ID, List.of(connector.connect()), List.of(connector),
+                Duration.ofSeconds(10), false, null));
+    }
+
+    private static void fillAllButEveryThirdChunk(Region owner, int chunks) {
+        for (int c = 0; c < chunks; c++) {
+            if (c % 3 != 0) {
+                MemorySegment chunk = owner.segment().asSlice((long) c * CHUNK, CHUNK);
+                randomWrites(chunk, c, 200);
+            }
+        }
+    }
+
+    @Test
+    void aWantBringsEveryChunkInOrderAndZeroChunksWithoutTheirBytes() throws Exception {
+        int chunks = 48;
+        Region owner = region("stream-owner", chunks);
+        fillAllButEveryThirdChunk(owner, chunks);
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
+        server.serve(new ServedRegion(ID, "stream", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
+        Collector into = new Collector(owner.layout().regionSize(), CHUNK);
+        ChunkStream stream = source(server, owner.layout()).openStream(into);
+        assertNotNull(stream, "a network source streams");
+        stream.want(new int[]{0, chunks}, 1);
+        Fixtures.await(() -> !into.drains.isEmpty(), 20, "the want was drained");
+        assertEquals(chunks, into.drains.peek()[0]);
+        assertEquals(1, into.drains.peek()[1], "the owner holds the region whole");
+        assertEquals(chunks, into.arrived.get());
+        assertEquals(chunks / 3, into.zeros.get(), "every third chunk is all zeros and came as a flag");
+        assertEquals(-1L, into.copy.mismatch(owner.segment()), "the streamed copy is the owner's");
+        assertEquals(chunks, server.chunksStreamed());
+        assertNull(into.failure);
+        stream.close();
+    }
+
+    @Test
+    void aNewWantReplacesWhatTheLastStillHadToSend() throws Exception {
+        int chunks = 256;
+        Region owner = region("reaim-owner", chunks);
+        randomWrites(owner.segment(), 4, 20_000);
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
+        server.serve(new ServedRegion(ID, "reaim", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
+        Collector into = new Collector(owner.layout().regionSize(), CHUNK);
+        ChunkStream stream = keep(source(server, owner.layout()).openStream(into));
+        // Two ranges in one want, out of address order, then re-aimed before it can have finished.
+        stream.want(new int[]{128, 256, 0, 128}, 2);
+        stream.want(new int[]{250, 256, 3, 5}, 2);
+        Fixtures.await(() -> into.drains.stream().anyMatch(d -> d[0] == 8), 20, "the second want was drained");
+        for (int c : new int[]{250, 251, 252, 253, 254, 255, 3, 4}) {
+            assertEquals(-1L, into.copy.asSlice((long) c * CHUNK, CHUNK)
+                    .mismatch(owner.segment().asSlice((long) c * CHUNK, CHUNK)), "chunk " + c);
+        }
+        assertTrue(into.arrived.get() < 256 + 8, "the first want was cut short: " + into.arrived.get()
+                + " chunks arrived");
+    }
+
+    @Test
+    void aCopyThatIsNotWholeEndsTheStreamAtOnce() throws Exception {
+        Region copy = region("stream-incomplete", 8);
+        ServedRegion replica = new ServedRegion(ID, "incomplete", copy.segment(), copy.layout(),
+                ServedRegion.Role.REPLICA, 1);
+        replica.applyThrough(copy.untrackedMapping());
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
+        server.serve(replica);
+        Collector into = new Collector(copy.layout().regionSize(), CHUNK);
+        ChunkStream stream = keep(source(server, copy.layout()).openStream(into));
+        stream.want(new int[]{0, 8}, 1);
+        Fixtures.await(() -> !into.drains.isEmpty(), 20, "the want ended");
+        assertEquals(0, into.drains.peek()[0], "nothing was sent");
+        assertEquals(0, into.drains.peek()[1], "the copy is not whole");
+        assertEquals(0, into.arrived.get());
+    }
+
+    @Test
+    void aLazyMountPagesInThroughOneStreamAndFaultsOnLinksOfTheirOwn() throws Exception {
+        assumeTrue(KernelFeatures.get().lazyRegionsAvailable(), KernelFeatures.get().describe());
+        int chunks = 512;
+        Region owner = region("mount-owner", chunks);
+        fillAllButEveryThirdChunk(owner, chunks);
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
+        server.serve(new ServedRegion(ID, "mount", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
+        InetSocketAddress at = server.address();
+        String spec = "tcp:" + Long.toHexString(ID) + "@" + at.getHostString() + ":" + at.getPort();
+        ChunkLayout layout = owner.layout();
+        try (LazyRegion lazy = LazyRegion.mount("stream-mount", layout, PagerConfig.of(spec).withPullers(2)
+                .withStandby(false), LinkSecurity.secretOnly(secret()).environment())) {
+            // A first touch at the end while the stream starts at the beginning.
+            assertEquals(owner.segment().get(JAVA_LONG, layout.offsetOf(chunks - 1)),
+                    lazy.segment().get(JAVA_LONG, layout.offsetOf(chunks - 1)));
+            Fixtures.await(() -> lazy.status().presentChunks() == chunks, 30, "every chunk paged in");
+            assertEquals(-1L, lazy.segment().mismatch(owner.segment()), "the mount reads the owner's bytes");
+        }
+        long streamed = server.chunksStreamed();
+        long pulled = server.chunksServed() - streamed;
+        assertTrue(streamed >= chunks - 64, "the stream brought most chunks: " + streamed + " streamed, " + pulled
+                + " pulled one by one");
+        assertTrue(pulled < 64, "only faults and their neighbours came one by one: " + pulled);
+    }
+
+    @Test
+    void streamOffPullsChunkByChunk() throws Exception {
+        assumeTrue(KernelFeatures.get().lazyRegionsAvailable(), KernelFeatures.get().describe());
+        int chunks = 64;
+        Region owner = region("nostream-owner", chunks);
+        randomWrites(owner.segment(), 7, 10_000);
+        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
+        server.serve(new ServedRegion(ID, "nostream", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
+        InetSocketAddress at = server.address();
+        String spec = "tcp:" + Long.toHexString(ID) + "@" + at.getHostString() + ":" + at.getPort() + "?stream=off";
+        try (LazyRegion lazy = LazyRegion.mount("nostream-mount", owner.layout(), PagerConfig.of(spec).withPullers(2)
+                .withStandby(false), LinkSecurity.secretOnly(secret()).environment())) {
+            Fixtures.await(() -> lazy.status().presentChunks() == chunks, 30, "every chunk paged in");
+            assertEquals(-1L, lazy.segment().mismatch(owner.segment()));
+        }
+        assertEquals(0, server.chunksStreamed());
+        assertFalse(server.chunksServed() < chunks, "every chunk was pulled one by one");
+    }
+}
