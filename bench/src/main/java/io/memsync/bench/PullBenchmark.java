@@ -29,8 +29,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * a lazy mount that pages everything in with its background stream ({@code memsync-stream}), the same chunk by
  * chunk with pullers ({@code memsync-pullers}), and a raw NIO stream of as many bytes through the same proxy
  * ({@code raw-stream}, the limit); then first touches of chunks not paged in yet while the stream runs
- * ({@code first-touch}). The application reads the whole region from start to end as it arrives; the time is from
- * the mount's return until every chunk is present and read. Every mount's bytes are checked against the owner's.
+ * ({@code first-touch}, also without the stream); and the on-demand faults of a second mount that replays the
+ * working set a first one recorded ({@code second-mount}). The application reads the whole region from start to end
+ * as it arrives; the time is from the mount's return until every chunk is present and read. Every mount's bytes are
+ * checked against the owner's. At 0 ms the mounts pull from the server directly, at other RTTs through the proxy.
  */
 public final class PullBenchmark {
     private static final long ID = 0x70_6c_6c_00_0000_0001L;
@@ -101,6 +103,8 @@ public final class PullBenchmark {
                             spec + "?stream=off", s.pullers()))));
                     report.add("first-touch", streamed, firstTouches(owner, layout, spec, s.pullers(),
                             s.touches()));
+                    report.add("second-mount", streamed, secondMount(owner, layout, spec, s.pullers(),
+                            Math.max(16, s.touches())));
                     Map<String, Object> pulled = new LinkedHashMap<>(streamed);
                     pulled.put("stream", false);
                     report.add("first-touch", pulled, firstTouches(owner, layout, spec + "?stream=off",
@@ -182,6 +186,45 @@ public final class PullBenchmark {
             metrics.put("p99_us", micros.get(Math.min(micros.size() - 1, (int) Math.ceil(micros.size() * 0.99) - 1)));
         }
         return metrics;
+    }
+
+    /**
+     * The same access pattern ({@code touches} random chunks, read one after the other) on two mounts: the first on
+     * demand only, recording its working set; the second with the background stream and that working set pulled
+     * first, the application starting at once. On-demand faults (first touches that waited) of each.
+     */
+    private static Map<String, Object> secondMount(Region owner, ChunkLayout layout, String spec, int pullers,
+                                                   int touches) throws Exception {
+        int[] pattern = new SplittableRandom(13).ints(0, layout.chunkCount()).distinct()
+                .limit(Math.min(touches, layout.chunkCount())).toArray();
+        int[] workingSet;
+        long first;
+        long second;
+        try (LazyRegion lazy = LazyRegion.mount("pull-bench", layout, PagerConfig.of(spec).withPullers(0)
+                .withStandby(false), security().environment())) {
+            readPattern(lazy, owner, layout, pattern);
+            workingSet = lazy.touchOrder();
+            first = lazy.status().touches();
+        }
+        try (LazyRegion lazy = LazyRegion.mount("pull-bench", layout, PagerConfig.of(spec).withPullers(pullers)
+                .withStandby(false).withPullFirst(workingSet), security().environment())) {
+            readPattern(lazy, owner, layout, pattern);
+            second = lazy.status().touches();
+        }
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("first_faults", first);
+        metrics.put("second_faults", second);
+        metrics.put("fewer_pct", first == 0 ? 0 : round(100.0 * (first - second) / first));
+        return metrics;
+    }
+
+    private static void readPattern(LazyRegion lazy, Region owner, ChunkLayout layout, int[] pattern) {
+        for (int c : pattern) {
+            long at = layout.offsetOf(c);
+            if (lazy.segment().get(JAVA_LONG, at) != owner.segment().get(JAVA_LONG, at)) {
+                throw new IllegalStateException("chunk " + c + " read other bytes than the owner's");
+            }
+        }
     }
 
     private static double round(double v) {

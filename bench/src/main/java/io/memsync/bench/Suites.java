@@ -9,9 +9,41 @@ import java.util.List;
  * smoke test; its figures are not for comparison.
  */
 public final class Suites {
-    private static final List<String> NAMES = List.of("pull");
+    private static final List<String> NAMES = List.of("pull", "writer");
 
     private Suites() {
+    }
+
+    /**
+     * What dirty tracking costs a writer ({@link WriterCostBenchmark}): random 8-byte writes over the whole region
+     * ({@code uniform}), over a 16 MiB hot set ({@code hot-16mib}), and one word after the other
+     * ({@code sequential}); untracked ({@code none}) and with each tracker, the syncer collecting every 10 ms.
+     */
+    static void writer(BenchReport report, boolean quick) throws Exception {
+        int regionMiB = quick ? 256 : 1024;
+        record Pattern(String name, String pattern, int spanMiB) {
+        }
+        List<Pattern> patterns = List.of(new Pattern("uniform", "uniform", 0), new Pattern("hot-16mib", "uniform", 16),
+                new Pattern("sequential", "sequential", 0));
+        for (Pattern p : patterns) {
+            for (String tracker : List.of("none", "wp", "hash", "auto")) {
+                org.openjdk.jmh.runner.options.Options options = new org.openjdk.jmh.runner.options.OptionsBuilder()
+                        .include(WriterCostBenchmark.class.getName() + ".write")
+                        .param("regionMiB", Integer.toString(regionMiB)).param("tracker", tracker)
+                        .param("writeSpanMiB", Integer.toString(p.spanMiB())).param("pattern", p.pattern())
+                        .warmupIterations(quick ? 1 : 2).warmupTime(org.openjdk.jmh.runner.options.TimeValue.seconds(
+                                quick ? 1 : 2))
+                        .measurementIterations(quick ? 2 : 3).measurementTime(
+                                org.openjdk.jmh.runner.options.TimeValue.seconds(quick ? 1 : 2))
+                        .forks(1).verbosity(org.openjdk.jmh.runner.options.VerboseMode.SILENT).build();
+                double score = new org.openjdk.jmh.runner.Runner(options).runSingle().getPrimaryResult().getScore();
+                java.util.Map<String, Object> params = new java.util.LinkedHashMap<>();
+                params.put("pattern", p.name());
+                params.put("region_mib", regionMiB);
+                params.put("scan_interval_ms", 10);
+                report.add(tracker, params, java.util.Map.of("writes_per_s", Math.round(score)));
+            }
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -36,6 +68,7 @@ public final class Suites {
             case "pull" -> PullBenchmark.run(report, quick
                     ? new PullBenchmark.Settings(64, 64, List.of(0, 20), 4, 20)
                     : new PullBenchmark.Settings(256, 64, List.of(0, 5, 20, 50), 4, 50));
+            case "writer" -> writer(report, quick);
             default -> {
                 System.err.println("bench/run: no suite '" + suite + "' (suites: " + String.join(", ", NAMES) + ")");
                 System.exit(2);

@@ -33,7 +33,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * thread only sleeps on the same schedule. The difference to {@code none} is what tracking costs the writer.
  * <p>
  * Offsets come from a xorshift generator mapped onto the region (or its first {@code writeSpanMiB}) with a
- * multiply-high, so the measured loop allocates nothing. The region is filled before tracking starts, so
+ * multiply-high, so the measured loop allocates nothing; or, with {@code pattern=sequential}, one word after the
+ * other. The region is filled before tracking starts, so
  * {@code none} pays no first-touch faults.
  */
 @State(Scope.Thread)
@@ -65,6 +66,12 @@ public class WriterCostBenchmark {
     @Param("0")
     public int writeSpanMiB;
 
+    /** "uniform": at random offsets; "sequential": one word after the other through the span, wrapping around. */
+    @Param("uniform")
+    public String pattern;
+    private boolean sequential;
+    private long cursor;
+
     private Region region;
     private MemorySegment segment;
     /** Number of 8-byte words the writer spreads its writes over. */
@@ -91,6 +98,10 @@ public class WriterCostBenchmark {
             throw new IllegalArgumentException("writeSpanMiB " + writeSpanMiB + " is outside (0, " + regionMiB + "]");
         }
         words = span / 8;
+        if (!pattern.equals("uniform") && !pattern.equals("sequential")) {
+            throw new IllegalArgumentException("pattern " + pattern + ": choose uniform or sequential");
+        }
+        sequential = pattern.equals("sequential");
         DirtyTracker dirtyTracker = "none".equals(tracker) ? null : Trackers.start(region, TrackerKind.parse(tracker));
         ChunkSet dirty = new ChunkSet(region.layout().chunkCount());
         running = true;
@@ -125,6 +136,15 @@ public class WriterCostBenchmark {
     public void write() {
         MemorySegment s = segment;
         long n = words;
+        if (sequential) {
+            long c = cursor;
+            for (int i = 0; i < BATCH; i++) {
+                s.set(JAVA_LONG, c << 3, c);
+                c = c + 1 == n ? 0 : c + 1;
+            }
+            cursor = c;
+            return;
+        }
         long x = seed;
         for (int i = 0; i < BATCH; i++) {
             x ^= x << 13;

@@ -30,8 +30,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Streamed pulls: a STREAM_WANT brings the chunks back to back in its order, all-zero chunks as a flag without
- * bytes; a new want re-aims the stream; a copy that is not whole ends it at once; and a lazy mount pages a region in
- * through one stream, its faults answered on links of their own, with the same bytes as pulled chunk by chunk.
+ * bytes; a new want re-aims the stream; a copy that is not whole ends it at once; a lazy mount pages a region in
+ * through one stream, its faults answered on links of their own, with the same bytes as pulled chunk by chunk; and
+ * a mount that replays the working set an earlier one recorded has it pulled first.
  */
 @Timeout(120)
 class StreamPullTest extends WireTestSupport {
@@ -180,6 +181,53 @@ class StreamPullTest extends WireTestSupport {
         assertTrue(streamed >= chunks - 64, "the stream brought most chunks: " + streamed + " streamed, " + pulled
                 + " pulled one by one");
         assertTrue(pulled < 64, "only faults and their neighbours came one by one: " + pulled);
+    }
+
+    @Test
+    void aSecondMountThatReplaysTheFirstOnesWorkingSetWaitsForAlmostNothing() throws Exception {
+        assumeTrue(KernelFeatures.get().lazyRegionsAvailable(), KernelFeatures.get().describe());
+        int chunks = 512;
+        Region owner = region("replay-owner", chunks);
+        randomWrites(owner.segment(), 5, 50_000);
+        LinkSecurity unbound = new LinkSecurity(secret(), TlsConfig.OFF, false);
+        DataServer server = keep(new DataServer(LOOPBACK, unbound, 16));
+        server.serve(new ServedRegion(ID, "replay", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
+        // 20 MB/s: the whole region takes 1.6 s to stream, the working set (64 chunks, 4 MiB) 0.2 s.
+        io.memsync.cluster.testkit.DelayProxy proxy = keep(io.memsync.cluster.testkit.DelayProxy.start(
+                server.address(), Duration.ZERO, 20_000_000, 1 << 20));
+        String spec = "tcp:" + Long.toHexString(ID) + "@" + proxy.address().getHostString() + ":"
+                + proxy.address().getPort();
+        int[] pattern = new java.util.SplittableRandom(3).ints(0, chunks).distinct().limit(64).toArray();
+        ChunkLayout layout = owner.layout();
+        int[] workingSet;
+        long firstFaults;
+        // First mount: on demand only, every touch waits.
+        try (LazyRegion lazy = LazyRegion.mount("replay-1", layout, PagerConfig.of(spec).withPullers(0)
+                .withStandby(false), unbound.environment())) {
+            touch(lazy, owner, pattern);
+            workingSet = lazy.touchOrder();
+            firstFaults = lazy.status().touches();
+        }
+        assertEquals(pattern.length, firstFaults, "every chunk of the pattern was a first touch");
+        assertEquals(java.util.Arrays.toString(pattern), java.util.Arrays.toString(workingSet),
+                "the working set is the chunks in the order they were first touched");
+        // Second mount: the stream brings the working set first; the application starts 400 ms in (without the
+        // replay, the stream in address order has brought a quarter of the region by then: about 48 touches wait).
+        try (LazyRegion lazy = LazyRegion.mount("replay-2", layout, PagerConfig.of(spec).withPullers(2)
+                .withStandby(false).withPullFirst(workingSet), unbound.environment())) {
+            Thread.sleep(400);
+            touch(lazy, owner, pattern);
+            long secondFaults = lazy.status().touches();
+            assertTrue(secondFaults <= firstFaults / 10, "with the working set replayed, " + secondFaults
+                    + " of " + firstFaults + " touches waited");
+        }
+    }
+
+    private static void touch(LazyRegion lazy, Region owner, int[] pattern) {
+        for (int c : pattern) {
+            long at = lazy.region().layout().offsetOf(c);
+            assertEquals(owner.segment().get(JAVA_LONG, at), lazy.segment().get(JAVA_LONG, at), "chunk " + c);
+        }
     }
 
     @Test

@@ -151,6 +151,10 @@ public final class LazyRegion implements AutoCloseable {
             PagerStatus status = PagerStatus.format(MemorySegment.ofAddress(statusAddress).reinterpret(statusBytes,
                             statusArena, null),
                     layout.chunkCount());
+            int[] first = config.pullFirst();
+            if (first.length > 0) {
+                status.pullFirst(first);
+            }
             PagerArguments args = new PagerArguments(PagerArguments.Role.ACTIVE, false, layout, config.settings(method),
                     new PagerArguments.Target(ProcessHandle.current().pid(), uffd, region.fileDescriptor(), statusFd,
                             region.segment().address()));
@@ -216,6 +220,14 @@ public final class LazyRegion implements AutoCloseable {
     }
 
     /** Counters, latencies and the present bitmap the pagers publish. */
+    /**
+     * The chunks this mount's application had to wait for, in the order it first touched them: its working set, to
+     * pull first on the next mount ({@link PagerConfig#withPullFirst}).
+     */
+    public int[] touchOrder() {
+        return status.touchOrder();
+    }
+
     public PagerStatus status() {
         return status;
     }

@@ -23,12 +23,15 @@ import java.util.Objects;
  * @param recovery    how long after a chunk was given up on (its readers failed) the pager fetches it again, doubled
  *                    after each failure up to 30 s or this, whichever is longer; zero: never (until invalidated or
  *                    its bytes {@linkplain LazyRegion#arrived arrive})
+ * @param pullFirst   chunks pulled before all others, in this order: a working set recorded by an earlier mount
+ *                    ({@link LazyRegion#touchOrder()}), or what the application will need first; empty: none
  */
 public record PagerConfig(String source, int pullers, int faultFetchers, int readAhead, int retries,
                           Duration retryBackoff, Duration closeTimeout, boolean standby, boolean writeTracking,
-                          Duration recovery) {
+                          Duration recovery, int[] pullFirst) {
 
     public PagerConfig {
+        pullFirst = pullFirst.clone();
         Objects.requireNonNull(source, "source");
         if (pullers < 0 || pullers > 64) {
             throw new IllegalArgumentException("pullers must be in [0, 64], was " + pullers);
@@ -50,42 +53,54 @@ public record PagerConfig(String source, int pullers, int faultFetchers, int rea
      */
     public static PagerConfig of(String source) {
         return new PagerConfig(source, 4, 2, 8, 3, Duration.ofMillis(10), Duration.ofSeconds(5), true,
-                false, Duration.ofSeconds(1));
+                false, Duration.ofSeconds(1), new int[0]);
     }
 
     public PagerConfig withPullers(int n) {
         return new PagerConfig(source, n, faultFetchers, readAhead, retries, retryBackoff, closeTimeout,
-                standby, writeTracking, recovery);
+                standby, writeTracking, recovery, pullFirst);
     }
 
     public PagerConfig withReadAhead(int n) {
         return new PagerConfig(source, pullers, faultFetchers, n, retries, retryBackoff, closeTimeout,
-                standby, writeTracking, recovery);
+                standby, writeTracking, recovery, pullFirst);
     }
 
     public PagerConfig withRetries(int n, Duration backoff) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, n, backoff, closeTimeout,
-                standby, writeTracking, recovery);
+                standby, writeTracking, recovery, pullFirst);
     }
 
     public PagerConfig withCloseTimeout(Duration timeout) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, timeout,
-                standby, writeTracking, recovery);
+                standby, writeTracking, recovery, pullFirst);
     }
 
     public PagerConfig withStandby(boolean on) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, on,
-                writeTracking, recovery);
+                writeTracking, recovery, pullFirst);
     }
 
     public PagerConfig withRecovery(Duration after) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby,
-                writeTracking, after);
+                writeTracking, after, pullFirst);
     }
 
     public PagerConfig withWriteTracking(boolean on) {
         return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby,
-                on, recovery);
+                on, recovery, pullFirst);
+    }
+
+    /** Pulls {@code chunks} before all others, in this order (see {@link #pullFirst()}). */
+    public PagerConfig withPullFirst(int[] chunks) {
+        return new PagerConfig(source, pullers, faultFetchers, readAhead, retries, retryBackoff, closeTimeout, standby,
+                writeTracking, recovery, chunks);
+    }
+
+    /** The chunks pulled first, in order (a copy). */
+    @Override
+    public int[] pullFirst() {
+        return pullFirst.clone();
     }
 
     /** What a pager process gets of this configuration (all of it but the standby, which is this side's). */

@@ -190,6 +190,27 @@ final class FetchScheduler {
         }
     }
 
+    /** Chunks to pull before all others, in order (a replayed working set); empty: none. */
+    private int[] first = new int[0];
+
+    /**
+     * Pull {@code chunks} before all others, in this order: a stream asks for them first; with {@code queue}, they are
+     * also queued for the pullers ahead of the background order (when no stream runs).
+     */
+    void pullFirst(int[] chunks, boolean queue) {
+        lock.lock();
+        try {
+            first = chunks.clone();
+            if (queue) {
+                for (int c : first) {
+                    queueAhead(c);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Under the lock: nobody waits on {@code chunk} any more. */
     private void endWait(int chunk) {
         if (faultStart[chunk] != 0) {
@@ -610,11 +631,43 @@ final class FetchScheduler {
         lock.lock();
         try {
             int from = Math.floorMod(start, Math.max(1, chunks));
-            int pairs = collect(from, chunks, ranges, 0, maxPairs);
-            return collect(0, from, ranges, pairs, maxPairs);
+            int pairs = collectFirst(ranges, maxPairs);
+            pairs = collect(from, chunks, ranges, pairs, maxPairs);
+            pairs = collect(0, from, ranges, pairs, maxPairs);
+            for (int c : first) {
+                if (wantedGeneration[c] == ~generation[c]) {
+                    // Asked for first, and not passed again by a pass cut short: its mark becomes a plain one.
+                    wantedGeneration[c] = generation[c];
+                }
+            }
+            return pairs;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock: the pull-first chunks still wanted, consecutive ones as one range; marks them asked for. */
+    private int collectFirst(int[] ranges, int maxPairs) {
+        int pairs = 0;
+        for (int c : first) {
+            if (pairs >= maxPairs) {
+                break;
+            }
+            byte s = state[c];
+            if ((s != MISSING && s != QUEUED && s != BACKOFF) || wantedGeneration[c] == ~generation[c]) {
+                continue;
+            }
+            // Asked for in this want: the address-order pass below skips it (see its check).
+            wantedGeneration[c] = ~generation[c];
+            if (pairs > 0 && ranges[2 * pairs - 1] == c) {
+                ranges[2 * pairs - 1] = c + 1;
+            } else {
+                ranges[2 * pairs] = c;
+                ranges[2 * pairs + 1] = c + 1;
+                pairs++;
+            }
+        }
+        return pairs;
     }
 
     private int collect(int lo, int hi, int[] ranges, int pairs, int maxPairs) {
@@ -622,6 +675,11 @@ final class FetchScheduler {
         for (int c = lo; c < hi && pairs < maxPairs; c++) {
             byte s = state[c];
             boolean wanted = s == MISSING || s == QUEUED || s == BACKOFF;
+            if (wanted && wantedGeneration[c] == ~generation[c]) {
+                // Asked for first in this want already.
+                wantedGeneration[c] = generation[c];
+                wanted = false;
+            }
             if (wanted) {
                 wantedGeneration[c] = generation[c];
                 if (open < 0) {

@@ -55,6 +55,8 @@ final class Pager {
     private volatile long closeDeadline;
     /** The background pull as one stream, while the source streams and it runs; else null. */
     private volatile Streamer streamer;
+    /** Chunks whose first touch is in the status's touch log (the fault loop's). */
+    private final boolean[] touched;
 
     Pager(ChunkLayout layout, PagerArguments.Settings settings, int uffd, int memfd, long base, PagerStatus status,
           ChunkSource source, int appPidfd) {
@@ -70,6 +72,7 @@ final class Pager {
         this.scheduler = new FetchScheduler(layout.chunkCount(), settings.readAhead(),
                 method.needsMinor() ? 0 : FetchScheduler.STALE_FAULTS_BEFORE_REFETCH, settings.recovery().toNanos());
         this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        this.touched = new boolean[layout.chunkCount()];
         if (method == InstallMethod.MAP) {
             long size = layout.regionSize();
             long address = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, memfd, 0);
@@ -94,6 +97,10 @@ final class Pager {
             fetchers.add(Thread.ofPlatform().name("pager-fault-fetcher-" + i).daemon(true)
                     .start(() -> fetchLoop(false)));
         }
+        int[] first = status.pullFirstList();
+        if (first.length > 0) {
+            scheduler.pullFirst(first, false);
+        }
         if (settings.pullers() > 0) {
             try {
                 streamer = Streamer.start(layout, scheduler, this::installCaught, source);
@@ -101,6 +108,9 @@ final class Pager {
                 LOG.log(System.Logger.Level.WARNING, "pager: no background stream (" + e.getMessage()
                         + "): pullers fetch chunk by chunk");
             }
+        }
+        if (first.length > 0 && streamer == null) {
+            scheduler.pullFirst(first, true);
         }
         for (int i = 0; i < settings.pullers(); i++) {
             fetchers.add(Thread.ofPlatform().name("pager-puller-" + i).daemon(true).start(() -> fetchLoop(true)));
@@ -181,6 +191,11 @@ final class Pager {
             if (scheduler.fault(chunk, now, readAhead)) {
                 refault(chunk, address & -LibC.pageSize(), now, readAhead);
             } else {
+                if (!touched[chunk]) {
+                    // The application waits for this chunk: its first touch, in the working set's order.
+                    touched[chunk] = true;
+                    status.recordTouch(chunk);
+                }
                 Streamer s = streamer;
                 if (s != null) {
                     s.faulted(chunk);

@@ -15,7 +15,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class PagerStatus {
     static final long MAGIC = 0x6d656d73796e6370L;
-    static final long VERSION = 2;
+    static final long VERSION = 3;
 
     /** Lifecycle in {@link #state()}. */
     public static final long STARTING = 0;
@@ -42,6 +42,10 @@ public final class PagerStatus {
     private static final long OFF_TAKEOVERS = 128;
     private static final long OFF_INVALIDATED = 136;
     private static final long OFF_RECOVERED = 144;
+    /** Entries in the touch log: chunks first read on demand, in that order (may pass the chunk count). */
+    private static final long OFF_TOUCHES = 152;
+    /** Entries in the pull-first list the application wrote before the pager started. */
+    private static final long OFF_PULL_FIRST = 160;
     /** Histogram of fault service times: 8 buckets per power of two of nanoseconds (about 9 % wide each). */
     private static final long OFF_HISTOGRAM = 512;
     private static final int SUB_BUCKET_BITS = 3;
@@ -63,11 +67,15 @@ public final class PagerStatus {
     private final MemorySegment memory;
     private final int chunkCount;
     private final long fates;
+    private final long touchLog;
+    private final long pullFirstList;
 
     private PagerStatus(MemorySegment memory, int chunkCount) {
         this.memory = memory;
         this.chunkCount = chunkCount;
         this.fates = fatesOffset(chunkCount);
+        this.touchLog = fates + chunkCount * 4L;
+        this.pullFirstList = touchLog + chunkCount * 4L;
     }
 
     private static long fatesOffset(int chunkCount) {
@@ -76,7 +84,8 @@ public final class PagerStatus {
 
     /** Bytes the status of a region of {@code chunkCount} chunks needs, rounded up to whole pages. */
     public static long bytesFor(int chunkCount) {
-        long bytes = fatesOffset(chunkCount) + chunkCount * 4L;
+        // The fates, the touch log and the pull-first list: an int per chunk each.
+        long bytes = fatesOffset(chunkCount) + chunkCount * 12L;
         return (bytes + 4095) & ~4095L;
     }
 
@@ -111,6 +120,61 @@ public final class PagerStatus {
 
     public int chunkCount() {
         return chunkCount;
+    }
+
+    // ---- working set: the touch log and the pull-first list ----------------------------------------------------
+
+    /** The pager: {@code chunk} was read on demand before it was present (its first touch); logged once per chunk. */
+    void recordTouch(int chunk) {
+        long n = (long) LONG.getAndAdd(memory, OFF_TOUCHES, 1L);
+        if (n < chunkCount) {
+            INT.setRelease(memory, touchLog + n * 4, chunk);
+        }
+    }
+
+    /** Chunks read on demand before they were present, in the order of their first touch (the working set). */
+    public int[] touchOrder() {
+        int n = (int) Math.min(chunkCount, (long) LONG.getVolatile(memory, OFF_TOUCHES));
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (int) INT.getAcquire(memory, touchLog + i * 4L);
+        }
+        return out;
+    }
+
+    /** On-demand first touches so far: chunks the application had to wait for. */
+    public long touches() {
+        return (long) LONG.getVolatile(memory, OFF_TOUCHES);
+    }
+
+    /**
+     * The application, before its pager starts: pull these chunks first, in this order (a recorded working set, or
+     * what it will need first). Chunks outside the region are refused; at most one entry per chunk is kept.
+     */
+    public void pullFirst(int[] chunks) {
+        int n = 0;
+        java.util.BitSet seen = new java.util.BitSet(chunkCount);
+        for (int c : chunks) {
+            if (c < 0 || c >= chunkCount) {
+                throw new IllegalArgumentException("pull-first chunk " + c + " is outside [0, " + chunkCount + ")");
+            }
+            if (!seen.get(c)) {
+                seen.set(c);
+                memory.set(JAVA_INT, pullFirstList + n * 4L, c);
+                n++;
+            }
+        }
+        LONG.setRelease(memory, OFF_PULL_FIRST, (long) n);
+    }
+
+    /** The pull-first list the application gave, in order. */
+    public int[] pullFirstList() {
+        int n = (int) Math.min(chunkCount, (long) LONG.getAcquire(memory, OFF_PULL_FIRST));
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = memory.get(JAVA_INT, pullFirstList + i * 4L);
+        }
+        return out;
     }
 
     // ---- present bitmap ------------------------------------------------------------------------------------

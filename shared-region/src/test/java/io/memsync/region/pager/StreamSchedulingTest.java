@@ -111,4 +111,33 @@ class StreamSchedulingTest {
             assertTrue(s.endInstall(3, status) != 0, "the fault's waiter is woken by the streamed install");
         }
     }
+
+    @Test
+    void aWantAsksForThePullFirstChunksFirstThenTheRestInAddressOrderEachOnce() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            PagerStatus status = status(arena, 10);
+            FetchScheduler s = new FetchScheduler(10, 0, 0);
+            install(s, 8, status);
+            s.pullFirst(new int[]{7, 8, 2, 3, 9}, false);
+            int[] ranges = new int[32];
+            int pairs = s.wantMissing(0, ranges, 16);
+            assertArrayEquals(new int[]{7, 8, 2, 4, 9, 10, 0, 2, 4, 7}, java.util.Arrays.copyOf(ranges, 2 * pairs),
+                    "7, then 2-3 (8 is present), 9, then what is left from 0 on");
+            for (int c : new int[]{7, 2, 3, 9, 0, 5}) {
+                assertTrue(s.claimStreamed(c) >= 0, "chunk " + c + " is taken when it comes");
+            }
+            pairs = s.wantMissing(0, ranges, 1);
+            assertEquals(1, pairs, "a want cut short after the pull-first part");
+            assertTrue(s.claimStreamed(4) >= 0, "a chunk the cut want did not reach is still taken");
+        }
+    }
+
+    @Test
+    void withoutAStreamPullersTakeThePullFirstChunksBeforeTheBackgroundOrder() throws Exception {
+        FetchScheduler s = new FetchScheduler(10, 0, 0);
+        s.pullFirst(new int[]{6, 1}, true);
+        assertEquals(6, s.take(true, 0));
+        assertEquals(1, s.take(true, 0));
+        assertEquals(0, s.take(true, 0), "then the background order");
+    }
 }
