@@ -1,6 +1,7 @@
 package io.memsync.cluster.wire;
 
 import io.memsync.cluster.testkit.Fixtures;
+import io.memsync.cluster.testkit.RegionServerMain;
 import io.memsync.region.ChunkLayout;
 import io.memsync.region.ChunkStream;
 import io.memsync.region.Region;
@@ -32,7 +33,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Streamed pulls: a STREAM_WANT brings the chunks back to back in its order, all-zero chunks as a flag without
  * bytes; a new want re-aims the stream; a copy that is not whole ends it at once; a lazy mount pages a region in
  * through one stream, its faults answered on links of their own, with the same bytes as pulled chunk by chunk; and
- * a mount that replays the working set an earlier one recorded has it pulled first.
+ * a mount that replays the working set an earlier one recorded has it pulled first. The mounted regions are served
+ * from JVMs of their own: a JVM whose threads fault on a mount must not serve the faults.
  */
 @Timeout(120)
 class StreamPullTest extends WireTestSupport {
@@ -157,27 +159,54 @@ class StreamPullTest extends WireTestSupport {
         assertEquals(0, into.arrived.get());
     }
 
+    /** The region served from a JVM of its own (this one's threads fault on the mount). */
+    private RegionServerMain.Started serveElsewhere(String name, int chunks, int zeroEvery) throws Exception {
+        return keep(RegionServerMain.start(name, (long) chunks * CHUNK >> 20, CHUNK / 1024, ID, SEED, zeroEvery,
+                Fixtures.SECRET));
+    }
+
+    private static String spec(int port) {
+        return "tcp:" + Long.toHexString(ID) + "@127.0.0.1:" + port;
+    }
+
+    private static void assertServedBytes(LazyRegion lazy, int zeroEvery) {
+        MemorySegment m = lazy.segment();
+        for (long at = 0; at < m.byteSize(); at += 8) {
+            long want = RegionServerMain.expected(SEED, zeroEvery, CHUNK, at);
+            if (m.get(JAVA_LONG, at) != want) {
+                throw new AssertionError("the mount differs from the served region at offset " + at);
+            }
+        }
+    }
+
+    private static final long SEED = 77;
+    private static final LinkSecurity UNBOUND;
+
+    static {
+        try {
+            UNBOUND = new LinkSecurity(secret(), TlsConfig.OFF, false);
+        } catch (IOException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     @Test
     void aLazyMountPagesInThroughOneStreamAndFaultsOnLinksOfTheirOwn() throws Exception {
         assumeTrue(KernelFeatures.get().lazyRegionsAvailable(), KernelFeatures.get().describe());
         int chunks = 512;
-        Region owner = region("mount-owner", chunks);
-        fillAllButEveryThirdChunk(owner, chunks);
-        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
-        server.serve(new ServedRegion(ID, "mount", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
-        InetSocketAddress at = server.address();
-        String spec = "tcp:" + Long.toHexString(ID) + "@" + at.getHostString() + ":" + at.getPort();
-        ChunkLayout layout = owner.layout();
-        try (LazyRegion lazy = LazyRegion.mount("stream-mount", layout, PagerConfig.of(spec).withPullers(2)
-                .withStandby(false), LinkSecurity.secretOnly(secret()).environment())) {
+        RegionServerMain.Started server = serveElsewhere("stream-mount", chunks, 3);
+        ChunkLayout layout = new ChunkLayout((long) chunks * CHUNK, CHUNK);
+        try (LazyRegion lazy = LazyRegion.mount("stream-mount", layout, PagerConfig.of(spec(server.port()))
+                .withPullers(2).withStandby(false), UNBOUND.environment())) {
             // A first touch at the end while the stream starts at the beginning.
-            assertEquals(owner.segment().get(JAVA_LONG, layout.offsetOf(chunks - 1)),
-                    lazy.segment().get(JAVA_LONG, layout.offsetOf(chunks - 1)));
+            long last = layout.offsetOf(chunks - 1) + 8;
+            assertEquals(RegionServerMain.expected(SEED, 3, CHUNK, last), lazy.segment().get(JAVA_LONG, last));
             Fixtures.await(() -> lazy.status().presentChunks() == chunks, 30, "every chunk paged in");
-            assertEquals(-1L, lazy.segment().mismatch(owner.segment()), "the mount reads the owner's bytes");
+            assertServedBytes(lazy, 3);
         }
-        long streamed = server.chunksStreamed();
-        long pulled = server.chunksServed() - streamed;
+        long[] counters = server.counters();
+        long streamed = counters[1];
+        long pulled = counters[0] - streamed;
         assertTrue(streamed >= chunks - 64, "the stream brought most chunks: " + streamed + " streamed, " + pulled
                 + " pulled one by one");
         assertTrue(pulled < 64, "only faults and their neighbours came one by one: " + pulled);
@@ -187,24 +216,17 @@ class StreamPullTest extends WireTestSupport {
     void aSecondMountThatReplaysTheFirstOnesWorkingSetWaitsForAlmostNothing() throws Exception {
         assumeTrue(KernelFeatures.get().lazyRegionsAvailable(), KernelFeatures.get().describe());
         int chunks = 512;
-        Region owner = region("replay-owner", chunks);
-        randomWrites(owner.segment(), 5, 50_000);
-        LinkSecurity unbound = new LinkSecurity(secret(), TlsConfig.OFF, false);
-        DataServer server = keep(new DataServer(LOOPBACK, unbound, 16));
-        server.serve(new ServedRegion(ID, "replay", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
+        RegionServerMain.Started server = serveElsewhere("replay", chunks, 0);
         // 20 MB/s: the whole region takes 1.6 s to stream, the working set (64 chunks, 4 MiB) 0.2 s.
-        io.memsync.cluster.testkit.DelayProxy proxy = keep(io.memsync.cluster.testkit.DelayProxy.start(
-                server.address(), Duration.ZERO, 20_000_000, 1 << 20));
-        String spec = "tcp:" + Long.toHexString(ID) + "@" + proxy.address().getHostString() + ":"
-                + proxy.address().getPort();
+        String spec = spec(server.proxy(0, 20_000_000));
         int[] pattern = new java.util.SplittableRandom(3).ints(0, chunks).distinct().limit(64).toArray();
-        ChunkLayout layout = owner.layout();
+        ChunkLayout layout = new ChunkLayout((long) chunks * CHUNK, CHUNK);
         int[] workingSet;
         long firstFaults;
         // First mount: on demand only, every touch waits.
         try (LazyRegion lazy = LazyRegion.mount("replay-1", layout, PagerConfig.of(spec).withPullers(0)
-                .withStandby(false), unbound.environment())) {
-            touch(lazy, owner, pattern);
+                .withStandby(false), UNBOUND.environment())) {
+            touch(lazy, pattern);
             workingSet = lazy.touchOrder();
             firstFaults = lazy.status().touches();
         }
@@ -214,19 +236,20 @@ class StreamPullTest extends WireTestSupport {
         // Second mount: the stream brings the working set first; the application starts 400 ms in (without the
         // replay, the stream in address order has brought a quarter of the region by then: about 48 touches wait).
         try (LazyRegion lazy = LazyRegion.mount("replay-2", layout, PagerConfig.of(spec).withPullers(2)
-                .withStandby(false).withPullFirst(workingSet), unbound.environment())) {
+                .withStandby(false).withPullFirst(workingSet), UNBOUND.environment())) {
             Thread.sleep(400);
-            touch(lazy, owner, pattern);
+            touch(lazy, pattern);
             long secondFaults = lazy.status().touches();
             assertTrue(secondFaults <= firstFaults / 10, "with the working set replayed, " + secondFaults
                     + " of " + firstFaults + " touches waited");
         }
     }
 
-    private static void touch(LazyRegion lazy, Region owner, int[] pattern) {
+    private static void touch(LazyRegion lazy, int[] pattern) {
         for (int c : pattern) {
             long at = lazy.region().layout().offsetOf(c);
-            assertEquals(owner.segment().get(JAVA_LONG, at), lazy.segment().get(JAVA_LONG, at), "chunk " + c);
+            assertEquals(RegionServerMain.expected(SEED, 0, CHUNK, at), lazy.segment().get(JAVA_LONG, at),
+                    "chunk " + c);
         }
     }
 
@@ -234,18 +257,15 @@ class StreamPullTest extends WireTestSupport {
     void streamOffPullsChunkByChunk() throws Exception {
         assumeTrue(KernelFeatures.get().lazyRegionsAvailable(), KernelFeatures.get().describe());
         int chunks = 64;
-        Region owner = region("nostream-owner", chunks);
-        randomWrites(owner.segment(), 7, 10_000);
-        DataServer server = keep(new DataServer(LOOPBACK, secret(), 16));
-        server.serve(new ServedRegion(ID, "nostream", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
-        InetSocketAddress at = server.address();
-        String spec = "tcp:" + Long.toHexString(ID) + "@" + at.getHostString() + ":" + at.getPort() + "?stream=off";
-        try (LazyRegion lazy = LazyRegion.mount("nostream-mount", owner.layout(), PagerConfig.of(spec).withPullers(2)
-                .withStandby(false), LinkSecurity.secretOnly(secret()).environment())) {
+        RegionServerMain.Started server = serveElsewhere("nostream", chunks, 0);
+        ChunkLayout layout = new ChunkLayout((long) chunks * CHUNK, CHUNK);
+        try (LazyRegion lazy = LazyRegion.mount("nostream-mount", layout, PagerConfig.of(spec(server.port())
+                + "?stream=off").withPullers(2).withStandby(false), UNBOUND.environment())) {
             Fixtures.await(() -> lazy.status().presentChunks() == chunks, 30, "every chunk paged in");
-            assertEquals(-1L, lazy.segment().mismatch(owner.segment()));
+            assertServedBytes(lazy, 0);
         }
-        assertEquals(0, server.chunksStreamed());
-        assertFalse(server.chunksServed() < chunks, "every chunk was pulled one by one");
+        long[] counters = server.counters();
+        assertEquals(0, counters[1]);
+        assertTrue(counters[0] >= chunks, "every chunk was pulled one by one");
     }
 }
