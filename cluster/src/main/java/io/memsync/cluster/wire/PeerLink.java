@@ -47,6 +47,8 @@ public final class PeerLink implements AutoCloseable {
     private final List<Runnable> ackListeners = new CopyOnWriteArrayList<>();
     /** Where STREAM_CHUNK and STREAM_END frames go, on the reader thread; null: they are dropped. */
     private volatile io.memsync.region.ChunkStream.Receiver streamReceiver;
+    /** The id of the last STREAM_WANT sent: only its STREAM_END is passed on. */
+    private volatile long lastWant = -1;
     /** For streamed chunks larger than half the receive buffer (reader thread's). */
     private MemorySegment streamStaging;
 
@@ -547,12 +549,13 @@ public final class PeerLink implements AutoCloseable {
                                     + " bytes from " + peer);
                         }
                         ByteBuffer f = channel.readFields(Protocol.STREAM_END_FIELDS);
-                        f.getLong();
+                        long want = f.getLong();
                         f.getLong();
                         int sent = f.getInt();
                         int reason = f.getShort() & 0xffff;
                         io.memsync.region.ChunkStream.Receiver receiver = streamReceiver;
-                        if (receiver != null) {
+                        // The end of a want replaced since (the two crossed on the wire) says nothing of the new one.
+                        if (receiver != null && want == lastWant) {
                             receiver.drained(sent, reason == 0);
                         }
                     }
@@ -633,6 +636,7 @@ public final class PeerLink implements AutoCloseable {
         scratch.flip();
         beginWrite();
         try {
+            lastWant = want;
             channel.begin(Protocol.STREAM_WANT, Protocol.STREAM_WANT_FIELDS + 8 * pairs).putLong(want)
                     .putLong(region).putInt(pairs).flip();
             channel.writeFrame(scratch);

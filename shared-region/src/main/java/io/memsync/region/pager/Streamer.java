@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The pager's background pull as one stream: tells the source once which chunks are missing and in what order, and
  * installs them as they come, back to back, without a round trip per chunk. A fault elsewhere re-aims the stream
- * there (the faulted chunk itself goes to the fault fetchers, on links of their own); chunks that became present
- * meanwhile (faulted in, pushed, or invalidated since they were asked for) are dropped as they come. When the
+ * there (the faulted chunk is fetched on the fault fetchers' links too: whichever comes first is installed); a fault
+ * just ahead of the stream waits for it, within a bound ({@link FetchScheduler#DEFER_WINDOW}); chunks that became
+ * present meanwhile (faulted in, pushed, or invalidated since they were asked for) are dropped as they come. When the
  * stream has sent everything asked and chunks are still missing, it asks for those; when none is left it ends,
  * and the pullers take over any background work that comes later. A stream that breaks, or whose source does not
  * hold the region whole, hands the work back to the pullers.
@@ -86,8 +87,12 @@ final class Streamer implements ChunkStream.Receiver, AutoCloseable {
         } catch (UnsupportedOperationException cannot) {
             return null;
         }
-        scheduler.streaming(true);
         synchronized (s) {
+            if (!s.open) {
+                s.stream.close();
+                return null;
+            }
+            scheduler.streaming(true);
             s.lastAim = System.nanoTime();
             if (!s.askFrom(0)) {
                 return null;
@@ -177,9 +182,12 @@ final class Streamer implements ChunkStream.Receiver, AutoCloseable {
             scheduler.unclaim(claimed, claimedGeneration);
             claimed = -1;
         }
-        if (open) {
-            giveUp("it broke: " + cause.getMessage());
+        if (stream == null) {
+            // Broken while the constructor opened it: start() sees no stream to aim and gives the work back.
+            open = false;
+            return;
         }
+        giveUp("it broke: " + cause.getMessage());
     }
 
     /** Asks for every chunk still missing, from {@code start} on; ends the stream when none is. */
@@ -200,7 +208,7 @@ final class Streamer implements ChunkStream.Receiver, AutoCloseable {
     }
 
     private void finish() {
-        if (open) {
+        if (open && stream != null) {
             open = false;
             scheduler.streaming(false);
             LOG.log(System.Logger.Level.DEBUG, "pager: stream done: " + delivered + " chunks in "
@@ -210,7 +218,8 @@ final class Streamer implements ChunkStream.Receiver, AutoCloseable {
     }
 
     private void giveUp(String why) {
-        if (open) {
+        // Null only while the constructor opens the stream: a link that breaks at once.
+        if (open && stream != null) {
             open = false;
             scheduler.streaming(false);
             LOG.log(System.Logger.Level.WARNING, "pager: the background stream stopped after " + delivered
@@ -232,7 +241,7 @@ final class Streamer implements ChunkStream.Receiver, AutoCloseable {
     @Override
     public void close() {
         synchronized (this) {
-            if (open) {
+            if (open && stream != null) {
                 open = false;
                 scheduler.streaming(false);
                 stream.close();
