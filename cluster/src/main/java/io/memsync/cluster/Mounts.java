@@ -23,6 +23,8 @@ final class Mounts implements AutoCloseable {
     private final RegionDirectory directory;
     private final LinkSecurity security;
     private final Map<String, LazyRegion> mounts = new ConcurrentHashMap<>();
+    /** The region id each mount was made of, by name. */
+    private final Map<String, Long> mountedIds = new ConcurrentHashMap<>();
 
     Mounts(NodeConfig config, Membership membership, RegionDirectory directory, LinkSecurity security) {
         this.security = security;
@@ -33,16 +35,24 @@ final class Mounts implements AutoCloseable {
 
     /**
      * Mounts region {@code name}, owned elsewhere, lazily: a pager pulls each chunk on first touch from the owner or
-     * a replica (never this node), and {@code pullers} threads pull the rest (0: the "direct mount"). Read-only.
+     * a replica (never this node), and the rest in the background, as one stream (0 {@code pullers}: on demand only,
+     * the "direct mount"). The chunks the last mount of the same region on this node waited for come first. Read-only.
      */
     LazyRegion mount(String name, int pullers, boolean standby) throws IOException {
         RegionRecord r = directory.get(name);
         if (r == null) {
             throw new IllegalArgumentException("no region " + name + " in the cluster");
         }
-        LazyRegion mounted = LazyRegion.mount("mount-" + name, new ChunkLayout(r.size(), r.chunkSize()),
-                PagerConfig.of(source(r)).withPullers(pullers).withStandby(standby), pagerEnvironment());
-        LazyRegion previous = mounts.put(name, mounted);
+        // The chunks the last mount of the same region here waited for come first (its working set, replayed).
+        LazyRegion previous = mounts.get(name);
+        int[] workingSet = previous != null && Long.valueOf(r.id()).equals(mountedIds.get(name))
+                ? previous.touchOrder() : new int[0];
+        ChunkLayout layout = new ChunkLayout(r.size(), r.chunkSize());
+        workingSet = java.util.Arrays.stream(workingSet).filter(c -> c < layout.chunkCount()).toArray();
+        LazyRegion mounted = LazyRegion.mount("mount-" + name, layout, PagerConfig.of(source(r)).withPullers(pullers)
+                .withStandby(standby).withPullFirst(workingSet), pagerEnvironment());
+        previous = mounts.put(name, mounted);
+        mountedIds.put(name, r.id());
         if (previous != null) {
             previous.close();
         }

@@ -123,6 +123,24 @@ public final class NodeMain {
                             node.mount(w[1], Integer.parseInt(w[2]), false);
                             say("ok mounted " + w[1]);
                         }
+                        case "mounttouch" -> {
+                            // Mounts NAME with PULLERS (unless "-") and at once reads the first word of each listed
+                            // chunk, in order; answers how many of the mount's first touches waited so far.
+                            if (!w[2].equals("-")) {
+                                node.mount(w[1], Integer.parseInt(w[2]), false);
+                            }
+                            var mounted = node.mounted(w[1]);
+                            if (mounted == null) {
+                                say("error region " + w[1] + " is not mounted here");
+                            } else {
+                                long sum = 0;
+                                for (String c : w[3].split(",")) {
+                                    sum += mounted.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG,
+                                            mounted.layout().offsetOf(Integer.parseInt(c)));
+                                }
+                                say("ok mounttouch waited " + mounted.status().touches() + " sum " + sum);
+                            }
+                        }
                         case "mountsum" -> {
                             var mounted = node.mounted(w[1]);
                             if (mounted == null) {

@@ -70,6 +70,8 @@ public final class LazyRegion implements AutoCloseable {
     /** Completed by {@link #close()}: wakes the supervisor. */
     private final CompletableFuture<Void> closedSignal = new CompletableFuture<>();
     private boolean closed;
+    /** The touch order when this mount closed (its status memory is gone then); null while open. */
+    private volatile int[] workingSet;
     private DirtyTracker tracker;
     private Arena statusArena;
     private Map<String, String> environment = Map.of();
@@ -222,10 +224,11 @@ public final class LazyRegion implements AutoCloseable {
     /** Counters, latencies and the present bitmap the pagers publish. */
     /**
      * The chunks this mount's application had to wait for, in the order it first touched them: its working set, to
-     * pull first on the next mount ({@link PagerConfig#withPullFirst}).
+     * pull first on the next mount ({@link PagerConfig#withPullFirst}). Still answers once the mount is closed.
      */
     public int[] touchOrder() {
-        return status.touchOrder();
+        int[] kept = workingSet;
+        return kept != null ? kept.clone() : status.touchOrder();
     }
 
     public PagerStatus status() {
@@ -506,6 +509,8 @@ public final class LazyRegion implements AutoCloseable {
             region.close();
         } finally {
             stopPagers();
+            // Kept past the close: the next mount of the region may replay it.
+            workingSet = status.touchOrder();
             statusArena.close();
             LibC.munmap(statusAddress, statusBytes);
             LibC.close(statusFd);
