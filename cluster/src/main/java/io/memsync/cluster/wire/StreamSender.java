@@ -38,6 +38,8 @@ final class StreamSender implements AutoCloseable {
     private final Condition wanted = lock.newCondition();
     /** The current want: ranges as pairs [from, to), and where the sender is in them. Under {@link #lock}. */
     private final int[] ranges = new int[2 * Protocol.MAX_WANT_PAIRS];
+    /** A want as it is read, before it replaces {@link #ranges} (the connection thread's). */
+    private final int[] incoming = new int[2 * Protocol.MAX_WANT_PAIRS];
     private int pairs;
     private int pair;
     private int next;
@@ -79,20 +81,22 @@ final class StreamSender implements AutoCloseable {
         }
         ServedRegion r = regions.apply(regionId);
         int chunks = r == null ? Integer.MAX_VALUE : r.layout().chunkCount();
+        // Read whole before the stream is re-aimed: the sender never waits on a want still arriving.
+        for (int i = 0; i < count; i++) {
+            header.clear().limit(8);
+            c.readFully(header);
+            int from = header.getInt(0);
+            int to = header.getInt(4);
+            if (from < 0 || to < from || to > chunks) {
+                throw new ProtocolException(Protocol.E_BAD_INDEX, "STREAM_WANT range [" + from + ", " + to
+                        + ") of region " + Long.toHexString(regionId) + " is outside [0, " + chunks + ")");
+            }
+            incoming[2 * i] = from;
+            incoming[2 * i + 1] = to;
+        }
         lock.lock();
         try {
-            for (int i = 0; i < count; i++) {
-                header.clear().limit(8);
-                c.readFully(header);
-                int from = header.getInt(0);
-                int to = header.getInt(4);
-                if (from < 0 || to < from || to > chunks) {
-                    throw new ProtocolException(Protocol.E_BAD_INDEX, "STREAM_WANT range [" + from + ", " + to
-                            + ") of region " + Long.toHexString(regionId) + " is outside [0, " + chunks + ")");
-                }
-                ranges[2 * i] = from;
-                ranges[2 * i + 1] = to;
-            }
+            System.arraycopy(incoming, 0, ranges, 0, 2 * count);
             want = id;
             region = regionId;
             pairs = count;
