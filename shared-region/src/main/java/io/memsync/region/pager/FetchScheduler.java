@@ -154,9 +154,7 @@ final class FetchScheduler {
                     }
                     staleFaults[chunk] = 0;
                     state[chunk] = QUEUED;
-                    if (!inUrgent[chunk]) {
-                        inUrgent[chunk] = true;
-                        urgent.add(chunk);
+                    if (queueUrgent(chunk)) {
                         work.signal();
                     }
                 }
@@ -165,9 +163,7 @@ final class FetchScheduler {
                     if (!inUrgent[chunk] && deferToStream(chunk, now)) {
                         return false;
                     }
-                    if (!inUrgent[chunk]) {
-                        inUrgent[chunk] = true;
-                        urgent.add(chunk);
+                    if (queueUrgent(chunk)) {
                         work.signal();
                     }
                 }
@@ -190,8 +186,10 @@ final class FetchScheduler {
         }
     }
 
-    /** Chunks to pull before all others, in order (a replayed working set); empty: none. */
+    /** Chunks to pull before all others, in order, each once (a replayed working set); empty: none. */
     private int[] first = new int[0];
+    /** Whether each chunk is in {@link #first} (null while it is empty): a want asks for those in its first part. */
+    private boolean[] isFirst;
 
     /**
      * Pull {@code chunks} before all others, in this order: a stream asks for them first; with {@code queue}, they are
@@ -200,7 +198,16 @@ final class FetchScheduler {
     void pullFirst(int[] chunks, boolean queue) {
         lock.lock();
         try {
-            first = chunks.clone();
+            isFirst = new boolean[this.chunks];
+            int n = 0;
+            int[] once = new int[chunks.length];
+            for (int c : chunks) {
+                if (!isFirst[c]) {
+                    isFirst[c] = true;
+                    once[n++] = c;
+                }
+            }
+            first = java.util.Arrays.copyOf(once, n);
             if (queue) {
                 for (int c : first) {
                     queueAhead(c);
@@ -217,6 +224,31 @@ final class FetchScheduler {
             faultStart[chunk] = 0;
             waiters--;
         }
+    }
+
+    /** Under the lock: puts {@code chunk} in the fault fetchers' queue unless it is there; whether it was added. */
+    private boolean queueUrgent(int chunk) {
+        if (inUrgent[chunk]) {
+            return false;
+        }
+        inUrgent[chunk] = true;
+        urgent.add(chunk);
+        return true;
+    }
+
+    /** Under the lock: {@code chunk} is missing again; queued for the fault fetchers if a thread waits on it. */
+    private void missingAgain(int chunk) {
+        state[chunk] = MISSING;
+        if (faultStart[chunk] != 0) {
+            state[chunk] = QUEUED;
+            queueUrgent(chunk);
+        }
+    }
+
+    /** Under the lock: whether a stream may bring {@code chunk} (not present and not on its way otherwise). */
+    private boolean streamable(int chunk) {
+        byte s = state[chunk];
+        return s == MISSING || s == QUEUED || s == BACKOFF;
     }
 
     /** Under the lock: whether faulted {@code chunk} waits for the stream, which is about to send it. */
@@ -237,7 +269,6 @@ final class FetchScheduler {
         return true;
     }
 
-    /** Faulted chunks being waited for and not present yet (urgent, deferred to the stream, or being fetched). */
     /** Chunks threads wait on now (a fault start recorded and not ended). */
     private int waiters;
 
@@ -248,18 +279,27 @@ final class FetchScheduler {
     boolean faultsWaiting() {
         lock.lock();
         try {
-            return waiters > deferred.size();
+            return waitingBesidesStream();
         } finally {
             lock.unlock();
         }
     }
 
-    /** The stream delivered {@code chunk}, {@code gapNanos} after the one before. */
-    void streamed(int chunk, long gapNanos) {
+    /** Under the lock: threads wait on chunks other than those left to the stream. */
+    private boolean waitingBesidesStream() {
+        return waiters > deferred.size();
+    }
+
+    /**
+     * The stream delivered {@code chunk}, {@code gapNanos} after the one before; returns {@link #faultsWaiting()} (one
+     * lock for both, once a chunk).
+     */
+    boolean streamed(int chunk, long gapNanos) {
         lock.lock();
         try {
             streamNext = chunk + 1;
             streamGapNanos = gapNanos;
+            return waitingBesidesStream();
         } finally {
             lock.unlock();
         }
@@ -281,9 +321,7 @@ final class FetchScheduler {
                 continue;
             }
             inDeferred[c] = false;
-            if (!inUrgent[c]) {
-                inUrgent[c] = true;
-                urgent.add(c);
+            if (queueUrgent(c)) {
                 work.signal();
             }
         }
@@ -501,10 +539,7 @@ final class FetchScheduler {
                 failed--;
                 state[c] = QUEUED;
                 recovering[c] = true;
-                if (!inUrgent[c]) {
-                    inUrgent[c] = true;
-                    urgent.add(c);
-                }
+                queueUrgent(c);
                 work.signal();
             }
             return next;
@@ -579,26 +614,9 @@ final class FetchScheduler {
         lock.lock();
         try {
             for (int c = from; c < to; c++) {
-                state[c] = MISSING;
-                if (faultStart[c] != 0) {
-                    state[c] = QUEUED;
-                    if (!inUrgent[c]) {
-                        inUrgent[c] = true;
-                        urgent.add(c);
-                    }
-                }
+                missingAgain(c);
             }
             work.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Whether a stream does the background work ({@link #streaming(boolean)}). */
-    boolean isStreaming() {
-        lock.lock();
-        try {
-            return streaming;
         } finally {
             lock.unlock();
         }
@@ -633,32 +651,23 @@ final class FetchScheduler {
             int from = Math.floorMod(start, Math.max(1, chunks));
             int pairs = collectFirst(ranges, maxPairs);
             pairs = collect(from, chunks, ranges, pairs, maxPairs);
-            pairs = collect(0, from, ranges, pairs, maxPairs);
-            for (int c : first) {
-                if (wantedGeneration[c] == ~generation[c]) {
-                    // Asked for first, and not passed again by a pass cut short: its mark becomes a plain one.
-                    wantedGeneration[c] = generation[c];
-                }
-            }
-            return pairs;
+            return collect(0, from, ranges, pairs, maxPairs);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Under the lock: the pull-first chunks still wanted, consecutive ones as one range; marks them asked for. */
+    /** Under the lock: the pull-first chunks still wanted, consecutive ones as one range. */
     private int collectFirst(int[] ranges, int maxPairs) {
         int pairs = 0;
         for (int c : first) {
             if (pairs >= maxPairs) {
                 break;
             }
-            byte s = state[c];
-            if ((s != MISSING && s != QUEUED && s != BACKOFF) || wantedGeneration[c] == ~generation[c]) {
+            if (!streamable(c)) {
                 continue;
             }
-            // Asked for in this want: the address-order pass below skips it (see its check).
-            wantedGeneration[c] = ~generation[c];
+            wantedGeneration[c] = generation[c];
             if (pairs > 0 && ranges[2 * pairs - 1] == c) {
                 ranges[2 * pairs - 1] = c + 1;
             } else {
@@ -673,13 +682,8 @@ final class FetchScheduler {
     private int collect(int lo, int hi, int[] ranges, int pairs, int maxPairs) {
         int open = -1;
         for (int c = lo; c < hi && pairs < maxPairs; c++) {
-            byte s = state[c];
-            boolean wanted = s == MISSING || s == QUEUED || s == BACKOFF;
-            if (wanted && wantedGeneration[c] == ~generation[c]) {
-                // Asked for first in this want already.
-                wantedGeneration[c] = generation[c];
-                wanted = false;
-            }
+            // A pull-first chunk was asked for in the want's first part (or, cut short there, is in the next want's).
+            boolean wanted = streamable(c) && (isFirst == null || !isFirst[c]);
             if (wanted) {
                 wantedGeneration[c] = generation[c];
                 if (open < 0) {
@@ -707,8 +711,7 @@ final class FetchScheduler {
     int claimStreamed(int chunk) {
         lock.lock();
         try {
-            byte s = state[chunk];
-            if ((s == MISSING || s == QUEUED || s == BACKOFF) && generation[chunk] == wantedGeneration[chunk]) {
+            if (streamable(chunk) && generation[chunk] == wantedGeneration[chunk]) {
                 state[chunk] = FETCHING;
                 return generation[chunk];
             }
@@ -725,14 +728,7 @@ final class FetchScheduler {
             if (state[chunk] != FETCHING || generation[chunk] != gen) {
                 return;
             }
-            state[chunk] = MISSING;
-            if (faultStart[chunk] != 0) {
-                state[chunk] = QUEUED;
-                if (!inUrgent[chunk]) {
-                    inUrgent[chunk] = true;
-                    urgent.add(chunk);
-                }
-            }
+            missingAgain(chunk);
             work.signalAll();
         } finally {
             lock.unlock();

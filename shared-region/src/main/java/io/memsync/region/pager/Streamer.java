@@ -136,8 +136,7 @@ final class Streamer implements ChunkStream.Receiver, AutoCloseable {
             gapNanos = gapNanos == 0 ? gap : (7 * gapNanos + gap) / 8;
         }
         lastArrivedAt = now;
-        scheduler.streamed(index, gapNanos);
-        if (scheduler.faultsWaiting()) {
+        if (scheduler.streamed(index, gapNanos)) {
             // A thread waits on a chunk fetched on its own link: on a busy machine this thread would take the CPU
             // its install needs. Bounded: one pause per streamed chunk.
             java.util.concurrent.locks.LockSupport.parkNanos(YIELD_NANOS);
@@ -208,50 +207,42 @@ final class Streamer implements ChunkStream.Receiver, AutoCloseable {
     }
 
     private void finish() {
-        if (open && stream != null) {
-            open = false;
-            scheduler.streaming(false);
+        if (stop()) {
             LOG.log(System.Logger.Level.DEBUG, "pager: stream done: " + delivered + " chunks in "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms, " + dropped + " dropped");
-            stream.close();
         }
     }
 
     private void giveUp(String why) {
-        // Null only while the constructor opens the stream: a link that breaks at once.
-        if (open && stream != null) {
-            open = false;
-            scheduler.streaming(false);
+        if (stop()) {
             LOG.log(System.Logger.Level.WARNING, "pager: the background stream stopped after " + delivered
                     + " chunks (" + why + "): pullers fetch the rest chunk by chunk");
-            stream.close();
         }
     }
 
-    /** Chunks delivered by the stream so far. */
-    synchronized long delivered() {
-        return delivered;
+    /**
+     * Ends the stream and gives the background work back to the pullers; false if it had ended already (or, while
+     * the constructor opens it, a link broke at once: there is no stream yet).
+     */
+    private boolean stop() {
+        if (!open || stream == null) {
+            return false;
+        }
+        open = false;
+        scheduler.streaming(false);
+        stream.close();
+        return true;
     }
 
-    /** Whether the stream still runs. */
-    boolean isOpen() {
-        return open;
-    }
-
+    /** Ends the stream; a chunk claimed and not delivered is fetched another way. */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (open && stream != null) {
-                open = false;
-                scheduler.streaming(false);
-                stream.close();
-            }
-            if (claimed >= 0) {
-                scheduler.unclaim(claimed, claimedGeneration);
-                claimed = -1;
-            }
+    public synchronized void close() {
+        stop();
+        if (claimed >= 0) {
+            scheduler.unclaim(claimed, claimedGeneration);
+            claimed = -1;
         }
-        // The source's reader may still be in a callback's memory copy: it ended when stream.close() returned, for the
-        // link's reader is interrupted and its channel closed; the buffer is freed with the pager's process anyway.
+        // The zeros buffer is not freed: the source's reader may still be in a callback that installs from it. It
+        // goes with the pager's process.
     }
 }
