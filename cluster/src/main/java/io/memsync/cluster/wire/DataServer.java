@@ -585,12 +585,8 @@ public final class DataServer implements AutoCloseable {
 
         private void answer(long requestId, long regionId, int index, ServedRegion r) throws IOException {
             int chunkSize = r.layout().chunkSize();
-            // Copied out under the region's lock (a whole chunk, never torn by a concurrent apply), then written
-            // without it: a peer that reads slowly must not hold up the region's other connections.
             ByteBuffer out = staging(chunkSize);
-            synchronized (r) {
-                MemorySegment.copy(r.memory(), r.layout().offsetOf(index), staging, 0, chunkSize);
-            }
+            r.copyChunk(index, staging);
             writes.lock();
             try {
                 c.begin(Protocol.CHUNK_DATA, Protocol.CHUNK_DATA_FIELDS + chunkSize).putLong(requestId)

@@ -115,6 +115,14 @@ public final class ServedRegion {
         return memory;
     }
 
+    /**
+     * Copies chunk {@code index} whole into {@code dst[0, chunkSize)}, under this region's lock: an apply of a pushed
+     * chunk never tears it. The caller sends it after, without the lock, so a slow peer holds up nobody else.
+     */
+    synchronized void copyChunk(int index, MemorySegment dst) {
+        MemorySegment.copy(memory, layout.offsetOf(index), dst, 0, layout.chunkSize());
+    }
+
     public Role role() {
         return role;
     }

@@ -190,9 +190,7 @@ final class StreamSender implements AutoCloseable {
             stagingBuffer = staging.asByteBuffer();
             zeros = arena.allocate(chunkSize, 4096);
         }
-        synchronized (r) {
-            MemorySegment.copy(r.memory(), r.layout().offsetOf(index), staging, 0, chunkSize);
-        }
+        r.copyChunk(index, staging);
         boolean zero = MemorySegment.mismatch(staging, 0, chunkSize, zeros, 0, chunkSize) == -1;
         stagingBuffer.clear().limit(zero ? 0 : chunkSize);
         writes.lock();
