@@ -108,8 +108,11 @@ public final class PullBenchmark {
     }
 
     private static LazyRegion mount(ChunkLayout layout, String spec, int pullers) throws Exception {
-        return LazyRegion.mount("pull-bench", layout, PagerConfig.of(spec).withPullers(pullers).withStandby(false),
-                security().environment());
+        return mount(layout, PagerConfig.of(spec).withPullers(pullers));
+    }
+
+    private static LazyRegion mount(ChunkLayout layout, PagerConfig config) throws Exception {
+        return LazyRegion.mount("pull-bench", layout, config.withStandby(false), security().environment());
     }
 
     /** The secret alone, not bound to addresses: the proxy relays every connection. */
@@ -117,7 +120,7 @@ public final class PullBenchmark {
         return new LinkSecurity(SECRET, io.memsync.cluster.wire.TlsConfig.OFF, false);
     }
 
-    private static void check(LazyRegion lazy, ChunkLayout layout, long at) {
+    private static void check(LazyRegion lazy, long at) {
         if (lazy.segment().get(JAVA_LONG, at) != RegionServerMain.word(SEED, at)) {
             throw new IllegalStateException("the mount differs from the served region at offset " + at);
         }
@@ -129,7 +132,7 @@ public final class PullBenchmark {
             MemorySegment m = lazy.segment();
             long start = System.nanoTime();
             for (long at = 0; at < m.byteSize() && !Boolean.getBoolean("pull.background.only"); at += 4096) {
-                check(lazy, layout, at);
+                check(lazy, at);
             }
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             while (lazy.status().presentChunks() < layout.chunkCount() && System.nanoTime() < deadline) {
@@ -137,7 +140,7 @@ public final class PullBenchmark {
             }
             long nanos = System.nanoTime() - start;
             for (long at = 0; at < m.byteSize(); at += 8) {
-                check(lazy, layout, at);
+                check(lazy, at);
             }
             return layout.regionSize() / 1e6 / (nanos / 1e9);
         }
@@ -191,14 +194,12 @@ public final class PullBenchmark {
         int[] workingSet;
         long first;
         long second;
-        try (LazyRegion lazy = LazyRegion.mount("pull-bench", layout, PagerConfig.of(spec).withPullers(0)
-                .withStandby(false), security().environment())) {
+        try (LazyRegion lazy = mount(layout, spec, 0)) {
             readPattern(lazy, layout, pattern);
             workingSet = lazy.touchOrder();
             first = lazy.status().touches();
         }
-        try (LazyRegion lazy = LazyRegion.mount("pull-bench", layout, PagerConfig.of(spec).withPullers(pullers)
-                .withStandby(false).withPullFirst(workingSet), security().environment())) {
+        try (LazyRegion lazy = mount(layout, PagerConfig.of(spec).withPullers(pullers).withPullFirst(workingSet))) {
             readPattern(lazy, layout, pattern);
             second = lazy.status().touches();
         }
@@ -211,7 +212,7 @@ public final class PullBenchmark {
 
     private static void readPattern(LazyRegion lazy, ChunkLayout layout, int[] pattern) {
         for (int c : pattern) {
-            check(lazy, layout, layout.offsetOf(c));
+            check(lazy, layout.offsetOf(c));
         }
     }
 
