@@ -41,7 +41,7 @@ class StreamPullTest extends WireTestSupport {
     private static final long ID = 0x5743_0000_0000_0001L;
 
     /** Collects what a stream delivers into a copy of the region. */
-    private static final class Collector implements ChunkStream.Receiver {
+    private static class Collector implements ChunkStream.Receiver {
         final MemorySegment copy;
         final int chunkSize;
         final AtomicInteger arrived = new AtomicInteger();
@@ -140,6 +140,47 @@ class StreamPullTest extends WireTestSupport {
         }
         assertTrue(into.arrived.get() < 256 + 8, "the first want was cut short: " + into.arrived.get()
                 + " chunks arrived");
+    }
+
+    @Test
+    void theEndOfAWantReplacedWhileItsEndWasOnTheWireIsNotTakenForTheNewOnes() throws Exception {
+        int chunks = 16;
+        Region owner = region("crossed-owner", chunks);
+        randomWrites(owner.segment(), 6, 5_000);
+        LinkSecurity unbound = new LinkSecurity(secret(), TlsConfig.OFF, false);
+        DataServer server = keep(new DataServer(LOOPBACK, unbound, 16));
+        server.serve(new ServedRegion(ID, "crossed", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
+        // 5 ms each way: the server has sent the first want's end long before the second want reaches it.
+        io.memsync.cluster.testkit.DelayProxy proxy = keep(io.memsync.cluster.testkit.DelayProxy.start(
+                server.address(), Duration.ofMillis(5)));
+        RemoteChunkSource.Connector connector = () -> PeerLink.connect(proxy.address(), unbound, "puller", CHUNK,
+                Duration.ZERO, PeerLink.DEFAULT_STALL_TIMEOUT, watchdog);
+        RemoteChunkSource source = keep(new RemoteChunkSource(owner.layout(), ID, List.of(connector.connect()),
+                List.of(connector), Duration.ofSeconds(10), false, null));
+        java.util.concurrent.atomic.AtomicReference<ChunkStream> stream = new java.util.concurrent.atomic.AtomicReference<>();
+        Collector into = new Collector(owner.layout().regionSize(), CHUNK) {
+            @Override
+            public void arrived(int index, MemorySegment memory, long offset) {
+                super.arrived(index, memory, offset);
+                if (index == 0) {
+                    // On the link's reader, before it can read the first want's end: the two cross on the wire.
+                    try {
+                        stream.get().want(new int[]{8, 16}, 1);
+                    } catch (IOException e) {
+                        failure = e;
+                    }
+                }
+            }
+        };
+        stream.set(keep(source.openStream(into)));
+        stream.get().want(new int[]{0, 1}, 1);
+        Fixtures.await(() -> into.arrived.get() == 9, 20, "chunk 0, then chunks 8-15");
+        Fixtures.await(() -> !into.drains.isEmpty(), 20, "the second want was drained");
+        Thread.sleep(100);
+        assertEquals(1, into.drains.size(), "only the second want's end is passed on: " + into.drains.stream()
+                .map(java.util.Arrays::toString).toList());
+        assertEquals(8, into.drains.peek()[0]);
+        assertNull(into.failure);
     }
 
     @Test
