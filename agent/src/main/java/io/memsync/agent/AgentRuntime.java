@@ -13,6 +13,7 @@ import io.memsync.region.page.LazyRegion;
 
 import javax.management.remote.JMXConnectorServer;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -20,9 +21,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The agent's state in one JVM: the configuration, the node (started on a thread of its own so that the
@@ -46,11 +49,18 @@ public final class AgentRuntime implements AutoCloseable {
     private final CompletableFuture<Void> left = new CompletableFuture<>();
     /** Regions whose file the application has not created yet, by name. */
     private final Map<String, RegionConfig> awaitingFile = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Thread adopter = Thread.ofPlatform().name("memsync-adopt-files").daemon(true)
-            .unstarted(this::adoptFiles);
+    /**
+     * The agent's one thread for light periodic work ({@code memsync-agent-NODE}): watching for the application's
+     * end, adopting the files it creates, the JMX monitor, trimming the native heap after start-up. Every thread
+     * memsync adds is one the application pays for.
+     */
+    private final ScheduledExecutorService housekeeping;
+    private volatile ScheduledFuture<?> adopting;
 
     private AgentRuntime(MemSyncConfig config) {
         this.config = config;
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+                .name("memsync-agent-" + config.nodeName()).daemon(true).unstarted(r));
     }
 
     /** Starts memsync in this JVM, once; the node joins its cluster in the background. */
@@ -65,7 +75,7 @@ public final class AgentRuntime implements AutoCloseable {
         // System.exit, SIGTERM, SIGINT: leave in order (Hazelcast's own shutdown hook is off: memsync leaves first).
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("memsync-shutdown").unstarted(runtime::leave));
         // main returned and the application's own threads ended: what would end the JVM without memsync.
-        runtime.exit = ApplicationExit.start(runtime::isMemsyncThread, runtime::leave);
+        runtime.exit = ApplicationExit.start(runtime.housekeeping, runtime::isMemsyncThread, runtime::leave);
         return runtime;
     }
 
@@ -100,7 +110,7 @@ public final class AgentRuntime implements AutoCloseable {
             }
             n = Node.start(config.nodeConfig(), settings);
             n.antiEntropy(config.antiEntropyInterval(), config.antiEntropyBytes());
-            mbeans = MemSyncMBeans.register(n);
+            mbeans = MemSyncMBeans.register(n, ManagementFactory.getPlatformMBeanServer(), housekeeping);
             if (config.dashboardPort() > 0) {
                 dashboard = Dashboard.start(n, config.dashboardHost(), config.dashboardPort(),
                         config.jmxPasswordFile());
@@ -134,6 +144,9 @@ public final class AgentRuntime implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "memsync: node " + config.nodeName() + " ready in "
                     + (readyNanos - startNanos) / 1_000_000 + " ms (" + n.clusterSize() + " members; regions "
                     + config.regions().keySet() + ")");
+            for (long seconds : NativeHeap.TRIM_AFTER_READY_SECONDS) {
+                housekeeping.schedule(NativeHeap::trim, seconds, TimeUnit.SECONDS);
+            }
         } catch (Throwable e) {
             LOG.log(System.Logger.Level.ERROR, "memsync: node " + config.nodeName() + " failed to start: "
                     + (e instanceof ConfigException ? e.getMessage() : e.toString()));
@@ -151,6 +164,7 @@ public final class AgentRuntime implements AutoCloseable {
             if (exit != null) {
                 exit.close();
             }
+            housekeeping.shutdown();
         }
     }
 
@@ -181,8 +195,8 @@ public final class AgentRuntime implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "memsync: region " + r.name() + " waits for the application to create "
                     + "and map " + r.path() + ", and adopts it then (memsync.region." + r.name() + ".create=true "
                     + "would have memsync create it)");
-            if (adopter.getState() == Thread.State.NEW) {
-                adopter.start();
+            if (adopting == null) {
+                adopting = housekeeping.scheduleWithFixedDelay(this::adoptFiles, 0, 100, TimeUnit.MILLISECONDS);
             }
             return;
         }
@@ -234,25 +248,29 @@ public final class AgentRuntime implements AutoCloseable {
      * (so the application has sized it and written what it writes first), the region is created over it.
      */
     private void adoptFiles() {
-        while (!awaitingFile.isEmpty() && !leaving.get()) {
-            Node n = node.isDone() && !node.isCompletedExceptionally() ? node.getNow(null) : null;
-            for (RegionConfig r : List.copyOf(awaitingFile.values())) {
-                if (n == null || fileSize(r.path()) <= 0 || ProcMaps.of(r.path()).isEmpty()
-                        && mapped.all().stream().noneMatch(m -> m.region().equals(r.name()))) {
-                    continue;
-                }
-                awaitingFile.remove(r.name());
-                try {
-                    if (n.directory().get(r.name()) == null) {
-                        create(n, r);
-                    }
-                    findNativeMappings();
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "memsync: region " + r.name() + " could not adopt " + r.path()
-                            + ": " + e.getMessage());
-                }
+        if (awaitingFile.isEmpty() || leaving.get()) {
+            ScheduledFuture<?> a = adopting;
+            if (a != null) {
+                a.cancel(false);
             }
-            LockSupport.parkNanos(100_000_000);
+            return;
+        }
+        Node n = node.isDone() && !node.isCompletedExceptionally() ? node.getNow(null) : null;
+        for (RegionConfig r : List.copyOf(awaitingFile.values())) {
+            if (n == null || fileSize(r.path()) <= 0 || ProcMaps.of(r.path()).isEmpty()
+                    && mapped.all().stream().noneMatch(m -> m.region().equals(r.name()))) {
+                continue;
+            }
+            awaitingFile.remove(r.name());
+            try {
+                if (n.directory().get(r.name()) == null) {
+                    create(n, r);
+                }
+                findNativeMappings();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "memsync: region " + r.name() + " could not adopt " + r.path()
+                        + ": " + e.getMessage());
+            }
         }
     }
 
@@ -393,7 +411,7 @@ public final class AgentRuntime implements AutoCloseable {
         }
         mapped.add(new MappedFiles.Mapping(r.name(), address, size, position, "FileChannel.map"));
         if (awaitingFile.containsKey(r.name())) {
-            LockSupport.unpark(adopter);
+            housekeeping.execute(this::adoptFiles);
         }
         if (r.size() > 0 && position + size > r.size()) {
             LOG.log(System.Logger.Level.WARNING, "memsync: " + path + " is mapped up to byte " + (position + size)
@@ -476,6 +494,7 @@ public final class AgentRuntime implements AutoCloseable {
             }
         } finally {
             left.complete(null);
+            housekeeping.shutdownNow();
         }
     }
 

@@ -2,6 +2,9 @@ package io.memsync.agent;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -10,20 +13,19 @@ import java.util.function.Predicate;
  * threads is left. memsync's Hazelcast keeps non-daemon threads of its own that would hold the JVM up for ever; once
  * only those are left, {@code leave} runs (once), so that memsync leaves the cluster in order and the JVM exits.
  * <p>
- * Threads: one daemon thread, {@code memsync-exit-watch}, that joins the application's non-daemon threads one
- * after the other (re-reading them when one ends, and at most every {@link #RECHECK_MILLIS} ms, since a thread may
- * start others); started by {@link #start}, stopped by {@link #close()}. The leave runs on a non-daemon thread,
- * {@code memsync-leave}, so that the JVM exits once it is done.
+ * No thread of its own: it looks every {@link #CHECK_MILLIS} ms on the agent's housekeeping thread (enumerating the
+ * JVM's threads costs microseconds). The leave runs on a non-daemon thread, {@code memsync-leave}, so that the JVM
+ * exits once it is done.
  */
 final class ApplicationExit implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ApplicationExit.class.getName());
     /** The thread the java launcher attaches once {@code main} returned, to wait for the other non-daemon threads. */
     static final String DESTROY_JAVA_VM = "DestroyJavaVM";
-    static final long RECHECK_MILLIS = 500;
+    static final long CHECK_MILLIS = 100;
 
     private final Predicate<Thread> memsyncs;
     private final Runnable leave;
-    private final Thread thread;
+    private volatile ScheduledFuture<?> checks;
     private volatile boolean running = true;
 
     /**
@@ -33,39 +35,35 @@ final class ApplicationExit implements AutoCloseable {
     private ApplicationExit(Predicate<Thread> memsyncs, Runnable leave) {
         this.memsyncs = memsyncs;
         this.leave = leave;
-        this.thread = Thread.ofPlatform().name("memsync-exit-watch").daemon(true).unstarted(this::watch);
     }
 
-    static ApplicationExit start(Predicate<Thread> memsyncs, Runnable leave) {
+    /** Looks for the application's end every {@link #CHECK_MILLIS} ms on {@code housekeeping}. */
+    static ApplicationExit start(ScheduledExecutorService housekeeping, Predicate<Thread> memsyncs, Runnable leave) {
         ApplicationExit exit = new ApplicationExit(memsyncs, leave);
-        exit.thread.start();
+        exit.checks = housekeeping.scheduleWithFixedDelay(exit::check, CHECK_MILLIS, CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
         return exit;
     }
 
-    private void watch() {
-        try {
-            while (running) {
-                List<Thread> application = new ArrayList<>();
-                boolean destroying = applicationThreads(application);
-                if (application.isEmpty()) {
-                    if (destroying) {
-                        break;
-                    }
-                    // main returned a moment ago and the launcher has not attached DestroyJavaVM yet, or the JVM was
-                    // created by native code that keeps it: look again soon.
-                    Thread.sleep(RECHECK_MILLIS / 5);
-                    continue;
-                }
-                application.getFirst().join(RECHECK_MILLIS);
-            }
-        } catch (InterruptedException e) {
+    private void check() {
+        if (!running) {
             return;
+        }
+        List<Thread> application = new ArrayList<>();
+        boolean ended;
+        try {
+            // No application thread left, and the launcher's DestroyJavaVM waits (main returned): the JVM would
+            // exit now. (Without DestroyJavaVM, main returned a moment ago or native code that created the JVM keeps
+            // it: look again.)
+            ended = applicationThreads(application) && application.isEmpty();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "memsync: watching for the application's end failed (memsync then "
                     + "stays until System.exit or a signal): " + e);
+            close();
             return;
         }
-        if (running) {
+        if (ended) {
+            close();
             LOG.log(System.Logger.Level.INFO, "memsync: the application's last thread ended: leaving the cluster");
             // On a non-daemon thread: the JVM's shutdown (and JUL's, which drops log records from then on) waits
             // until memsync has left.
@@ -92,7 +90,7 @@ final class ApplicationExit implements AutoCloseable {
             Thread t = all[i];
             if (DESTROY_JAVA_VM.equals(t.getName())) {
                 destroying = true;
-            } else if (t.isAlive() && !t.isDaemon() && t != thread && !memsyncs.test(t)) {
+            } else if (t.isAlive() && !t.isDaemon() && !memsyncs.test(t)) {
                 out.add(t);
             }
         }
@@ -102,8 +100,9 @@ final class ApplicationExit implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        if (Thread.currentThread() != thread) {
-            thread.interrupt();
+        ScheduledFuture<?> c = checks;
+        if (c != null) {
+            c.cancel(false);
         }
     }
 }

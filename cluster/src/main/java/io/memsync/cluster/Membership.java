@@ -53,8 +53,9 @@ final class Membership implements AutoCloseable {
     static final Duration FOREIGN_AFTER = Duration.ofSeconds(10);
     /**
      * Hazelcast's sizes for memsync (its defaults are for a data grid: 271 partitions, 3+3 IO threads, 5 event
-     * threads, an operation thread per core, metrics collection). Every node of a cluster must use the same
-     * partition count.
+     * threads, an operation thread per core, metrics collection). Responses are handled on the IO thread that reads
+     * them, and the one generic operation thread takes priority operations (heartbeats, membership) before the
+     * others, as a dedicated priority thread would. Every node of a cluster must use the same partition count.
      */
     static final Map<String, String> SMALL = Map.ofEntries(
             Map.entry("hazelcast.partition.count", "31"),
@@ -63,7 +64,8 @@ final class Membership implements AutoCloseable {
             Map.entry("hazelcast.event.thread.count", "1"),
             Map.entry("hazelcast.operation.thread.count", "1"),
             Map.entry("hazelcast.operation.generic.thread.count", "1"),
-            Map.entry("hazelcast.operation.response.thread.count", "1"),
+            Map.entry("hazelcast.operation.response.thread.count", "0"),
+            Map.entry("hazelcast.operation.priority.generic.thread.count", "0"),
             Map.entry("hazelcast.slow.operation.detector.enabled", "false"),
             Map.entry("hazelcast.health.monitoring.level", "OFF"));
 

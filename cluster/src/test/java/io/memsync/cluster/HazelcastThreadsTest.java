@@ -67,6 +67,52 @@ class HazelcastThreadsTest {
         }
     }
 
+    /**
+     * Two members sized for memsync run no response thread (responses are handled on the IO thread that reads them)
+     * and no priority generic thread (the generic thread takes priority operations first), and still answer each
+     * other: the members join (heartbeats and the join are priority operations) and a map entry owned by one is
+     * read from the other (its response crosses the network). Before: response-0 and priority-generic-operation
+     * threads in each member.
+     */
+    @Test
+    void noResponseOrPriorityThreadsAndRemoteOperationsStillAnswer() throws Exception {
+        int a = FreePorts.pick();
+        int b = FreePorts.pick();
+        String cluster = "hz-ops-" + ProcessHandle.current().pid();
+        List<String> members = List.of("127.0.0.1:" + a, "127.0.0.1:" + b);
+        HazelcastInstance first = Hazelcast.newHazelcastInstance(Membership.hazelcastConfig(
+                NodeConfig.loopback("ops-a", cluster, a, members, Fixtures.secret())));
+        HazelcastInstance second = null;
+        try {
+            second = Hazelcast.newHazelcastInstance(Membership.hazelcastConfig(
+                    NodeConfig.loopback("ops-b", cluster, b, members, Fixtures.secret())));
+            assertEquals(2, first.getCluster().getMembers().size());
+            for (String node : List.of("ops-a", "ops-b")) {
+                String prefix = "hz.memsync-" + node + ".";
+                assertEquals(0, threads(prefix + "response-"), node);
+                assertEquals(0, threads(prefix + "priority-generic-operation"), node);
+                assertEquals(1, threads(prefix + "generic-operation"), node);
+            }
+            var mapA = first.<String, byte[]>getMap(Membership.DIRECTORY);
+            var mapB = second.<String, byte[]>getMap(Membership.DIRECTORY);
+            int remote = 0;
+            for (int i = 0; i < 64; i++) {
+                String key = "k" + i;
+                mapA.put(key, new byte[]{(byte) i});
+                assertEquals((byte) i, mapB.get(key)[0], key);
+                if (!first.getPartitionService().getPartition(key).getOwner().localMember()) {
+                    remote++;
+                }
+            }
+            assertTrue(remote > 0, "no key was owned by the other member: the test proved nothing remote");
+        } finally {
+            if (second != null) {
+                second.shutdown();
+            }
+            first.shutdown();
+        }
+    }
+
     /** Waits until at most {@code count} threads' names start with {@code prefix}. */
     private static void awaitThreads(String prefix, int count) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HazelcastThreads.CACHED_IDLE_SECONDS + 20);

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The JMX face of a memsync {@link Node}: {@code io.memsync:type=Node} for the node, and
@@ -41,7 +42,7 @@ public final class MemSyncMBeans implements AutoCloseable {
     private boolean registered;
     private boolean closed;
 
-    private MemSyncMBeans(Node node, MBeanServer server) {
+    private MemSyncMBeans(Node node, MBeanServer server, ScheduledExecutorService housekeeping) {
         this.node = node;
         this.server = server;
         this.nodeName = nodeObjectName();
@@ -52,7 +53,7 @@ public final class MemSyncMBeans implements AutoCloseable {
         NodeAdmin admin = new NodeAdmin(node, migrations);
         Notifications.Emitter emitter = Notifications.emitter(nodeName, notifications, Notifications.nodeInfo());
         this.events = new NodeEvents(node, emitter, regions, this::regionsChanged);
-        this.monitor = new Monitor(node, regions, events, admin::getReplicaLagThresholdEpochs);
+        this.monitor = new Monitor(node, regions, events, admin::getReplicaLagThresholdEpochs, housekeeping);
         try {
             server.registerMBean(new DescribedMBean<>(admin, NodeMBean.class, emitter), nodeName);
             registered = true;
@@ -76,7 +77,16 @@ public final class MemSyncMBeans implements AutoCloseable {
      * (a JVM running several nodes, as tests do, gives the others servers of their own).
      */
     public static MemSyncMBeans register(Node node, MBeanServer server) {
-        MemSyncMBeans beans = new MemSyncMBeans(node, server);
+        return register(node, server, null);
+    }
+
+    /**
+     * Registers {@code node}'s MBeans in {@code server}, their periodic work (the Region MBeans kept in line with the
+     * node's copies, the replica-lag check) run on {@code housekeeping}, a thread the caller owns and shares, or on a
+     * thread of their own if it is null.
+     */
+    public static MemSyncMBeans register(Node node, MBeanServer server, ScheduledExecutorService housekeeping) {
+        MemSyncMBeans beans = new MemSyncMBeans(node, server, housekeeping);
         try {
             beans.start();
             return beans;

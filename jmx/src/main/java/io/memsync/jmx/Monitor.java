@@ -8,12 +8,14 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * The JMX registration's one thread: every 250 ms it brings the Region MBeans in line with the copies the node
- * holds, and every second it checks the replica lag of the regions the node owns.
+ * The JMX registration's periodic work: every 250 ms it brings the Region MBeans in line with the copies the node
+ * holds, and every second it checks the replica lag of the regions the node owns. It runs on a thread of its own
+ * ({@code memsync-jmx-monitor-NODE}) or on one it is given and shares (the agent's housekeeping thread).
  */
 final class Monitor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Monitor.class.getName());
@@ -26,23 +28,35 @@ final class Monitor implements AutoCloseable {
     private final LongSupplier threshold;
     private final LagWatch lag = new LagWatch();
     private final ScheduledExecutorService thread;
+    /** Whether {@link #thread} is this monitor's own, shut down on close (else only the ticks stop). */
+    private final boolean ownThread;
+    private volatile ScheduledFuture<?> ticking;
+    private volatile boolean closed;
     private int ticks;
 
-    Monitor(Node node, RegionBeans regions, NodeEvents events, LongSupplier threshold) {
+    /**
+     * @param shared the thread to run on, or null for a thread of its own
+     */
+    Monitor(Node node, RegionBeans regions, NodeEvents events, LongSupplier threshold,
+            ScheduledExecutorService shared) {
         this.node = node;
         this.regions = regions;
         this.events = events;
         this.threshold = threshold;
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+        this.ownThread = shared == null;
+        this.thread = shared != null ? shared : Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
                 .name("memsync-jmx-monitor-" + node.name()).daemon(true).unstarted(r));
     }
 
     void start() {
-        thread.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        ticking = thread.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Brings the Region MBeans in line soon, off the caller's thread. */
     void regionsChanged() {
+        if (closed) {
+            return;
+        }
         try {
             thread.execute(this::syncRegions);
         } catch (RejectedExecutionException closed) {
@@ -88,6 +102,14 @@ final class Monitor implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        ScheduledFuture<?> t = ticking;
+        if (t != null) {
+            t.cancel(false);
+        }
+        if (!ownThread) {
+            return;
+        }
         thread.shutdownNow();
         try {
             if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
