@@ -104,6 +104,46 @@ public final class PullBenchmark {
                 report.add("first-touch", pulled, firstTouches(layout, spec + "?stream=off", s.pullers(),
                         s.touches()));
             }
+            compression(report, s, server, SEED);
+        }
+        // The same through the same link, with bytes that compress.
+        try (RegionServerMain.Started compressible = RegionServerMain.start("pull-bench-compressible",
+                Math.min(s.mib(), COMPRESSION_MIB), s.chunkKib(), ID, -SEED, 0,
+                new String(SECRET, StandardCharsets.UTF_8))) {
+            compression(report, s, compressible, -SEED);
+        }
+    }
+
+    /** Region size of the compression measurements (a link of {@link #COMPRESSION_LINK} takes seconds for it). */
+    private static final long COMPRESSION_MIB = 128;
+    /** The rate-limited link the compression measurements cross (bytes a second). */
+    static final long COMPRESSION_LINK = 100_000_000L;
+
+    /**
+     * A whole-region stream through a link of {@link #COMPRESSION_LINK}, the application reading once it is all there
+     * (the link limits the stream; faults would cross the proxy on connections of their own, each with a link of its
+     * own), with LZ4 as it pays ({@code compress=auto})
+     * and without ({@code compress=off}) (the link's rate is the limit without); {@code seed} says whether the served
+     * bytes compress (negative) or are random.
+     */
+    private static void compression(BenchReport report, Settings s, RegionServerMain.Started server, long seed)
+            throws Exception {
+        long size = Math.min(s.mib(), COMPRESSION_MIB) << 20;
+        ChunkLayout layout = new ChunkLayout(size, s.chunkKib() * 1024);
+        int port = server.proxy(0, COMPRESSION_LINK);
+        String spec = "tcp:" + Long.toHexString(ID) + "@127.0.0.1:" + port + "?compress=";
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("link_mb_per_s", COMPRESSION_LINK / 1_000_000);
+        params.put("data", seed < 0 ? "compressible" : "random");
+        params.put("mib", size >> 20);
+        params.put("chunk_kib", s.chunkKib());
+        for (String mode : List.of("auto", "off")) {
+            Map<String, Object> p = new LinkedHashMap<>(params);
+            p.put("compress", mode);
+            long before = server.counters()[2];
+            double mbs = readWhole(layout, spec + mode, s.pullers(), seed, true);
+            report.add("memsync-stream-lz4", p, Map.of("mb_per_s", round(mbs), "chunks_compressed",
+                    server.counters()[2] - before));
         }
     }
 
@@ -121,18 +161,28 @@ public final class PullBenchmark {
     }
 
     private static void check(LazyRegion lazy, long at) {
-        if (lazy.segment().get(JAVA_LONG, at) != RegionServerMain.word(SEED, at)) {
+        check(lazy, SEED, at);
+    }
+
+    private static void check(LazyRegion lazy, long seed, long at) {
+        if (lazy.segment().get(JAVA_LONG, at) != RegionServerMain.word(seed, at)) {
             throw new IllegalStateException("the mount differs from the served region at offset " + at);
         }
     }
 
     /** MB/s of reading the whole mounted region, start to end, from the mount's return; the bytes checked. */
     private static double readWhole(ChunkLayout layout, String spec, int pullers) throws Exception {
+        return readWhole(layout, spec, pullers, SEED, Boolean.getBoolean("pull.background.only"));
+    }
+
+    /** As above; with {@code backgroundOnly} the application reads nothing until every chunk is present. */
+    private static double readWhole(ChunkLayout layout, String spec, int pullers, long seed, boolean backgroundOnly)
+            throws Exception {
         try (LazyRegion lazy = mount(layout, spec, pullers)) {
             MemorySegment m = lazy.segment();
             long start = System.nanoTime();
-            for (long at = 0; at < m.byteSize() && !Boolean.getBoolean("pull.background.only"); at += 4096) {
-                check(lazy, at);
+            for (long at = 0; at < m.byteSize() && !backgroundOnly; at += 4096) {
+                check(lazy, seed, at);
             }
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             while (lazy.status().presentChunks() < layout.chunkCount() && System.nanoTime() < deadline) {
@@ -140,7 +190,7 @@ public final class PullBenchmark {
             }
             long nanos = System.nanoTime() - start;
             for (long at = 0; at < m.byteSize(); at += 8) {
-                check(lazy, at);
+                check(lazy, seed, at);
             }
             return layout.regionSize() / 1e6 / (nanos / 1e9);
         }

@@ -23,7 +23,8 @@ class PullBenchmarkSmokeTest {
         BenchReport report = new BenchReport("pull");
         PullBenchmark.run(report, new PullBenchmark.Settings(16, 64, List.of(0, 2), 2, 4));
         Set<String> names = report.results().stream().map(r -> (String) r.get("name")).collect(Collectors.toSet());
-        assertEquals(Set.of("raw-stream", "memsync-stream", "memsync-pullers", "first-touch", "second-mount"), names);
+        assertEquals(Set.of("raw-stream", "memsync-stream", "memsync-pullers", "first-touch", "second-mount",
+                "memsync-stream-lz4"), names);
         for (Map<String, Object> r : report.results()) {
             @SuppressWarnings("unchecked")
             Map<String, Object> metrics = (Map<String, Object>) r.get("metrics");

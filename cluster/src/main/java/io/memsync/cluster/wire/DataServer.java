@@ -62,6 +62,8 @@ public final class DataServer implements AutoCloseable {
     private final AtomicLong connectionSequence = new AtomicLong();
     private final AtomicLong chunksServed = new AtomicLong();
     private final AtomicLong chunksStreamed = new AtomicLong();
+    private final AtomicLong chunksCompressed = new AtomicLong();
+    private final AtomicLong bytesSavedByCompression = new AtomicLong();
     /** Single requests (a fault's) being answered now: streams pause for them. */
     private final java.util.concurrent.atomic.AtomicInteger requestsAnswering = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
@@ -135,6 +137,16 @@ public final class DataServer implements AutoCloseable {
     /** Chunks sent by streams (counted in {@link #chunksServed()} too), all-zero ones without their bytes. */
     public long chunksStreamed() {
         return chunksStreamed.get();
+    }
+
+    /** Streamed chunks sent as LZ4 blocks, since the start. */
+    public long chunksCompressed() {
+        return chunksCompressed.get();
+    }
+
+    /** Bytes LZ4 kept off the wire (a chunk's size less its block's), since the start. */
+    public long bytesSavedByCompression() {
+        return bytesSavedByCompression.get();
     }
 
     /** Connections closed because the peer broke the protocol or failed to authenticate. */
@@ -400,7 +412,8 @@ public final class DataServer implements AutoCloseable {
                         case Protocol.STREAM_WANT -> {
                             if (stream == null) {
                                 stream = new StreamSender(c, writes, peer, regions::get, chunksServed,
-                                        chunksStreamed, requestsAnswering);
+                                        chunksStreamed, requestsAnswering, chunksCompressed,
+                                        bytesSavedByCompression);
                             }
                             stream.readWant(c.bodyBytes());
                         }

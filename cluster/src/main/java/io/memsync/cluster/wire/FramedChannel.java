@@ -87,7 +87,7 @@ final class FramedChannel implements AutoCloseable {
     }
 
     /**
-     * Reads the next header and checks it: version 1 and a body of at most {@code maxBody} bytes. Returns the
+     * Reads the next header and checks it: {@link Protocol#VERSION} and a body of at most {@code maxBody} bytes. Returns the
      * frame type; {@link #bodyBytes()} then tells how much follows.
      */
     int readHeader(int maxBody) throws IOException {

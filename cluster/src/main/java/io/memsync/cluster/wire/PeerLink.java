@@ -51,6 +51,7 @@ public final class PeerLink implements AutoCloseable {
     private volatile long lastWant = -1;
     /** For streamed chunks larger than half the receive buffer (reader thread's). */
     private MemorySegment streamStaging;
+    private ByteBuffer streamStagingBuffer;
 
     /** Pulls that may be outstanding on one link at once; a further one waits for a slot. */
     public static final int MAX_PULLS = 64;
@@ -586,10 +587,16 @@ public final class PeerLink implements AutoCloseable {
         f.getLong();
         f.getLong();
         int index = f.getInt();
-        boolean zero = (f.get() & Protocol.STREAM_ZERO) != 0;
+        int flags = f.get();
+        boolean zero = (flags & Protocol.STREAM_ZERO) != 0;
+        boolean lz4 = (flags & Protocol.STREAM_LZ4) != 0;
         int bytes = channel.bodyBytes() - Protocol.STREAM_CHUNK_FIELDS;
-        if (zero && bytes != 0) {
-            throw new ProtocolException(Protocol.E_MALFORMED, "a zero STREAM_CHUNK with " + bytes + " bytes from "
+        if (zero && bytes != 0 || zero && lz4) {
+            throw new ProtocolException(Protocol.E_MALFORMED, "a zero STREAM_CHUNK with " + bytes + " bytes"
+                    + (lz4 ? ", flagged LZ4," : "") + " from " + peer);
+        }
+        if (lz4 && (bytes <= 0 || bytes > FramedChannel.AHEAD_BYTES / 2)) {
+            throw new ProtocolException(Protocol.E_MALFORMED, "an LZ4 STREAM_CHUNK of " + bytes + " bytes from "
                     + peer);
         }
         io.memsync.region.ChunkStream.Receiver receiver = streamReceiver;
@@ -599,6 +606,17 @@ public final class PeerLink implements AutoCloseable {
         }
         if (zero) {
             receiver.arrived(index, null, 0);
+        } else if (lz4) {
+            // Decompressed into staging (off-heap), checked to give exactly the chunk's bytes, installed from there.
+            if (streamStaging == null || streamStaging.byteSize() < maxChunkBytes) {
+                streamStaging = java.lang.foreign.Arena.ofAuto().allocate(maxChunkBytes, 4096);
+                streamStagingBuffer = streamStaging.asByteBuffer();
+            }
+            channel.fillFor(bytes);
+            Lz4.decompress(channel.aheadBuffer(), (int) channel.aheadPosition(), bytes, streamStagingBuffer,
+                    maxChunkBytes);
+            channel.consume(bytes);
+            receiver.arrived(index, streamStaging, 0);
         } else if (bytes <= FramedChannel.AHEAD_BYTES / 2) {
             // In place, from the receive buffer: the receiver's install is the only copy on this side.
             channel.fillFor(bytes);
@@ -607,6 +625,7 @@ public final class PeerLink implements AutoCloseable {
         } else {
             if (streamStaging == null || streamStaging.byteSize() < bytes) {
                 streamStaging = java.lang.foreign.Arena.ofAuto().allocate(bytes, 4096);
+                streamStagingBuffer = streamStaging.asByteBuffer();
             }
             channel.readInto(streamStaging, 0, bytes);
             receiver.arrived(index, streamStaging, 0);
@@ -622,9 +641,11 @@ public final class PeerLink implements AutoCloseable {
     }
 
     /**
-     * Sends a STREAM_WANT: the chunks of {@code region} in {@code pairs} ranges of {@code ranges} (from, to), in order.
+     * Sends a STREAM_WANT: the chunks of {@code region} in {@code pairs} ranges of {@code ranges} (from, to), in order;
+     * {@code accepts}: the encodings this link takes besides plain bytes ({@link Protocol#STREAM_LZ4}).
      */
-    public void sendWant(long want, long region, int[] ranges, int pairs, ByteBuffer scratch) throws IOException {
+    public void sendWant(long want, long region, int accepts, int[] ranges, int pairs, ByteBuffer scratch)
+            throws IOException {
         if (pairs < 0 || pairs > Protocol.MAX_WANT_PAIRS || scratch.capacity() < 8 * pairs) {
             throw new IllegalArgumentException(pairs + " ranges in a want (at most " + Protocol.MAX_WANT_PAIRS
                     + ", scratch " + scratch.capacity() + " bytes)");
@@ -638,7 +659,7 @@ public final class PeerLink implements AutoCloseable {
         try {
             lastWant = want;
             channel.begin(Protocol.STREAM_WANT, Protocol.STREAM_WANT_FIELDS + 8 * pairs).putLong(want)
-                    .putLong(region).putInt(pairs).flip();
+                    .putLong(region).putInt(pairs).putInt(accepts).flip();
             channel.writeFrame(scratch);
         } catch (IOException e) {
             throw writeFailed(e);

@@ -3,12 +3,12 @@ package io.memsync.cluster.wire;
 import java.nio.ByteBuffer;
 
 /**
- * Frame layout and constants of memsync's data plane, version 3 (docs/protocol.md). Every frame starts with an
+ * Frame layout and constants of memsync's data plane, version 4 (docs/protocol.md). Every frame starts with an
  * 8-byte header: {@code u32 length} (of everything after this field), {@code u8 version}, {@code u8 type},
  * {@code u16 reserved}. Integers are big-endian.
  */
 public final class Protocol {
-    public static final byte VERSION = 3;
+    public static final byte VERSION = 4;
     public static final int HEADER_BYTES = 8;
     /** What {@code length} counts beyond the fixed fields: version, type and the reserved field. */
     static final int LENGTH_BASE = 4;
@@ -29,13 +29,15 @@ public final class Protocol {
     public static final byte NOT_HELD = 12;
     /**
      * Puller to server: send these chunks of a region, back to back, in this order ({@code u64 want}, {@code u64
-     * region}, {@code u32 pairs}, then {@code pairs} times {@code u32 from, u32 to}); replaces what an earlier
-     * want on the connection still had to send.
+     * region}, {@code u32 pairs}, {@code u32 accepts}, then {@code pairs} times {@code u32 from, u32 to}); replaces
+     * what an earlier want on the connection still had to send. {@code accepts}: the chunk encodings the puller
+     * takes besides plain bytes ({@link #STREAM_LZ4}).
      */
     public static final byte STREAM_WANT = 13;
     /**
      * Server to puller: one chunk of a want ({@code u64 want}, {@code u64 region}, {@code u32 index}, {@code u8
-     * flags}, then the chunk's bytes, or none when {@link #STREAM_ZERO} is set).
+     * flags}, then the chunk's bytes, none when {@link #STREAM_ZERO} is set, or an LZ4 block of them when
+     * {@link #STREAM_LZ4} is).
      */
     public static final byte STREAM_CHUNK = 14;
     /**
@@ -59,13 +61,18 @@ public final class Protocol {
     public static final int CHUNK_DATA_FIELDS = 8 + 8 + 4;
     public static final int FILLED_FIELDS = 8 + 8;
     public static final int NOT_HELD_FIELDS = 8 + 8 + 4 + 2;
-    public static final int STREAM_WANT_FIELDS = 8 + 8 + 4;
+    public static final int STREAM_WANT_FIELDS = 8 + 8 + 4 + 4;
     public static final int STREAM_CHUNK_FIELDS = 8 + 8 + 4 + 1;
     public static final int STREAM_END_FIELDS = 8 + 8 + 4 + 2;
     /** Most ranges one STREAM_WANT carries. */
     public static final int MAX_WANT_PAIRS = 4096;
     /** STREAM_CHUNK flag: the chunk is all zeros, and no bytes follow. */
     public static final int STREAM_ZERO = 1;
+    /**
+     * STREAM_CHUNK flag: the bytes that follow are an LZ4 block that decompresses to the whole chunk; STREAM_WANT
+     * {@code accepts} bit: the puller takes such chunks.
+     */
+    public static final int STREAM_LZ4 = 2;
 
     /** NOT_HELD reasons. */
     public static final int NOT_HELD_UNKNOWN_REGION = 1;

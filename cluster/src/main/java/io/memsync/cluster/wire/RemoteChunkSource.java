@@ -57,6 +57,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
     private final boolean inOrder;
     private volatile boolean closed;
     private volatile boolean streams = true;
+    private volatile boolean compression = true;
     private final AutoCloseable owned;
 
     /** A source spreading reads over {@code links}, which are not reopened when they break. */
@@ -175,6 +176,15 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
         return this;
     }
 
+    /**
+     * Whether streams take LZ4 chunks (true, the default: the peer sends them while compressing pays on the link) or
+     * plain bytes only.
+     */
+    public RemoteChunkSource compression(boolean on) {
+        this.compression = on;
+        return this;
+    }
+
     /** A stream on one link of its own. */
     private final class Stream implements ChunkStream {
         private final PeerLink link;
@@ -188,7 +198,7 @@ public final class RemoteChunkSource implements ChunkSource, AutoCloseable {
 
         @Override
         public synchronized void want(int[] ranges, int pairs) throws IOException {
-            link.sendWant(++wants, regionId, ranges, pairs, scratch);
+            link.sendWant(++wants, regionId, compression ? Protocol.STREAM_LZ4 : 0, ranges, pairs, scratch);
         }
 
         @Override

@@ -21,6 +21,8 @@ import java.util.function.LongFunction;
  * torn by a concurrent apply) into this sender's staging memory, off-heap; an all-zero chunk goes as a flag without
  * its bytes. Nothing is allocated per chunk. While the server answers single requests (faults, on their own
  * connections), the stream pauses briefly before each chunk, so that on a busy machine a fault's answer goes first.
+ * A want that accepts LZ4 gets chunks compressed while {@link CompressionPolicy} finds that it pays on this link
+ * (and the block saves at least a sixteenth of the chunk); the others go as they are.
  */
 final class StreamSender implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(StreamSender.class.getName());
@@ -45,6 +47,8 @@ final class StreamSender implements AutoCloseable {
     private int next;
     private long want = -1;
     private long region;
+    /** Whether the current want takes LZ4 chunks. Under {@link #lock}. */
+    private boolean lz4;
     private int sent;
     private boolean ended = true;
     private final ByteBuffer header = ByteBuffer.allocateDirect(Protocol.STREAM_WANT_FIELDS);
@@ -54,9 +58,17 @@ final class StreamSender implements AutoCloseable {
     private MemorySegment staging;
     private ByteBuffer stagingBuffer;
     private MemorySegment zeros;
+    /** Where a chunk is compressed to (sender thread's), and whether compressing pays on this link. */
+    private ByteBuffer compressedBuffer;
+    private final CompressionPolicy policy = new CompressionPolicy();
+    private final AtomicLong compressedChunks;
+    private final AtomicLong bytesSaved;
 
     StreamSender(FramedChannel c, ReentrantLock writes, String peer, LongFunction<ServedRegion> regions,
-                 AtomicLong served, AtomicLong streamed, java.util.concurrent.atomic.AtomicInteger requestsAnswering) {
+                 AtomicLong served, AtomicLong streamed, java.util.concurrent.atomic.AtomicInteger requestsAnswering,
+                 AtomicLong compressedChunks, AtomicLong bytesSaved) {
+        this.compressedChunks = compressedChunks;
+        this.bytesSaved = bytesSaved;
         this.c = c;
         this.writes = writes;
         this.peer = peer;
@@ -75,6 +87,7 @@ final class StreamSender implements AutoCloseable {
         long id = f.getLong();
         long regionId = f.getLong();
         int count = f.getInt();
+        int accepts = f.getInt();
         if (count < 0 || count > Protocol.MAX_WANT_PAIRS || bodyBytes != Protocol.STREAM_WANT_FIELDS + 8 * count) {
             throw new ProtocolException(Protocol.E_MALFORMED, "STREAM_WANT of " + count + " ranges in " + bodyBytes
                     + " bytes (at most " + Protocol.MAX_WANT_PAIRS + " ranges)");
@@ -99,6 +112,7 @@ final class StreamSender implements AutoCloseable {
             System.arraycopy(incoming, 0, ranges, 0, 2 * count);
             want = id;
             region = regionId;
+            lz4 = (accepts & Protocol.STREAM_LZ4) != 0;
             pairs = count;
             pair = 0;
             next = count > 0 ? ranges[0] : 0;
@@ -120,6 +134,7 @@ final class StreamSender implements AutoCloseable {
                 long regionId;
                 int index;
                 int count;
+                boolean compress;
                 lock.lock();
                 try {
                     while (ended && !closed) {
@@ -134,6 +149,7 @@ final class StreamSender implements AutoCloseable {
                     }
                     id = want;
                     regionId = region;
+                    compress = lz4;
                     count = sent;
                     if (pair >= pairs) {
                         ended = true;
@@ -166,7 +182,7 @@ final class StreamSender implements AutoCloseable {
                     }
                     continue;
                 }
-                send(id, r, index);
+                send(id, r, index, compress);
             }
         } catch (InterruptedException e) {
             // Closing.
@@ -179,7 +195,7 @@ final class StreamSender implements AutoCloseable {
         }
     }
 
-    private void send(long id, ServedRegion r, int index) throws IOException {
+    private void send(long id, ServedRegion r, int index, boolean lz4) throws IOException {
         if (requestsAnswering.get() > 0) {
             // A fault's request is answered on another connection: it goes first (bounded: one pause a chunk).
             java.util.concurrent.locks.LockSupport.parkNanos(YIELD_NANOS);
@@ -189,17 +205,39 @@ final class StreamSender implements AutoCloseable {
             staging = arena.allocate(chunkSize, 4096);
             stagingBuffer = staging.asByteBuffer();
             zeros = arena.allocate(chunkSize, 4096);
+            compressedBuffer = arena.allocate(Lz4.maxCompressedLength(chunkSize), 4096).asByteBuffer();
         }
         r.copyChunk(index, staging);
         boolean zero = MemorySegment.mismatch(staging, 0, chunkSize, zeros, 0, chunkSize) == -1;
-        stagingBuffer.clear().limit(zero ? 0 : chunkSize);
+        ByteBuffer payload = zero ? null : stagingBuffer;
+        int flags = zero ? Protocol.STREAM_ZERO : 0;
+        int bytes = zero ? 0 : chunkSize;
+        if (!zero && lz4 && policy.shouldCompress()) {
+            long start = System.nanoTime();
+            int n = Lz4.compress(stagingBuffer.clear(), chunkSize, compressedBuffer);
+            policy.compressed(chunkSize, n < 0 ? chunkSize : n, System.nanoTime() - start);
+            if (CompressionPolicy.smallEnough(chunkSize, n)) {
+                payload = compressedBuffer.clear().limit(n);
+                flags = Protocol.STREAM_LZ4;
+                bytes = n;
+                compressedChunks.incrementAndGet();
+                bytesSaved.addAndGet(chunkSize - n);
+            }
+        }
+        if (payload == stagingBuffer) {
+            stagingBuffer.clear().limit(chunkSize);
+        }
+        long start = System.nanoTime();
         writes.lock();
         try {
-            c.begin(Protocol.STREAM_CHUNK, Protocol.STREAM_CHUNK_FIELDS + (zero ? 0 : chunkSize)).putLong(id)
-                    .putLong(r.id()).putInt(index).put((byte) (zero ? Protocol.STREAM_ZERO : 0)).flip();
-            c.writeFrame(zero ? null : stagingBuffer);
+            c.begin(Protocol.STREAM_CHUNK, Protocol.STREAM_CHUNK_FIELDS + bytes).putLong(id)
+                    .putLong(r.id()).putInt(index).put((byte) flags).flip();
+            c.writeFrame(payload);
         } finally {
             writes.unlock();
+        }
+        if (lz4 && !zero) {
+            policy.wrote(Protocol.STREAM_CHUNK_FIELDS + bytes, System.nanoTime() - start);
         }
         served.incrementAndGet();
         streamed.incrementAndGet();

@@ -15,7 +15,8 @@ import java.util.List;
  * {@code REGION} (its id, in hexadecimal) from those peers (the owner and replicas), spreading requests over them;
  * {@code ?order=failover} asks them in the order given instead. Background pulls come as one stream from the first
  * peer reached (a link of its own), faults on the other links; {@code stream=off} pulls chunk by chunk instead.
- * Options are joined with {@code &}. A peer that cannot be reached at first, or whose
+ * The stream takes LZ4 chunks, which the peer sends while compressing pays on the link ({@code compress=auto}, the
+ * default); {@code compress=off} asks for plain bytes only. Options are joined with {@code &}. A peer that cannot be reached at first, or whose
  * link breaks, is connected again later. The cluster secret, TLS stores and channel binding come from the environment
  * ({@code MEMSYNC_SECRET}, {@code MEMSYNC_TLS*}; {@link LinkSecurity#environment()}), which a pager is given by its
  * node.
@@ -42,6 +43,7 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
         }
         boolean inOrder = false;
         boolean stream = true;
+        boolean compress = true;
         int query = location.indexOf('?');
         if (query > 0) {
             for (String option : location.substring(query + 1).split("&")) {
@@ -50,9 +52,12 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
                     case "order=spread" -> inOrder = false;
                     case "stream=on" -> stream = true;
                     case "stream=off" -> stream = false;
+                    case "compress=auto" -> compress = true;
+                    case "compress=off" -> compress = false;
                     default -> throw new IllegalArgumentException("network source '" + location + "': unknown "
                             + "option '" + option + "' (options: order=failover (first live peer) or order=spread "
-                            + "(the default); stream=on (the default) or stream=off, joined with &)");
+                            + "(the default); stream=on (the default) or stream=off; compress=auto (the default: LZ4 "
+                            + "when it pays) or compress=off; joined with &)");
                 }
             }
             location = location.substring(0, query);
@@ -86,6 +91,6 @@ public final class TcpSourceProvider implements ChunkSourceProvider {
                     + " could be reached", last);
         }
         return new RemoteChunkSource(layout, region, links, connectors, Duration.ofSeconds(30), inOrder, watchdog)
-                .streams(stream);
+                .streams(stream).compression(compress);
     }
 }

@@ -30,18 +30,22 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>
  * Arguments: {@code --mib=N --chunk-kib=K --id=HEX --seed=S [--zero-every=Z]}. Prints {@code serving PORT}; then
  * {@code proxy RTT_MS [BYTES_PER_S]} starts a {@link DelayProxy} to it ({@code ok PORT}), {@code counters} answers
- * {@code ok SERVED STREAMED} (chunks, {@link DataServer#chunksServed()}), {@code exit} ends it.
+ * {@code ok SERVED STREAMED COMPRESSED} (chunks, {@link DataServer#chunksServed()}), {@code exit} ends it.
  */
 public final class RegionServerMain {
     private RegionServerMain() {
     }
 
-    /** The word at {@code offset} of a region served with {@code seed} (chunks of zeros aside). */
+    /**
+     * The word at {@code offset} of a region served with {@code seed} (chunks of zeros aside): random, or with a
+     * negative seed compressible (one random byte a word; LZ4 takes such a chunk to about a third).
+     */
     public static long word(long seed, long offset) {
         long z = seed + offset * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        z = z ^ (z >>> 31);
+        return seed < 0 ? z & 0xff : z;
     }
 
     /** What a mount of a region served with these settings holds at {@code offset}. */
@@ -85,10 +89,10 @@ public final class RegionServerMain {
             return Integer.parseInt(answer.substring(3).trim());
         }
 
-        /** The server's chunks served in all, and of those streamed. */
+        /** The server's chunks served in all, of those streamed, and of those compressed. */
         public long[] counters() throws IOException, InterruptedException {
             String[] w = process.ask("counters", 30).split(" ");
-            return new long[]{Long.parseLong(w[1]), Long.parseLong(w[2])};
+            return new long[]{Long.parseLong(w[1]), Long.parseLong(w[2]), Long.parseLong(w[3])};
         }
 
         @Override
@@ -133,7 +137,8 @@ public final class RegionServerMain {
                     proxies.add(proxy);
                     System.out.println("ok " + proxy.address().getPort());
                 } else if (w[0].equals("counters")) {
-                    System.out.println("ok " + server.chunksServed() + " " + server.chunksStreamed());
+                    System.out.println("ok " + server.chunksServed() + " " + server.chunksStreamed() + " "
+                            + server.chunksCompressed());
                 } else {
                     System.out.println("error unknown command: " + line);
                 }

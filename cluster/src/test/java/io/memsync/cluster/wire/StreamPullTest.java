@@ -183,6 +183,81 @@ class StreamPullTest extends WireTestSupport {
         assertNull(into.failure);
     }
 
+    /** Words of one varying byte each: LZ4 takes a chunk to well under half. */
+    private static void compressibleWrites(MemorySegment m, long seed) {
+        for (long at = 0; at < m.byteSize(); at += 8) {
+            m.set(JAVA_LONG, at, (at / 8 * 31 + seed) & 0xff);
+        }
+    }
+
+    /**
+     * A stream of {@code chunks} chunks of {@code owner} through a proxy that forwards {@code bytesPerSecond}, the
+     * puller taking LZ4 chunks or not; returns the bytes the proxy forwarded (both ways) once the copy is whole.
+     */
+    private long streamThroughSlowLink(Region owner, int chunks, long bytesPerSecond, boolean lz4,
+                                       DataServer server) throws Exception {
+        LinkSecurity unbound = new LinkSecurity(secret(), TlsConfig.OFF, false);
+        io.memsync.cluster.testkit.DelayProxy proxy = keep(io.memsync.cluster.testkit.DelayProxy.start(
+                server.address(), Duration.ZERO, bytesPerSecond, 256 * 1024));
+        RemoteChunkSource.Connector connector = () -> PeerLink.connect(proxy.address(), unbound, "puller", CHUNK,
+                Duration.ZERO, PeerLink.DEFAULT_STALL_TIMEOUT, watchdog);
+        RemoteChunkSource source = keep(new RemoteChunkSource(owner.layout(), ID, List.of(connector.connect()),
+                List.of(connector), Duration.ofSeconds(10), false, null)).compression(lz4);
+        Collector into = new Collector(owner.layout().regionSize(), CHUNK);
+        ChunkStream stream = keep(source.openStream(into));
+        stream.want(new int[]{0, chunks}, 1);
+        Fixtures.await(() -> !into.drains.isEmpty(), 60, "the want was drained");
+        assertEquals(chunks, into.arrived.get());
+        assertEquals(-1L, into.copy.mismatch(owner.segment()), "the streamed copy is the owner's");
+        assertNull(into.failure);
+        return proxy.forwarded();
+    }
+
+    private DataServer serve(Region owner) throws IOException {
+        DataServer server = keep(new DataServer(LOOPBACK, new LinkSecurity(secret(), TlsConfig.OFF, false), 16));
+        server.serve(new ServedRegion(ID, "lz4", owner.segment(), owner.layout(), ServedRegion.Role.OWNER, 1));
+        return server;
+    }
+
+    @Test
+    void compressibleChunksCrossASlowLinkAsLz4AndArriveWhole() throws Exception {
+        int chunks = 256;
+        Region owner = region("lz4-owner", chunks);
+        compressibleWrites(owner.segment(), 5);
+        DataServer server = serve(owner);
+        long wire = streamThroughSlowLink(owner, chunks, 24L << 20, true, server);
+        long size = owner.layout().regionSize();
+        assertTrue(server.chunksCompressed() >= chunks / 2, "compressing pays on a 24 MiB/s link: "
+                + server.chunksCompressed() + " of " + chunks + " chunks went compressed");
+        assertTrue(wire < size * 3 / 4, "the link carried " + wire + " bytes for " + size);
+        assertTrue(server.bytesSavedByCompression() > size / 4, server.bytesSavedByCompression() + " bytes saved");
+    }
+
+    @Test
+    void aPullerThatTakesNoLz4GetsPlainBytes() throws Exception {
+        int chunks = 64;
+        Region owner = region("plain-owner", chunks);
+        compressibleWrites(owner.segment(), 6);
+        DataServer server = serve(owner);
+        long wire = streamThroughSlowLink(owner, chunks, 24L << 20, false, server);
+        assertEquals(0, server.chunksCompressed());
+        assertTrue(wire >= owner.layout().regionSize(), wire + " bytes on the wire");
+    }
+
+    @Test
+    void chunksThatDoNotCompressGoPlainOnASlowLinkToo() throws Exception {
+        int chunks = 64;
+        Region owner = region("random-owner", chunks);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(8);
+        for (long at = 0; at < owner.segment().byteSize(); at += 8) {
+            owner.segment().set(JAVA_LONG, at, r.nextLong());
+        }
+        DataServer server = serve(owner);
+        long wire = streamThroughSlowLink(owner, chunks, 24L << 20, true, server);
+        assertEquals(0, server.chunksCompressed(), "random bytes never went as LZ4 blocks (probed, not sent)");
+        assertTrue(wire >= owner.layout().regionSize(), wire + " bytes on the wire");
+    }
+
     @Test
     void aCopyThatIsNotWholeEndsTheStreamAtOnce() throws Exception {
         Region copy = region("stream-incomplete", 8);
