@@ -94,7 +94,9 @@ public final class RegionTour {
         KernelFeatures kernel = KernelFeatures.get();
         section("The kernel");
         System.out.println(indent(kernel.describe()));
-        System.out.println("  tracker 'auto' means: " + Trackers.resolve(TrackerKind.AUTO).configName());
+        TrackerKind auto = Trackers.resolve(TrackerKind.AUTO);
+        System.out.println("  tracker 'auto' means: " + (auto == TrackerKind.WP ? "wp or hash, whichever costs less "
+                + "for the writes it sees (it measures both)" : auto.configName()));
 
         Path work = keep != null ? Files.createDirectories(keep) : Files.createTempDirectory("memsync-tour");
         try (Region region = Region.builder("tour").size(sizeMiB << 20).create()) {

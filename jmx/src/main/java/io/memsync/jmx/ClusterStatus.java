@@ -72,7 +72,7 @@ final class ClusterStatus {
             Syncer syncer = copy.syncer();
             if (syncer != null) {
                 out.append(", pushing every ").append(syncer.interval().toNanos() / 1e6).append(" ms with the ")
-                        .append(syncer.tracker().kind().configName()).append(" tracker")
+                        .append(syncer.tracker().describe()).append(" tracker")
                         .append(syncer.isPaused() ? " (PAUSED: flushes fail until resumeSync)" : "");
             }
         }

@@ -213,7 +213,7 @@ final class RegionAdmin implements RegionMBean {
     @Override
     public String getTracker() {
         Syncer s = syncer();
-        return s == null ? "none" : s.tracker().kind().configName();
+        return s == null ? "none" : s.tracker().describe();
     }
 
     @Override

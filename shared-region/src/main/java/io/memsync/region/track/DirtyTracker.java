@@ -15,6 +15,11 @@ public interface DirtyTracker extends AutoCloseable {
 
     TrackerKind kind();
 
+    /** The method as operators read it: the kind's name, and for {@code auto} the method it uses now. */
+    default String describe() {
+        return kind().configName();
+    }
+
     ChunkLayout layout();
 
     /** Adds to {@code dirty} every chunk written (or marked) since the previous call, and re-arms tracking. */

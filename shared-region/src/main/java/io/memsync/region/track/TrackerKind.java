@@ -2,9 +2,15 @@ package io.memsync.region.track;
 
 import java.util.Locale;
 
-/** The dirty-tracking methods; {@link #AUTO} picks {@link #WP} where the kernel offers it, else {@link #HASH}. */
+/**
+ * The dirty-tracking methods; {@link #AUTO} switches between {@link #WP} and {@link #HASH} by what each costs (see
+ * {@link AdaptiveTracker}) where the kernel offers {@code wp}, else is {@link #HASH}.
+ */
 public enum TrackerKind {
-    /** The best the kernel offers: {@link #WP} on Linux 6.7+ with userfaultfd access, otherwise {@link #HASH}. */
+    /**
+     * {@link #WP} or {@link #HASH}, whichever costs less for the writes seen (Linux 6.7+ with userfaultfd access;
+     * otherwise {@link #HASH}).
+     */
     AUTO,
     /** userfaultfd WP_ASYNC + PAGEMAP_SCAN: exact, costs a ~1 us kernel fault on a page's first write per scan. */
     WP,

@@ -9,8 +9,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Opens the tracker a {@link TrackerKind} names. {@link TrackerKind#AUTO} means the system property
- * {@value #PROPERTY} when it is set (an operator's override), else the best the kernel offers: {@code wp}, unless
- * it is missing, or must lock its range (a kernel whose PAGEMAP_SCAN can miss dropped writes) and the
+ * {@value #PROPERTY} when it is set (an operator's override), else the best the kernel offers: the
+ * {@link AdaptiveTracker}, which switches between {@code wp} and {@code hash} by what each costs here, unless
+ * {@code wp} is missing, or must lock its range (a kernel whose PAGEMAP_SCAN can miss dropped writes) and the
  * locked-memory limit refuses; then {@code hash}.
  */
 public final class Trackers {
@@ -46,7 +47,7 @@ public final class Trackers {
      * offers). The region closes the tracker when it closes; closing it earlier is allowed.
      */
     public static DirtyTracker start(Region region, TrackerKind kind) {
-        DirtyTracker tracker = open(kind, region.segment(), region.layout(), region.fileDescriptor());
+        DirtyTracker tracker = open(kind, region.segment(), region.layout(), region.fileDescriptor(), region.name());
         try {
             return region.closeWith(tracker);
         } catch (IllegalStateException closed) {
@@ -65,10 +66,15 @@ public final class Trackers {
      * which lets the hash tracker skip the file's holes instead of reading (and so allocating) them.
      */
     public static DirtyTracker open(TrackerKind kind, MemorySegment mapping, ChunkLayout layout, int fd) {
+        return open(kind, mapping, layout, fd, "0x" + Long.toHexString(mapping.address()));
+    }
+
+    private static DirtyTracker open(TrackerKind kind, MemorySegment mapping, ChunkLayout layout, int fd,
+                                     String name) {
         TrackerKind resolved = resolve(kind);
         if (kind == TrackerKind.AUTO && resolved == TrackerKind.WP) {
             try {
-                return new WriteProtectTracker(mapping, layout);
+                return new AdaptiveTracker(mapping, layout, fd, name);
             } catch (LinuxException e) {
                 if (!e.call().equals("mlock2")) {
                     throw e;

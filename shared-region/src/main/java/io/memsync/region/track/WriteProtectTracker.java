@@ -39,6 +39,9 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
     /** Whether this tracker locked the range (mlock2) because the kernel could miss dropped writes. */
     private final boolean locked;
     private ChunkSet target;
+    /** Pages the scans found written, since the start (the faults writers took): the collector's. */
+    private long pagesWritten;
+    private final long pageSize = LibC.pageSize();
 
     /** Starts tracking {@code mapping} (page-aligned, the size of {@code layout}); every page starts clean. */
     public WriteProtectTracker(MemorySegment mapping, ChunkLayout layout) {
@@ -154,6 +157,22 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
         int first = (int) ((start - base) >>> chunkShift);
         int last = (int) ((end - 1 - base) >>> chunkShift);
         target.addRange(first, last + 1);
+        pagesWritten += (end - start) / pageSize;
+    }
+
+    /** Pages the scans have found written since the start: each cost a writer one write-protect fault. */
+    public long pagesWritten() {
+        return pagesWritten;
+    }
+
+    /**
+     * Write-protects every page ({@code on}: from now on the next scan reports what is written) or lifts the
+     * protection ({@code off}: writes cost nothing and go unseen until it is protected again). The {@code auto}
+     * tracker's switch between {@code wp} and {@code hash}.
+     */
+    synchronized void protectAll(boolean on) {
+        checkOpen();
+        Userfaultfd.writeprotect(uffd, base, layout.regionSize(), on ? Userfaultfd.WRITEPROTECT_MODE_WP : 0);
     }
 
     @Override

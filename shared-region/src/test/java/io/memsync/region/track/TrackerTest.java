@@ -77,9 +77,9 @@ class TrackerTest {
             System.setProperty(KernelFeatures.MASK_PROPERTY, KernelFeatures.MASK_DROPPED_WRITES);
             try {
                 DirtyTracker auto = Trackers.start(region, TrackerKind.AUTO);
-                assertEquals(TrackerKind.WP, auto.kind());
-                WriteProtectTracker locked = (WriteProtectTracker) auto;
-                assertTrue(locked.locksMemory());
+                assertEquals(TrackerKind.AUTO, auto.kind());
+                AdaptiveTracker locked = (AdaptiveTracker) auto;
+                assertTrue(locked.locksMemory(), "auto starts with wp, which locks here");
                 region.segment().set(JAVA_LONG, 5L * CHUNK + 8, 2);
                 for (int advice : new int[] {LibC.MADV_DONTNEED, LibC.MADV_PAGEOUT}) {
                     LinuxException e = assertThrows(LinuxException.class,
