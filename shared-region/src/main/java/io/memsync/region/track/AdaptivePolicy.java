@@ -25,7 +25,7 @@ final class AdaptivePolicy {
     /** Scans in a row that favour {@code wp} before the first return to it (a switch is not free: see the class). */
     static final int FIRST_RETURN = 100;
     /** At most this many scans in {@code hash} before {@code wp} is tried again. */
-    static final int MAX_BACKOFF = 1024;
+    static final int MAX_BACKOFF = 10_000;
     /** How much more a writer's CPU time counts than the collector's. */
     static final double WRITER_WEIGHT = 4;
 

@@ -31,7 +31,7 @@ class AdaptivePolicyTest {
     }
 
     private static int hashUntilSwitch(AdaptivePolicy p, long chunks) {
-        for (int i = 1; i <= 2000; i++) {
+        for (int i = 1; i <= 2 * AdaptivePolicy.MAX_BACKOFF; i++) {
             if (p.afterHashScan(chunks, HASH)) {
                 return i;
             }
