@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DashboardBrowserTest {
     private static final String REGION = "big";
     /** Large enough that the pre-copy takes seconds on a 2-core machine, so the page can be watched filling up. */
-    private static final long SIZE = 512L << 20;
+    private static final long SIZE = 1L << 30;
     private static final int CHUNK = 64 * 1024;
     private static final long CHUNKS = SIZE / CHUNK;
     private static final Path SCREENSHOT = (Boolean.getBoolean("memsync.docs.screenshot")
@@ -141,9 +141,17 @@ class DashboardBrowserTest {
     }
 
     /** A distinct long at the start of every chunk: the copy carries data, not zeros. */
+    /**
+     * Bytes that do not compress: a stream sends LZ4 blocks while that pays, and a region of nearly empty chunks would
+     * page in too fast for the page to show it filling up.
+     */
     private static void fill(MemorySegment memory) {
-        for (long o = 0; o < memory.byteSize(); o += CHUNK) {
-            memory.set(JAVA_LONG, o, o / CHUNK + 1);
+        long x = 0x9E3779B97F4A7C15L;
+        for (long o = 0; o < memory.byteSize(); o += 8) {
+            x ^= x << 13;
+            x ^= x >>> 7;
+            x ^= x << 17;
+            memory.set(JAVA_LONG, o, x);
         }
     }
 
