@@ -37,6 +37,7 @@ public final class RegionDirectory {
     /** Attempts at one change before giving up (each lost a race with another node's change of the record). */
     private static final int MAX_ATTEMPTS = 64;
 
+    private static final System.Logger LOG = System.getLogger(RegionDirectory.class.getName());
     private final IMap<String, byte[]> map;
     private final Envelope envelope;
     private final Forgeries forgeries;
@@ -48,6 +49,8 @@ public final class RegionDirectory {
     private final Map<String, Integer> refusedStored = new java.util.concurrent.ConcurrentHashMap<>();
     /** Regions verified here that {@link #records()} found gone from the map, for {@link #healOwned}. */
     private final java.util.Set<String> missing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The last version of each region's record this node wrote itself: a lost write of its own is no forgery. */
+    private final Map<String, Long> written = new java.util.concurrent.ConcurrentHashMap<>();
     /** The last reason the whole directory could not be listed, so that it is logged once. */
     private volatile String listingRefused;
 
@@ -125,6 +128,7 @@ public final class RegionDirectory {
             return false;
         }
         verified.offer(record.name(), version, record, bytes);
+        written.put(record.name(), version);
         return true;
     }
 
@@ -274,6 +278,7 @@ public final class RegionDirectory {
             if (done) {
                 refusedStored.remove(name);
                 verified.offer(name, version, next, bytes);
+                written.put(name, version);
                 return next;
             }
         }
@@ -340,7 +345,7 @@ public final class RegionDirectory {
                 return new Verified(Verdict.CURRENT, new Versions.Entry<>(opened.version(), record, (byte[]) raw));
             }
             Versions.Entry<RegionRecord> last = verified.get(name);
-            if (stored) {
+            if (stored && !restoreOwnWrite(name, (byte[]) raw, opened.version(), last)) {
                 refuse(name, raw, "version " + opened.version() + " is older than version " + last.version()
                         + " verified before (a replay, or a write Hazelcast lost while members joined or merged); "
                         + "keeping that");
@@ -357,6 +362,27 @@ public final class RegionDirectory {
             }
             return new Verified(Verdict.REFUSED, last);
         }
+    }
+
+    /**
+     * The map holds an older version of a record whose newest version this node wrote itself: Hazelcast lost that
+     * write (a member left or joined while it was backed up: partitions moved). Writes it back over the older one at
+     * once, logged as one INFO line; true if it did. Anything else older (a record another node wrote, or one this
+     * node never wrote) stays a refusal: it may be a replay.
+     */
+    private boolean restoreOwnWrite(String name, byte[] stale, long staleVersion, Versions.Entry<RegionRecord> last) {
+        Long mine = written.get(name);
+        if (mine == null || mine != last.version() || last.raw() == null) {
+            return false;
+        }
+        if (!map.replace(name, stale, last.raw())) {
+            return false;
+        }
+        refusedStored.remove(name);
+        LOG.log(System.Logger.Level.INFO, "region " + name + ": the directory had lost version " + last.version()
+                + " of its record, which this node wrote (Hazelcast, while members changed), and held version "
+                + staleVersion + ": written back");
+        return true;
     }
 
     /** Counts and logs a value the map holds for region {@code name}, unless it is the one refused last. */
