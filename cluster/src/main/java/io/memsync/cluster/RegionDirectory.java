@@ -376,7 +376,9 @@ public final class RegionDirectory {
             return false;
         }
         if (!map.replace(name, stale, last.raw())) {
-            return false;
+            // Another thread of this node (an event, a maintenance pass) read the same stale value and wrote back
+            // first: restored all the same.
+            return java.util.Arrays.equals(map.get(name), last.raw());
         }
         refusedStored.remove(name);
         LOG.log(System.Logger.Level.INFO, "region " + name + ": the directory had lost version " + last.version()

@@ -87,8 +87,8 @@ final class FramedChannel implements AutoCloseable {
     }
 
     /**
-     * Reads the next header and checks it: {@link Protocol#VERSION} and a body of at most {@code maxBody} bytes. Returns the
-     * frame type; {@link #bodyBytes()} then tells how much follows.
+     * Reads the next header and checks it: {@link Protocol#VERSION} and a body of at most {@code maxBody} bytes.
+     * Returns the frame type; {@link #bodyBytes()} then tells how much follows.
      */
     int readHeader(int maxBody) throws IOException {
         fill(Protocol.HEADER_BYTES);

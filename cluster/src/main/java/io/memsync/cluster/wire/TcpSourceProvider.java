@@ -16,8 +16,8 @@ import java.util.List;
  * {@code ?order=failover} asks them in the order given instead. Background pulls come as one stream from the first
  * peer reached (a link of its own), faults on the other links; {@code stream=off} pulls chunk by chunk instead.
  * The stream takes LZ4 chunks, which the peer sends while compressing pays on the link ({@code compress=auto}, the
- * default); {@code compress=off} asks for plain bytes only. Options are joined with {@code &}. A peer that cannot be reached at first, or whose
- * link breaks, is connected again later. The cluster secret, TLS stores and channel binding come from the environment
+ * default); {@code compress=off} asks for plain bytes only. Options are joined with {@code &}. A peer that cannot
+ * be reached at first, or whose link breaks, is connected again later. The cluster secret, TLS stores and channel binding come from the environment
  * ({@code MEMSYNC_SECRET}, {@code MEMSYNC_TLS*}; {@link LinkSecurity#environment()}), which a pager is given by its
  * node.
  */

@@ -51,8 +51,9 @@ class CompressionPolicyTest {
         // 5 GB/s link, a 1 GB/s compressor: compressing would slow the stream down.
         int compressed = feed(p, 160, 0.3, 1e9, 5e9);
         assertFalse(p.isOn());
-        assertTrue(compressed >= 160 / CompressionPolicy.PROBE_EVERY && compressed <= 160 / CompressionPolicy.PROBE_EVERY
-                + 2, "one probe in " + CompressionPolicy.PROBE_EVERY + ": " + compressed);
+        int probes = 160 / CompressionPolicy.PROBE_EVERY;
+        assertTrue(compressed >= probes && compressed <= probes + 2, "one probe in " + CompressionPolicy.PROBE_EVERY
+                + ": " + compressed);
     }
 
     @Test

@@ -24,8 +24,8 @@ public final class AdaptiveTracker extends AbstractTracker {
     private final WriteProtectTracker wp;
     private final int fd;
     private final AdaptivePolicy policy;
-    /** The hash tracker while hashing, else null. */
-    private HashTracker hash;
+    /** The hash tracker while hashing, else null (set under the tracker's lock; read by displays without it). */
+    private volatile HashTracker hash;
     private long lastPages;
     private volatile long switches;
     private final String name;
@@ -57,7 +57,7 @@ public final class AdaptiveTracker extends AbstractTracker {
     }
 
     /** Whether it hashes now (else it write-protects). */
-    public synchronized boolean hashing() {
+    public boolean hashing() {
         return hash != null;
     }
 
@@ -117,9 +117,9 @@ public final class AdaptiveTracker extends AbstractTracker {
         betweenSteps.run();
         hash = h;
         switches++;
-        LOG.log(System.Logger.Level.INFO, "tracker of " + name + ": hashing instead of write-protecting ("
-                + pages + " pages written since the scan before, at ~" + policy.faultNanos() / 1000 + " us a fault, cost "
-                + "the writers more CPU than a " + lastHashNanos / 1_000_000 + " ms hash scan each time would)");
+        LOG.log(System.Logger.Level.INFO, "tracker of " + name + ": hashing instead of write-protecting (" + pages
+                + " pages written since the scan before, at ~" + policy.faultNanos() / 1000 + " us a fault, cost the "
+                + "writers more CPU than a " + lastHashNanos / 1_000_000 + " ms hash scan each time would)");
     }
 
     /** Switches to write-protection (on the collector, under the tracker's lock). */
