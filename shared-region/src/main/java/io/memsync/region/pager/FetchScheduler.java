@@ -140,6 +140,9 @@ final class FetchScheduler {
     boolean fault(int chunk, long now, boolean withReadAhead) {
         lock.lock();
         try {
+            if (state[chunk] != PRESENT) {
+                onWait.accept(chunk);
+            }
             if (faultStart[chunk] == 0) {
                 faultStart[chunk] = now;
                 waiters++;
@@ -267,6 +270,14 @@ final class FetchScheduler {
         deferUntil[chunk] = now + wait;
         deferred.add(chunk);
         return true;
+    }
+
+    /** Told of each chunk a fault will wait for, under the lock, before it can be fetched: the pager's touch log. */
+    private java.util.function.IntConsumer onWait = chunk -> { };
+
+    /** Sets what is told of each chunk a fault waits for (under the scheduler's lock: keep it short). */
+    void onWait(java.util.function.IntConsumer listener) {
+        this.onWait = listener;
     }
 
     /** Chunks threads wait on now (a fault start recorded and not ended). */

@@ -73,6 +73,9 @@ final class Pager {
                 method.needsMinor() ? 0 : FetchScheduler.STALE_FAULTS_BEFORE_REFETCH, settings.recovery().toNanos());
         this.wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
         this.touched = new boolean[layout.chunkCount()];
+        // Recorded under the scheduler's lock, before the chunk can be fetched and the thread woken: whoever reads the
+        // touch count after its read returned counts this touch (recorded after, it raced the install).
+        scheduler.onWait(this::firstTouch);
         if (method == InstallMethod.MAP) {
             long size = layout.regionSize();
             long address = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, memfd, 0);
@@ -191,11 +194,6 @@ final class Pager {
             if (scheduler.fault(chunk, now, readAhead)) {
                 refault(chunk, address & -LibC.pageSize(), now, readAhead);
             } else {
-                if (!touched[chunk]) {
-                    // The application waits for this chunk: its first touch, in the working set's order.
-                    touched[chunk] = true;
-                    status.recordTouch(chunk);
-                }
                 Streamer s = streamer;
                 if (s != null) {
                     s.faulted(chunk);
@@ -209,6 +207,14 @@ final class Pager {
      * page may also have lost its mapping here (MADV_DONTNEED) while staying in the shmem. Map it again (MINOR
      * mode), or, if the shmem lost it too, fetch the chunk again.
      */
+    /** The application waits for {@code chunk}: its first touch, in the working set's order (the fault loop's). */
+    private void firstTouch(int chunk) {
+        if (!touched[chunk]) {
+            touched[chunk] = true;
+            status.recordTouch(chunk);
+        }
+    }
+
     private void refault(int chunk, long page, long now, boolean readAhead) {
         if (!method.needsMinor()) {
             Userfaultfd.wake(uffd, page, LibC.pageSize());
