@@ -122,9 +122,8 @@ public final class PullBenchmark {
     /**
      * A whole-region stream through a link of {@link #COMPRESSION_LINK}, the application reading once it is all there
      * (the link limits the stream; faults would cross the proxy on connections of their own, each with a link of its
-     * own), with LZ4 as it pays ({@code compress=auto})
-     * and without ({@code compress=off}) (the link's rate is the limit without); {@code seed} says whether the served
-     * bytes compress (negative) or are random.
+     * own), with LZ4 as it pays ({@code compress=auto}) and without ({@code compress=off}, where the link's rate is
+     * the limit); {@code seed} says whether the served bytes compress (negative) or are random.
      */
     private static void compression(BenchReport report, Settings s, RegionServerMain.Started server, long seed)
             throws Exception {

@@ -202,11 +202,6 @@ final class Pager {
         }
     }
 
-    /**
-     * A fault in a chunk already present: usually a stale event (the install woke the thread already), but the
-     * page may also have lost its mapping here (MADV_DONTNEED) while staying in the shmem. Map it again (MINOR
-     * mode), or, if the shmem lost it too, fetch the chunk again.
-     */
     /** The application waits for {@code chunk}: its first touch, in the working set's order (the fault loop's). */
     private void firstTouch(int chunk) {
         if (!touched[chunk]) {
@@ -215,6 +210,11 @@ final class Pager {
         }
     }
 
+    /**
+     * A fault in a chunk already present: usually a stale event (the install woke the thread already), but the
+     * page may also have lost its mapping here (MADV_DONTNEED) while staying in the shmem. Map it again (MINOR
+     * mode), or, if the shmem lost it too, fetch the chunk again.
+     */
     private void refault(int chunk, long page, long now, boolean readAhead) {
         if (!method.needsMinor()) {
             Userfaultfd.wake(uffd, page, LibC.pageSize());

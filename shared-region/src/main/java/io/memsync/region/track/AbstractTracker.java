@@ -86,17 +86,22 @@ abstract class AbstractTracker implements DirtyTracker {
         }
     }
 
+    /** Closes the tracker once: later calls do nothing. Subclasses free what they hold in {@link #release()}. */
     @Override
-    public synchronized void close() {
+    public final synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
+        release();
+    }
+
+    /** Frees what the tracker holds (buffers, descriptors, locks); runs once, on the first close, under its lock. */
+    protected void release() {
     }
 
     @Override
     public final boolean isOpen() {
         return !closed && mapping.scope().isAlive();
-    }
-
-    protected final boolean isClosed() {
-        return closed;
     }
 }

@@ -24,11 +24,14 @@ public final class AdaptiveTracker extends AbstractTracker {
     private final WriteProtectTracker wp;
     private final int fd;
     private final AdaptivePolicy policy;
+    private final String name;
     /** The hash tracker while hashing, else null (set under the tracker's lock; read by displays without it). */
     private volatile HashTracker hash;
-    private long lastPages;
     private volatile long switches;
-    private final String name;
+    /** The last hash scan's time (the switch's baseline counts), 0 before any. */
+    private long lastHashNanos;
+    /** When the last {@code wp} scan started (System.nanoTime), 0 before the first since {@code wp} began. */
+    private long lastCollect;
     /** Runs between the steps of a switch (tests: a write in each gap must not be missed). */
     Runnable betweenSteps = () -> { };
 
@@ -78,8 +81,7 @@ public final class AdaptiveTracker extends AbstractTracker {
             int before = dirty.cardinality();
             wp.collect(dirty);
             policy.chunksWritten(dirty.cardinality() - before);
-            long pages = wp.pagesWritten() - lastPages;
-            lastPages = wp.pagesWritten();
+            long pages = wp.lastScanPages();
             long cycle = lastCollect == 0 ? 0 : start - lastCollect;
             lastCollect = start;
             if (cycle > 0 && policy.afterWpScan(pages, cycle, wp.lastScanNanos(), hashNanosEstimate())) {
@@ -100,10 +102,6 @@ public final class AdaptiveTracker extends AbstractTracker {
                 : (long) (layout.regionSize() / FaultCost.crcBytesPerNano());
     }
 
-    private long lastHashNanos;
-    /** When the last {@code wp} scan started (System.nanoTime), 0 before the first. */
-    private long lastCollect;
-
     /** Switches to hashing (on the collector, under the tracker's lock). */
     void toHash(ChunkSet dirty, long pages) {
         long start = System.nanoTime();
@@ -111,7 +109,6 @@ public final class AdaptiveTracker extends AbstractTracker {
         lastHashNanos = System.nanoTime() - start;
         betweenSteps.run();
         wp.collect(dirty);
-        lastPages = wp.pagesWritten();
         betweenSteps.run();
         wp.protectAll(false);
         betweenSteps.run();
@@ -132,7 +129,6 @@ public final class AdaptiveTracker extends AbstractTracker {
         lastHashNanos = hash.lastScanNanos();
         hash.close();
         hash = null;
-        lastPages = wp.pagesWritten();
         lastCollect = 0;
         switches++;
         LOG.log(System.Logger.Level.INFO, "tracker of " + name + ": write-protecting again (few chunks change: "
@@ -161,11 +157,7 @@ public final class AdaptiveTracker extends AbstractTracker {
     }
 
     @Override
-    public synchronized void close() {
-        if (isClosed()) {
-            return;
-        }
-        super.close();
+    protected void release() {
         try {
             if (hash != null) {
                 hash.close();

@@ -21,41 +21,29 @@ final class FaultCost {
     private static final int PROBE_PAGES = 256;
     /** The probe's pages lie this far apart (a region's writes are spread over its page tables too). */
     private static final long PROBE_STRIDE = 1L << 20;
-    private static volatile long wpFaultNanos = -1;
-    private static volatile double crcBytesPerNano = -1;
 
     private FaultCost() {
     }
 
+    /** Both costs, measured once, when first asked for (the JVM initializes a class once, on first use). */
+    private static final class Measured {
+        static final long WP_FAULT_NANOS = measureWpFault();
+        static final double CRC_BYTES_PER_NANO = measureCrc();
+
+        static {
+            LOG.log(System.Logger.Level.DEBUG, "tracking costs here: " + WP_FAULT_NANOS + " ns a write-protect fault, "
+                    + "CRC32C at " + String.format("%.1f", CRC_BYTES_PER_NANO) + " GB/s");
+        }
+    }
+
     /** Nanoseconds one asynchronous write-protect fault costs a writer here (median of three rounds). */
     static long wpFaultNanos() {
-        long n = wpFaultNanos;
-        if (n < 0) {
-            synchronized (FaultCost.class) {
-                if (wpFaultNanos < 0) {
-                    wpFaultNanos = measureWpFault();
-                    LOG.log(System.Logger.Level.DEBUG, "tracking costs here: " + wpFaultNanos
-                            + " ns a write-protect fault, CRC32C at " + String.format("%.1f", crcBytesPerNano())
-                            + " GB/s");
-                }
-                n = wpFaultNanos;
-            }
-        }
-        return n;
+        return Measured.WP_FAULT_NANOS;
     }
 
     /** Bytes a nanosecond (GB/s) CRC32C reads here. */
     static double crcBytesPerNano() {
-        double b = crcBytesPerNano;
-        if (b < 0) {
-            synchronized (FaultCost.class) {
-                if (crcBytesPerNano < 0) {
-                    crcBytesPerNano = measureCrc();
-                }
-                b = crcBytesPerNano;
-            }
-        }
-        return b;
+        return Measured.CRC_BYTES_PER_NANO;
     }
 
     private static double measureCrc() {

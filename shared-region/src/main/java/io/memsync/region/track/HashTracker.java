@@ -146,11 +146,7 @@ public final class HashTracker extends AbstractTracker {
     }
 
     @Override
-    public synchronized void close() {
-        if (isClosed()) {
-            return;
-        }
-        super.close();
+    protected void release() {
         arena.close();
     }
 }

@@ -39,8 +39,8 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
     /** Whether this tracker locked the range (mlock2) because the kernel could miss dropped writes. */
     private final boolean locked;
     private ChunkSet target;
-    /** Pages the scans found written, since the start (the faults writers took): the collector's. */
-    private long pagesWritten;
+    /** Pages the last scan found written (the faults writers took since the scan before): the collector's. */
+    private long lastScanPages;
     private final long pageSize = LibC.pageSize();
 
     /** Starts tracking {@code mapping} (page-aligned, the size of {@code layout}); every page starts clean. */
@@ -142,6 +142,7 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
     @Override
     protected void collectWrites(ChunkSet dirty) {
         target = dirty;
+        lastScanPages = 0;
         try {
             pagemap.scan(base, base + layout.regionSize(),
                     PageMapScan.PM_SCAN_WP_MATCHING | PageMapScan.PM_SCAN_CHECK_WPASYNC,
@@ -157,12 +158,12 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
         int first = (int) ((start - base) >>> chunkShift);
         int last = (int) ((end - 1 - base) >>> chunkShift);
         target.addRange(first, last + 1);
-        pagesWritten += (end - start) / pageSize;
+        lastScanPages += (end - start) / pageSize;
     }
 
-    /** Pages the scans have found written since the start: each cost a writer one write-protect fault. */
-    public long pagesWritten() {
-        return pagesWritten;
+    /** Pages the last scan found written: each cost a writer one write-protect fault since the scan before. */
+    public long lastScanPages() {
+        return lastScanPages;
     }
 
     /**
@@ -176,11 +177,7 @@ public final class WriteProtectTracker extends AbstractTracker implements PageMa
     }
 
     @Override
-    public synchronized void close() {
-        if (isClosed()) {
-            return;
-        }
-        super.close();
+    protected void release() {
         try {
             pagemap.close();
             if (locked) {
